@@ -1,0 +1,36 @@
+# Two commands: `make run` brings the whole system up on the embedded default,
+# `make test` runs the whole suite. Both create and install .venv when needed.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+# Local demo defaults; any of these can be overridden from the environment.
+RUN_ENV := DEBUG=$${DEBUG:-true} ACADEMY_DATA_DIR=$${ACADEMY_DATA_DIR:-./var}
+
+.PHONY: run test lint lock clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade 'pip>=24'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py demo
+	@echo "Starting web (http://127.0.0.1:8000), worker and venue. Ctrl-C stops them all."
+	$(RUN_ENV) $(VENV)/bin/honcho start -f Procfile
+
+test: $(STAMP)
+	$(VENV)/bin/pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+# Refresh the pinned versions after changing pyproject.toml.
+lock: $(STAMP)
+	$(PY) -m pip freeze --exclude-editable | grep -v '^academy' > constraints.txt
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,82 @@
+"""Admin for agents, runs and the trace: staff browse traces here after a loss."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
+
+from academy.admin_tools import LargeTableAdmin, ReadOnlyAdmin, pretty_json
+from agents.models import AgentConfig, Order, Run, TraceEvent
+
+
+@admin.register(AgentConfig)
+class AgentConfigAdmin(admin.ModelAdmin):
+    list_display = ["name", "policy_kind", "model_version", "enabled", "dry_run", "interval_s", "max_steps"]
+    list_filter = ["enabled", "policy_kind", "dry_run"]
+    search_fields = ["name", "model_version"]
+    fieldsets = [
+        (None, {"fields": ["name", "owner", "enabled", "dry_run", "interval_s"]}),
+        ("Policy", {"fields": ["policy_kind", "model_version", "temperature", "seed", "system_prompt"]}),
+        ("Tools (defense layer 3)", {"fields": ["allowed_tools"]}),
+        (
+            "Hard limits (enforced in code)",
+            {"fields": ["max_order_notional", "max_daily_notional", "max_open_positions", "max_market_exposure"]},
+        ),
+        (
+            "Soft limits (human approval)",
+            {"fields": ["approval_notional", "second_approval_notional", "known_market_types"]},
+        ),
+        ("Budgets per run", {"fields": ["max_tokens", "max_tool_calls", "max_seconds", "max_steps", "tool_timeout_s"]}),
+    ]
+
+
+@admin.register(Run)
+class RunAdmin(LargeTableAdmin):
+    list_display = ["id", "agent", "status", "started_at", "duration", "steps", "tool_calls", "cost", "events_link"]
+    list_filter = ["agent", "status", ("started_at", admin.DateFieldListFilter)]
+    list_select_related = ["agent"]
+    search_fields = ["=id", "end_reason"]
+    readonly_fields = ["events_link", "latencies"]
+    exclude = ["model_latencies_ms"]
+
+    @admin.display(description="duration (s)")
+    def duration(self, run: Run) -> str:
+        return "—" if run.duration_s is None else f"{run.duration_s:.1f}"
+
+    @admin.display(description="trace")
+    def events_link(self, run: Run) -> str:
+        url = reverse("admin:agents_traceevent_changelist") + f"?run__id__exact={run.pk}"
+        return format_html('<a href="{}">events</a>', url)
+
+    @admin.display(description="model latencies (ms)")
+    def latencies(self, run: Run) -> str:
+        return pretty_json(run.model_latencies_ms)
+
+
+@admin.register(TraceEvent)
+class TraceEventAdmin(LargeTableAdmin):
+    list_display = ["id", "ts", "agent", "run_link", "seq", "step", "kind", "tool"]
+    list_filter = ["kind", "agent", ("ts", admin.DateFieldListFilter)]
+    list_select_related = ["agent"]
+    # Exact or prefix matches only: each is served by an index, never a scan of the JSON.
+    search_fields = ["=run__id", "^tool", "=kind"]
+    fields = ["run_link", "agent", "seq", "step", "ts", "kind", "tool", "data_pretty"]
+    readonly_fields = fields
+
+    @admin.display(description="run", ordering="run_id")
+    def run_link(self, event: TraceEvent) -> str:
+        url = reverse("admin:agents_run_change", args=[event.run_id])
+        return format_html('<a href="{}">run {}</a>', url, event.run_id)
+
+    @admin.display(description="data")
+    def data_pretty(self, event: TraceEvent) -> str:
+        return pretty_json(event.data)
+
+
+@admin.register(Order)
+class OrderAdmin(ReadOnlyAdmin):
+    list_display = ["client_order_id", "agent", "market", "side", "outcome", "price", "size", "status", "created_at"]
+    list_filter = ["status", "agent", "side"]
+    list_select_related = ["agent"]
+    search_fields = ["=client_order_id", "=venue_order_id", "market"]

@@ -1,0 +1,253 @@
+"""Agents, their runs, the append-only trace, and the orders they sent."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from academy.append_only import AppendOnlyManager
+
+USDC = {"max_digits": 18, "decimal_places": 6}
+POSITIVE = [MinValueValidator(Decimal("0"))]
+
+
+class PolicyKind(models.TextChoices):
+    RULES = "rules", "Rules (offline, deterministic)"
+    OPENAI = "openai", "OpenAI-compatible chat completions"
+    ANTHROPIC = "anthropic", "Anthropic Messages API"
+    SCRIPTED = "scripted", "Scripted (tests, replay)"
+
+
+def default_tools() -> list[str]:
+    return [
+        "browse_markets",
+        "get_market",
+        "check_freshness",
+        "get_positions",
+        "get_balance",
+        "place_limit_order",
+        "cancel_order",
+        "cancel_all",
+    ]
+
+
+class AgentConfig(models.Model):
+    """One trading agent: who decides, what it may touch, and the limits written in code."""
+
+    name = models.SlugField(max_length=64, unique=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="agents"
+    )
+    policy_kind = models.CharField(max_length=16, choices=PolicyKind.choices, default=PolicyKind.RULES)
+    model_version = models.CharField(
+        max_length=128, default="rules-v1", help_text="Frozen model version; aliases such as -latest are refused."
+    )
+    temperature = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0"))
+    seed = models.IntegerField(null=True, blank=True)
+    system_prompt = models.TextField(blank=True)
+    allowed_tools = models.JSONField(default=default_tools, help_text="Defense layer 3: the tool allowlist.")
+    # Hard limits: enforced in code by place_order_safe whatever the model says.
+    max_order_notional = models.DecimalField(**USDC, default=Decimal("25"), validators=POSITIVE)
+    max_daily_notional = models.DecimalField(**USDC, default=Decimal("250"), validators=POSITIVE)
+    max_open_positions = models.PositiveIntegerField(default=5)
+    max_market_exposure = models.DecimalField(**USDC, default=Decimal("100"), validators=POSITIVE)
+    # Soft limits: above these a human approves first (defense layer 4).
+    approval_notional = models.DecimalField(**USDC, default=Decimal("10"), validators=POSITIVE)
+    second_approval_notional = models.DecimalField(
+        **USDC, default=Decimal("20"), validators=POSITIVE, help_text="Above this, two distinct approvers."
+    )
+    known_market_types = models.JSONField(default=list, blank=True)
+    # Budgets per run.
+    max_tokens = models.PositiveIntegerField(default=50_000)
+    max_tool_calls = models.PositiveIntegerField(default=30)
+    max_seconds = models.PositiveIntegerField(default=120)
+    max_steps = models.PositiveSmallIntegerField(default=10)
+    tool_timeout_s = models.PositiveSmallIntegerField(default=30)
+    interval_s = models.PositiveIntegerField(default=60, help_text="Seconds between scheduled runs.")
+    dry_run = models.BooleanField(default=False)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            # The loop is bounded: a cap of 0 or hundreds of steps is a configuration error.
+            models.CheckConstraint(condition=Q(max_steps__gte=1, max_steps__lte=100), name="agent_max_steps_1_100"),
+            models.CheckConstraint(condition=Q(interval_s__gte=5), name="agent_interval_at_least_5s"),
+            models.CheckConstraint(condition=Q(tool_timeout_s__gte=1), name="agent_tool_timeout_positive"),
+            models.CheckConstraint(
+                condition=Q(max_order_notional__gt=0, max_daily_notional__gt=0, max_market_exposure__gt=0),
+                name="agent_hard_limits_positive",
+            ),
+            models.CheckConstraint(
+                condition=Q(approval_notional__lte=models.F("second_approval_notional")),
+                name="agent_approval_thresholds_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    MAX_STEPS = "max_steps", "Stopped: max steps (runaway loop)"
+    BUDGET_TOKENS = "budget_tokens", "Stopped: token budget"
+    BUDGET_TOOL_CALLS = "budget_tool_calls", "Stopped: tool-call budget"
+    BUDGET_TIME = "budget_time", "Stopped: wall-clock budget"
+    KILL_SWITCH = "kill_switch", "Stopped: kill switch"
+    PAUSED = "paused", "Stopped: paused by override"
+    ERROR = "error", "Error"
+    SKIPPED = "skipped", "Skipped (another run holds the lock)"
+
+
+class Run(models.Model):
+    """One bounded loop of one agent. Counters are written once, when the run ends."""
+
+    agent = models.ForeignKey(AgentConfig, on_delete=models.PROTECT, related_name="runs")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    model_version = models.CharField(max_length=128, blank=True)
+    steps = models.PositiveIntegerField(default=0)
+    tool_calls = models.PositiveIntegerField(default=0)
+    tool_errors = models.PositiveIntegerField(default=0)
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(**USDC, default=Decimal("0"))
+    model_latencies_ms = models.JSONField(default=list, blank=True)
+    errors = models.PositiveIntegerField(default=0)
+    end_reason = models.TextField(blank=True)
+    trace_path = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            # Home page and agent page: an agent's latest runs.
+            models.Index(fields=["agent", "-started_at"], name="run_agent_recent"),
+            # Admin list filtered by status, newest first.
+            models.Index(fields=["status", "-started_at"], name="run_status_recent"),
+            # Admin default ordering and date filter.
+            models.Index(fields=["-started_at", "-id"], name="run_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} of {self.agent_id}"
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+class TraceKind(models.TextChoices):
+    RUN_START = "run_start"
+    MODEL_REQUEST = "model_request"
+    MODEL_RESPONSE = "model_response"
+    TOOL_CALL = "tool_call"
+    TOOL_RESULT = "tool_result"
+    DECISION = "decision"
+    REFUSAL = "refusal"
+    APPROVAL_REQUESTED = "approval_requested"
+    ORDER_PLACED = "order_placed"
+    BUDGET_STOP = "budget_stop"
+    KILL_SWITCH_STOP = "kill_switch_stop"
+    MAX_STEPS = "max_steps"
+    TOOL_TIMEOUT = "tool_timeout"
+    SUSPICIOUS_OUTPUT = "suspicious_output"
+    RECOVERY = "recovery"
+    ERROR = "error"
+    RUN_END = "run_end"
+
+
+class TraceEvent(models.Model):
+    """One step of a run, already redacted. Append-only: never edited, never deleted by the app."""
+
+    run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="events")
+    # Denormalised from run so the admin filters a million rows by agent without a join.
+    agent = models.ForeignKey(AgentConfig, on_delete=models.PROTECT, related_name="trace_events")
+    seq = models.PositiveIntegerField()
+    ts = models.DateTimeField()
+    kind = models.CharField(max_length=32, choices=TraceKind.choices)
+    step = models.PositiveIntegerField(default=0)
+    tool = models.CharField(max_length=64, blank=True, help_text="Tool name, when the event concerns one.")
+    data = models.JSONField(default=dict)
+
+    objects = AppendOnlyManager()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            # One writer per run: a sequence number is used once.
+            models.UniqueConstraint(fields=["run", "seq"], name="trace_run_seq_unique"),
+        ]
+        indexes = [
+            # Admin changelist filtered by agent, newest first.
+            models.Index(fields=["agent", "-id"], name="trace_agent_recent"),
+            # Admin changelist filtered by kind, newest first.
+            models.Index(fields=["kind", "-id"], name="trace_kind_recent"),
+            # Admin date filter; replay audit reads a day at a time.
+            models.Index(fields=["ts"], name="trace_ts"),
+            # Admin search by tool name.
+            models.Index(fields=["tool"], name="trace_tool"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}#{self.seq} {self.kind}"
+
+
+class OrderStatus(models.TextChoices):
+    SIMULATED = "simulated", "Simulated (dry run)"
+    SENT = "sent", "Sent, not yet acknowledged"
+    LIVE = "live", "Resting at the venue"
+    MATCHED = "matched", "Filled"
+    CANCELED = "canceled", "Cancelled"
+    REJECTED = "rejected", "Rejected"
+
+
+class Order(models.Model):
+    """An order this system sent (or simulated). The client order id makes a retry safe."""
+
+    agent = models.ForeignKey(AgentConfig, on_delete=models.PROTECT, related_name="orders")
+    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.PROTECT, related_name="orders")
+    client_order_id = models.CharField(max_length=128, unique=True)
+    venue_order_id = models.CharField(max_length=64, blank=True)
+    market = models.CharField(max_length=200)
+    market_type = models.CharField(max_length=64, blank=True)
+    side = models.CharField(max_length=4, choices=[("BUY", "Buy"), ("SELL", "Sell")])
+    outcome = models.CharField(max_length=3, choices=[("YES", "Yes"), ("NO", "No")], default="YES")
+    price = models.DecimalField(max_digits=7, decimal_places=3)
+    size = models.DecimalField(max_digits=18, decimal_places=3)
+    notional = models.DecimalField(**USDC)
+    filled = models.DecimalField(max_digits=18, decimal_places=3, default=Decimal("0"))
+    status = models.CharField(max_length=12, choices=OrderStatus.choices, default=OrderStatus.SENT)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gt=0, price__lt=1), name="order_price_in_0_1"),
+            models.CheckConstraint(condition=Q(size__gt=0), name="order_size_positive"),
+        ]
+        indexes = [
+            # Hard limits: an agent's notional today and its open orders.
+            models.Index(fields=["agent", "created_at"], name="order_agent_day"),
+            models.Index(fields=["agent", "status"], name="order_agent_status"),
+            # Per-market exposure.
+            models.Index(fields=["agent", "market"], name="order_agent_market"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.side} {self.size} {self.outcome} {self.market} @ {self.price}"

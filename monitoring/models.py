@@ -1,0 +1,105 @@
+"""Metrics, the kill switch (one row), and the append-only record of halts and resumes."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from academy.append_only import AppendOnlyManager
+
+
+class MetricSample(models.Model):
+    """One observation of one metric, per agent (or system-wide when agent is null)."""
+
+    agent = models.ForeignKey(
+        "agents.AgentConfig", null=True, blank=True, on_delete=models.CASCADE, related_name="metric_samples"
+    )
+    run = models.ForeignKey("agents.Run", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField(max_length=64)
+    value = models.DecimalField(max_digits=24, decimal_places=8)
+    ts = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-ts", "-id"]
+        indexes = [
+            # Baselines and charts: one metric of one agent over a time window.
+            models.Index(fields=["name", "agent", "-ts"], name="metric_name_agent_recent"),
+            # Retention sweep and admin date filter.
+            models.Index(fields=["ts"], name="metric_ts"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}={self.value}"
+
+
+class HaltSource(models.TextChoices):
+    FILE_FLAG = "file_flag", "Flag file touched"
+    PANEL = "panel", "Panel"
+    ADMIN = "admin", "Admin action"
+    COMMAND = "command", "Command line"
+    DAILY_LOSS = "daily_loss", "Daily loss"
+    COST_CAP = "cost_cap", "Inference cost cap"
+    TOOL_ERROR_RATE = "tool_error_rate", "Tool error rate"
+    CHAIN_DRIFT = "chain_drift", "Chain drift"
+    SUSPICIOUS_OUTPUT = "suspicious_output", "Suspicious tool output"
+
+
+class KillSwitch(models.Model):
+    """The one kill-switch row. Only monitoring/halt.py writes it."""
+
+    active = models.BooleanField(default=False)
+    reason = models.TextField(blank=True)
+    source = models.CharField(max_length=32, choices=HaltSource.choices, blank=True)
+    since = models.DateTimeField(null=True, blank=True)
+    hold_until = models.DateTimeField(null=True, blank=True, help_text="No resume before this time.")
+    needs_reconciliation = models.BooleanField(
+        default=False, help_text="Chain-drift halt: resume only after reconciliation by hand."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "kill switch"
+        verbose_name_plural = "kill switch"
+        permissions = [("toggle_kill_switch", "Can halt and resume trading")]
+        constraints = [
+            # Exactly one row: id 1. A second row would make "the" state ambiguous.
+            models.CheckConstraint(condition=Q(id=1), name="killswitch_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return "HALTED" if self.active else "running"
+
+
+class HaltEvent(models.Model):
+    """Append-only: each halt and resume, who or what did it, why, and the figures."""
+
+    class Action(models.TextChoices):
+        HALT = "halt", "Halt"
+        RESUME = "resume", "Resume"
+        NOOP = "noop", "Repeated call (already in that state)"
+
+    ts = models.DateTimeField()
+    action = models.CharField(max_length=8, choices=Action.choices)
+    source = models.CharField(max_length=32, choices=HaltSource.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="halt_events"
+    )
+    reason = models.TextField()
+    figures = models.JSONField(default=dict, blank=True)
+    hold_until = models.DateTimeField(null=True, blank=True)
+    orders_cancelled = models.PositiveIntegerField(default=0)
+    flattened = models.BooleanField(default=False)
+    errors = models.JSONField(default=list, blank=True)
+
+    objects = AppendOnlyManager()
+
+    class Meta:
+        ordering = ["-ts", "-id"]
+        indexes = [
+            # Panel feed and admin list: newest first.
+            models.Index(fields=["-ts", "-id"], name="halt_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.source} at {self.ts:%Y-%m-%d %H:%M:%S}"

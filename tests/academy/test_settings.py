@@ -1,0 +1,108 @@
+"""Settings come from the environment; a bad value stops start-up naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from academy import envconf
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _start(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run manage.py in a fresh interpreter with exactly this environment (plus PATH)."""
+    full = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "academy.settings", **env}
+    return subprocess.run(
+        [sys.executable, "manage.py", *(args or ("check",))],
+        cwd=ROOT, env=full, capture_output=True, text=True, timeout=60,
+    )
+
+
+def test_it_parses_booleans_strictly(monkeypatch):
+    monkeypatch.setenv("X_FLAG", "yes")
+    assert envconf.env_bool("X_FLAG", False) is True
+    monkeypatch.setenv("X_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="X_FLAG"):
+        envconf.env_bool("X_FLAG", False)
+
+
+def test_it_refuses_integers_out_of_bounds(monkeypatch):
+    monkeypatch.setenv("X_N", "0")
+    with pytest.raises(ImproperlyConfigured, match="X_N=0 is below the minimum 1"):
+        envconf.env_int("X_N", 2, minimum=1)
+    monkeypatch.setenv("X_N", "two")
+    with pytest.raises(ImproperlyConfigured, match="X_N"):
+        envconf.env_int("X_N", 2)
+
+
+def test_it_refuses_a_list_with_an_empty_item(monkeypatch):
+    monkeypatch.setenv("X_HOSTS", "a.example,,b.example")
+    with pytest.raises(ImproperlyConfigured, match="X_HOSTS"):
+        envconf.env_list("X_HOSTS", [])
+
+
+def test_it_defaults_to_sqlite_in_wal_mode(tmp_path, monkeypatch):
+    monkeypatch.delenv("X_DB", raising=False)
+    config = envconf.env_database("X_DB", tmp_path / "db.sqlite3")
+    assert config["ENGINE"] == "django.db.backends.sqlite3"
+    assert "journal_mode=WAL" in config["OPTIONS"]["init_command"]
+
+
+def test_it_parses_a_postgres_url(tmp_path, monkeypatch):
+    monkeypatch.setenv("X_DB", "postgres://academy:pw@db.internal:5433/academy")
+    config = envconf.env_database("X_DB", tmp_path / "unused")
+    assert config["ENGINE"] == "django.db.backends.postgresql"
+    assert (config["HOST"], config["PORT"], config["NAME"]) == ("db.internal", 5433, "academy")
+
+
+def test_it_refuses_an_unsupported_database_scheme(tmp_path, monkeypatch):
+    monkeypatch.setenv("X_DB", "mysql://root@localhost/academy")
+    with pytest.raises(ImproperlyConfigured, match="X_DB uses"):
+        envconf.env_database("X_DB", tmp_path / "unused")
+
+
+def test_it_refuses_a_redis_url_without_scheme(monkeypatch):
+    monkeypatch.setenv("X_REDIS", "localhost:6379")
+    with pytest.raises(ImproperlyConfigured, match="X_REDIS"):
+        envconf.env_redis_url("X_REDIS")
+
+
+def test_it_requires_a_secret_key_when_debug_is_off(tmp_path):
+    result = _start({"DEBUG": "false", "ACADEMY_DATA_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_it_stops_start_up_naming_a_bad_variable(tmp_path):
+    result = _start({"DEBUG": "true", "ACADEMY_DATA_DIR": str(tmp_path), "DATABASE_URL": "nonsense://x"})
+    assert result.returncode != 0
+    assert "DATABASE_URL" in result.stderr
+
+
+def test_it_passes_the_deploy_check_with_production_settings(tmp_path):
+    env = {
+        "DEBUG": "false",
+        "SECRET_KEY": "p" + "roduction-secret-" * 4,
+        "ALLOWED_HOSTS": "academy.example.com",
+        "ACADEMY_DATA_DIR": str(tmp_path),
+    }
+    result = _start(env, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_it_uses_redis_for_the_queue_and_channels_when_redis_url_is_set(tmp_path):
+    code = (
+        "import django; django.setup(); from django.conf import settings as s;"
+        "print(s.Q_CLUSTER.get('redis'), 'orm' in s.Q_CLUSTER, s.CHANNEL_LAYERS['default']['BACKEND'])"
+    )
+    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "academy.settings", "DEBUG": "true",
+           "ACADEMY_DATA_DIR": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:6379/3"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["redis://127.0.0.1:6379/3", "False", "channels_redis.core.RedisChannelLayer"]
