@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -59,10 +61,18 @@ class TraceEventAdmin(LargeTableAdmin):
     list_display = ["id", "ts", "agent", "run_link", "seq", "step", "kind", "tool"]
     list_filter = ["kind", "agent", ("ts", admin.DateFieldListFilter)]
     list_select_related = ["agent"]
-    # Exact or prefix matches only: each is served by an index, never a scan of the JSON.
-    search_fields = ["=run__id", "^tool", "=kind"]
+    # Exact or prefix matches only, never a scan of the JSON; see get_search_results.
+    search_fields = ["^tool", "=kind"]
+    search_help_text = "A run id (digits), a tool-name prefix, or an event kind."
     fields = ["run_link", "agent", "seq", "step", "ts", "kind", "tool", "data_pretty"]
     readonly_fields = fields
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet, search_term: str):
+        """Search a run id by equality alone: OR-ing it with text fields would scan the table."""
+        term = search_term.strip()
+        if term.isdigit():
+            return queryset.filter(run_id=int(term)), False
+        return super().get_search_results(request, queryset, term)
 
     @admin.display(description="run", ordering="run_id")
     def run_link(self, event: TraceEvent) -> str:

@@ -90,3 +90,17 @@ def test_it_counts_a_large_changelist_only_up_to_the_cap(client, operator, rows,
     finally:
         CappedCountPaginator.cap = 10_000
     assert "more than 3 trace events" in page
+
+
+def test_it_searches_a_run_id_exactly(client, operator, rows):
+    other = TraceEventFactory()
+    client.force_login(operator)
+    page = client.get(reverse("admin:agents_traceevent_changelist"), {"q": str(rows.run_id)}).content.decode()
+    assert f"run {rows.run_id}<" in page and f"run {other.run_id}<" not in page
+
+
+def test_it_searches_a_tool_name_prefix(client, operator, rows):
+    other = TraceEventFactory(tool="cancel_all")
+    client.force_login(operator)
+    page = client.get(reverse("admin:agents_traceevent_changelist"), {"q": "cancel"}).content.decode()
+    assert f"run {other.run_id}<" in page and f"run {rows.run_id}<" not in page
