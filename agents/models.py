@@ -186,19 +186,21 @@ class TraceEvent(models.Model):
     objects = AppendOnlyManager()
 
     class Meta:
-        ordering = ["-id"]
+        # Newest first by time; id breaks ties. Every index below ends in ts (and SQLite and
+        # PostgreSQL both carry the row id), so each filter is served in this order with no sort.
+        ordering = ["-ts", "-id"]
         constraints = [
-            # One writer per run: a sequence number is used once.
+            # One writer per run: a sequence number is used once. Also the run viewer's order.
             models.UniqueConstraint(fields=["run", "seq"], name="trace_run_seq_unique"),
         ]
         indexes = [
             # Admin changelist filtered by agent, newest first.
-            models.Index(fields=["agent", "-id"], name="trace_agent_recent"),
+            models.Index(fields=["agent", "-ts"], name="trace_agent_recent"),
             # Admin changelist filtered by kind, newest first.
-            models.Index(fields=["kind", "-id"], name="trace_kind_recent"),
-            # Admin date filter; replay audit reads a day at a time.
-            models.Index(fields=["ts"], name="trace_ts"),
-            # Admin search by tool name.
+            models.Index(fields=["kind", "-ts"], name="trace_kind_recent"),
+            # Admin default order and date filter; the replay audit reads a day at a time.
+            models.Index(fields=["-ts"], name="trace_recent"),
+            # Admin search by tool-name prefix.
             models.Index(fields=["tool"], name="trace_tool"),
         ]
 
