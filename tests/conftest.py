@@ -1,9 +1,17 @@
-"""The fixed cast every test can use: an operator, an approver, and a user with no access."""
+"""Shared fixtures: the fixed cast (an operator, an approver, a user with no access) and the
+real paper venue process with its fault controls, fresh accounts and markets."""
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Iterator
+
 import pytest
 from django.contrib.auth.models import Permission
+
+from agents.venue.client import HttpVenue
+from agents.venue.faults import Faults
+from agents.venue.testing import RunningVenue, running_venue
 
 
 def _user(django_user_model, username: str, *, staff: bool = False, perms: tuple[str, ...] = ()):
@@ -29,3 +37,67 @@ def approver(django_user_model):
 def nobody(django_user_model):
     """Logged in, no permissions, not staff."""
     return _user(django_user_model, "nobody")
+
+
+# --- the paper venue: a real process, one per test session (per xdist worker) ---
+
+_counter = itertools.count(1)
+
+# Short heartbeats so the missed-heartbeat test is quick; a long settlement lag so a test
+# sees the lag deterministically and settles with the control instead of sleeping.
+VENUE_ENV = {
+    "VENUE_HEARTBEAT_INTERVAL": "0.2",
+    "VENUE_HEARTBEAT_TIMEOUT": "1.0",
+    "VENUE_SETTLE_LAG": "3600",
+    "VENUE_SEED": "7",
+}
+
+
+@pytest.fixture(scope="session")
+def venue(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningVenue]:
+    """One real venue process for the session (per xdist worker)."""
+    with running_venue(tmp_path_factory.mktemp("venue"), **VENUE_ENV) as running:
+        yield running
+
+
+@pytest.fixture
+def faults(venue: RunningVenue) -> Iterator[Faults]:
+    """The control API; every fault is reset after the test so tests stay independent."""
+    helper = Faults(venue.url, venue.faults_token)
+    yield helper
+    helper.reset()
+    helper.close()
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{next(_counter)}"
+
+
+@pytest.fixture
+def make_trader(venue: RunningVenue, faults: Faults) -> Iterator[Callable[..., HttpVenue]]:
+    """Create a fresh funded account and return an HttpVenue for it (closed after the test)."""
+    clients: list[HttpVenue] = []
+
+    def make(usdc: str = "10000", **kwargs: object) -> HttpVenue:
+        name = unique("trader")
+        key = f"key-{name}-0123456789"
+        faults.account(name, key, usdc)
+        client = HttpVenue(venue.url, key, **kwargs)  # type: ignore[arg-type]
+        client.account_name = name  # type: ignore[attr-defined]
+        client.api_key = key  # type: ignore[attr-defined]
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def market(faults: Faults) -> str:
+    """A fresh market with no simulated counterparties, so the book holds only the test's orders."""
+    slug = unique("test-market")
+    faults.create_market(slug, title=f"Test {slug}")
+    return slug
+
+

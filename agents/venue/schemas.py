@@ -120,6 +120,7 @@ class Order(_Model):
     reason: str = ""  # why it was rejected or cancelled
     created_at: datetime
     updated_at: datetime
+    session_id: str | None = None  # websocket session whose cancel-on-disconnect covers this order
 
 
 class Fill(_Model):
@@ -160,3 +161,4 @@ class ChainLedger(_Model):
     usdc: Dec
     positions: list[Position]
     settled_through: datetime | None = None
+    pending: int = 0  # fills/payouts not yet settled (still inside the settlement lag)

@@ -54,3 +54,19 @@ def test_it_shows_unknown_not_running_when_the_row_is_missing(client, nobody):
 def test_it_answers_healthz_without_login(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json() == {"status": "ok", "db": "ok"}
+
+
+def test_it_shows_the_paper_venue_reachable(client, nobody, venue, settings):
+    settings.VENUE_URL = venue.url
+    client.force_login(nobody)
+    page = client.get(reverse("home")).content.decode()
+    assert 'id="venue-state">reachable<' in page
+
+
+def test_it_shows_an_unreachable_venue_plainly(client, nobody, settings):
+    from agents.venue.testing import free_port
+
+    settings.VENUE_URL = f"http://127.0.0.1:{free_port()}"
+    client.force_login(nobody)
+    page = client.get(reverse("home")).content.decode()
+    assert 'id="venue-state">unreachable<' in page
