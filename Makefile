@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py demo
+	$(RUN_ENV) $(PY) manage.py schedule_agents
 	@echo "Starting web (http://127.0.0.1:8000), worker and venue. Ctrl-C stops them all."
 	$(RUN_ENV) $(VENV)/bin/honcho start -f Procfile
 

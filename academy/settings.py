@@ -149,3 +149,26 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# Model providers (only the openai/anthropic policies use them). Keys are secrets: they are
+# redacted from every trace, like every variable named in TRACE_SECRET_ENV_VARS.
+OPENAI_API_KEY = env_str("OPENAI_API_KEY", "")
+OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "https://api.openai.com/v1")
+ANTHROPIC_API_KEY = env_str("ANTHROPIC_API_KEY", "")
+ANTHROPIC_BASE_URL = env_str("ANTHROPIC_BASE_URL", "https://api.anthropic.com")
+TRACE_SECRET_ENV_VARS = env_list(
+    "TRACE_SECRET_ENV_VARS",
+    ["SECRET_KEY", "VENUE_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "DATABASE_URL", "REDIS_URL"],
+)
+# USD per million tokens (input, output) by frozen model version. A paid model that is not
+# listed here refuses to run: a cost we cannot compute is a cap we cannot enforce.
+MODEL_PRICES = {
+    "gpt-4o-2024-08-06": ("2.50", "10.00"),
+    "gpt-4o-mini-2024-07-18": ("0.15", "0.60"),
+    "claude-3-5-sonnet-20241022": ("3.00", "15.00"),
+    "claude-3-5-haiku-20241022": ("0.80", "4.00"),
+}
+# DRY_RUN=true makes every agent simulate its orders: nothing is sent to the venue.
+DRY_RUN = env_bool("DRY_RUN", False)
+APPROVAL_TTL_MINUTES = env_int("APPROVAL_TTL_MINUTES", 15, minimum=1, maximum=24 * 60)
+VENUE_TIMEOUT_S = env_int("VENUE_TIMEOUT_S", 5, minimum=1, maximum=120)

@@ -101,6 +101,7 @@ class RunStatus(models.TextChoices):
     BUDGET_TOKENS = "budget_tokens", "Stopped: token budget"
     BUDGET_TOOL_CALLS = "budget_tool_calls", "Stopped: tool-call budget"
     BUDGET_TIME = "budget_time", "Stopped: wall-clock budget"
+    BUDGET_COST = "budget_cost", "Stopped: cost budget"
     KILL_SWITCH = "kill_switch", "Stopped: kill switch"
     PAUSED = "paused", "Stopped: paused by override"
     ERROR = "error", "Error"
@@ -179,7 +180,7 @@ class TraceEvent(models.Model):
     seq = models.PositiveIntegerField()
     ts = models.DateTimeField()
     kind = models.CharField(max_length=32, choices=TraceKind.choices)
-    step = models.PositiveIntegerField(default=0)
+    step = models.IntegerField(default=0, help_text="-1 for events before the first step (run start).")
     tool = models.CharField(max_length=64, blank=True, help_text="Tool name, when the event concerns one.")
     data = models.JSONField(default=dict)
 

@@ -101,3 +101,19 @@ def market(faults: Faults) -> str:
     return slug
 
 
+
+
+@pytest.fixture(autouse=True)
+def kill_switch_row(request):
+    """Migrations create the one kill-switch row; transactional tests flush it. Put it back.
+
+    (A missing row reads as halted, fail-closed, which would stop every run in the next test.)
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not ({"db", "transactional_db"} & set(request.fixturenames)):
+        return
+    transactional = bool(marker and marker.kwargs.get("transaction")) or "transactional_db" in request.fixturenames
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    from monitoring.models import KillSwitch
+
+    KillSwitch.objects.get_or_create(pk=1)

@@ -36,8 +36,8 @@ class Command(BaseCommand):
             defaults={
                 "policy_kind": PolicyKind.RULES,
                 "model_version": "rules-v1",
-                "known_market_types": ["crypto-hourly"],
-                "interval_s": 30,
+                "known_market_types": ["crypto-hourly", "sports", "politics"],
+                "interval_s": 60,
                 "enabled": True,
             },
         )

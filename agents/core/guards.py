@@ -1,0 +1,175 @@
+"""The stop check: kill switch (flag file or DB state) and the operator override file.
+
+Fail closed: a guard that cannot be computed (unreadable flag path, DB error, malformed
+override) counts as tripped, because "we could not tell" must never mean "go ahead".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+
+from agents.core.spec import HardLimits, SoftLimits
+
+StopKind = Literal["kill_switch", "paused"]
+_N = TypeVar("_N", int, Decimal)
+
+
+@dataclass(frozen=True)
+class StopReason:
+    kind: StopKind
+    reason: str
+
+
+class OverrideLimits(BaseModel):
+    """Tighter limits an operator can impose at run time (never looser: see tighten())."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_order_notional: Decimal | None = Field(default=None, ge=0)
+    max_daily_notional: Decimal | None = Field(default=None, ge=0)
+    max_open_positions: int | None = Field(default=None, ge=0)
+    max_market_exposure: Decimal | None = Field(default=None, ge=0)
+    approval_notional: Decimal | None = Field(default=None, ge=0)
+
+
+class OverrideFile(BaseModel):
+    """`override.json`: {"pause": bool, "limits": {...}, "note": "..."}; unknown keys are an error."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    pause: StrictBool = False  # "yes" is not a boolean: strict, so a typo fails closed
+    limits: OverrideLimits = OverrideLimits()
+    note: str = Field(default="", max_length=2000)
+
+
+@dataclass(frozen=True)
+class Override:
+    pause: bool = False
+    limits: OverrideLimits = field(default_factory=OverrideLimits)
+    note: str = ""
+
+    def tighten(self, hard: HardLimits) -> HardLimits:
+        """Return `hard` with each override applied only where it is stricter (min of the two)."""
+        o = self.limits
+        return HardLimits(
+            max_order_notional=_min(hard.max_order_notional, o.max_order_notional),
+            max_daily_notional=_min(hard.max_daily_notional, o.max_daily_notional),
+            max_open_positions=_min(hard.max_open_positions, o.max_open_positions),
+            max_market_exposure=_min(hard.max_market_exposure, o.max_market_exposure),
+        )
+
+    def tighten_soft(self, soft: SoftLimits) -> SoftLimits:
+        tighter = _min(soft.approval_notional, self.limits.approval_notional)
+        return soft.model_copy(update={"approval_notional": tighter})
+
+
+def _min(base: _N, override: _N | None) -> _N:
+    return base if override is None else min(base, override)
+
+
+NO_OVERRIDE = Override()
+
+
+@dataclass(frozen=True)
+class GuardReading:
+    """One consistent read of every guard: why to stop (if at all) and the override in force."""
+
+    stop: StopReason | None
+    override: Override = NO_OVERRIDE
+
+
+class StopCheck(Protocol):
+    def __call__(self) -> GuardReading: ...
+
+
+class OverrideError(ValueError):
+    pass
+
+
+def load_override(path: Path) -> Override:
+    """Read the override file; absent = no override; malformed raises OverrideError."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return NO_OVERRIDE
+    except OSError as exc:
+        raise OverrideError(f"override file unreadable: {exc}") from exc
+    try:
+        parsed = OverrideFile.model_validate(json.loads(raw))
+    except (json.JSONDecodeError, ValidationError, TypeError) as exc:
+        raise OverrideError(f"override file malformed: {_first_line(exc)}") from exc
+    return Override(pause=parsed.pause, limits=parsed.limits, note=parsed.note)
+
+
+def _first_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:300]
+
+
+# db_state(): None when not halted, else the halt reason. Supplied by the Django side.
+DbState = Callable[[], str | None]
+
+
+class Guards:
+    """The stop check the loop and place_order_safe call (a StopCheck).
+
+    The order of checks is the order of severity: kill switch file, DB halt state, then the
+    override file (malformed = tripped, pause = paused).
+    """
+
+    def __init__(
+        self, *, flag_path: Path | None, override_path: Path | None = None, db_state: DbState | None = None
+    ) -> None:
+        self.flag_path = flag_path
+        self.override_path = override_path
+        self.db_state = db_state
+
+    def __call__(self) -> GuardReading:
+        try:
+            return self._read()
+        except Exception as exc:  # any guard failure trips: fail closed
+            return GuardReading(StopReason("kill_switch", f"guard could not be computed: {_first_line(exc)}"))
+
+    def _read(self) -> GuardReading:
+        if self.flag_path is not None and _flag_present(self.flag_path):
+            return GuardReading(StopReason("kill_switch", f"kill switch flag present: {self.flag_path}"))
+        if self.db_state is not None:
+            halted = self.db_state()
+            if halted:
+                return GuardReading(StopReason("kill_switch", f"kill switch active (db): {halted}"))
+        if self.override_path is None:
+            return GuardReading(None)
+        try:
+            override = load_override(self.override_path)
+        except OverrideError as exc:
+            return GuardReading(StopReason("kill_switch", str(exc)))
+        if override.pause:
+            return GuardReading(StopReason("paused", f"paused by override file{_note(override)}"), override)
+        return GuardReading(None, override)
+
+
+def _flag_present(path: Path) -> bool:
+    # lexists: a dangling symlink still counts as "someone touched the flag".
+    # Errors other than "not there" propagate and trip the guard.
+    return os.path.lexists(path)
+
+
+def _note(o: Override) -> str:
+    return f": {o.note}" if o.note else ""
+
+
+def guards_for_data_dir(data_dir: Path, *, db_state: DbState | None = None) -> Guards:
+    """Standard layout: $ACADEMY_DATA_DIR/kill_switch.flag and $ACADEMY_DATA_DIR/override.json."""
+    return Guards(flag_path=data_dir / "kill_switch.flag", override_path=data_dir / "override.json", db_state=db_state)
+
+
+def never_stop() -> GuardReading:
+    """A stop check that never trips (tests and benchmarks only)."""
+    return GuardReading(None)

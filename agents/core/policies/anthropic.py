@@ -1,0 +1,133 @@
+"""Anthropic Messages API with tool use.
+
+Wire: POST {base_url}/v1/messages, headers x-api-key and anthropic-version; `system` is a
+top-level string; assistant turns carry `tool_use` blocks and the next user turn carries the
+matching `tool_result` blocks; roles must alternate, so consecutive same-role turns are merged.
+Anthropic has no seed parameter: the seed is recorded in the trace, not sent.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agents.core.policies._http import make_client, post_json
+from agents.core.policies.base import Message, PolicyContext, PolicyError, PolicyStep, ToolCall, Usage
+from agents.core.spec import check_model_frozen
+
+ANTHROPIC_VERSION = "2023-06-01"
+
+
+class _Block(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    type: Literal["text", "tool_use", "thinking", "redacted_thinking"]
+    text: str = ""
+    id: str = ""
+    name: str = ""
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
+class _Usage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    input_tokens: int = Field(ge=0)
+    output_tokens: int = Field(ge=0)
+
+
+class _Reply(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    content: list[_Block]
+    stop_reason: str | None = None
+    usage: _Usage
+
+
+class AnthropicPolicy:
+    kind = "anthropic"
+    billable = True
+
+    def __init__(self, *, model: str, api_key: str, base_url: str = "https://api.anthropic.com",
+                 temperature: float = 0.0, seed: int | None = None, max_tokens: int = 1024,
+                 anthropic_version: str = ANTHROPIC_VERSION, timeout_s: float = 60.0, retries: int = 2,
+                 transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.model = check_model_frozen(model)
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self.temperature = temperature
+        self.seed = seed
+        self.max_tokens = max_tokens
+        self.anthropic_version = anthropic_version
+        self.retries = retries
+        self._sleep = sleep
+        self._client = make_client(timeout_s=timeout_s, transport=transport)
+
+    def next_step(self, ctx: PolicyContext) -> PolicyStep:
+        headers = {"x-api-key": self._api_key, "anthropic-version": self.anthropic_version,
+                   "content-type": "application/json"}
+        data = post_json(self._client, f"{self.base_url}/v1/messages", headers=headers,
+                         body=self.request_body(ctx), retries=self.retries, sleep=self._sleep)
+        return parse_reply(data)
+
+    def request_body(self, ctx: PolicyContext) -> dict[str, Any]:
+        system = "\n\n".join(m.content for m in ctx.messages if m.role == "system")
+        body: dict[str, Any] = {"model": self.model, "max_tokens": self.max_tokens, "temperature": self.temperature,
+                                "messages": to_wire(ctx.messages)}
+        if system:
+            body["system"] = system
+        if ctx.tools:
+            body["tools"] = [{"name": t["name"], "description": t["description"], "input_schema": t["parameters"]}
+                             for t in ctx.tools]
+        return body
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def to_wire(messages: Sequence[Message]) -> list[dict[str, Any]]:
+    """Convert to alternating user/assistant turns of content blocks."""
+    turns: list[dict[str, Any]] = []
+    for m in messages:
+        if m.role == "system":
+            continue
+        role = "assistant" if m.role == "assistant" else "user"
+        blocks = _blocks(m)
+        if turns and turns[-1]["role"] == role:
+            turns[-1]["content"].extend(blocks)
+        else:
+            turns.append({"role": role, "content": blocks})
+    return turns
+
+
+def _blocks(m: Message) -> list[dict[str, Any]]:
+    if m.role == "tool":
+        return [{"type": "tool_result", "tool_use_id": m.tool_call_id, "content": m.content, "is_error": m.is_error}]
+    blocks: list[dict[str, Any]] = [{"type": "text", "text": m.content}] if m.content else []
+    for c in m.tool_calls:
+        blocks.append({"type": "tool_use", "id": c.id, "name": c.name, "input": _args_dict(c.arguments)})
+    return blocks
+
+
+def _args_dict(args: Any) -> dict[str, Any]:
+    if isinstance(args, dict):
+        return args
+    try:
+        parsed = json.loads(args) if isinstance(args, str) and args.strip() else {}
+    except json.JSONDecodeError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def parse_reply(data: dict[str, Any]) -> PolicyStep:
+    try:
+        reply = _Reply.model_validate(data)
+    except ValidationError as exc:
+        raise PolicyError(f"malformed messages reply: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from exc
+    usage = Usage(reply.usage.input_tokens, reply.usage.output_tokens)
+    calls = tuple(ToolCall(b.id, b.name, b.input) for b in reply.content if b.type == "tool_use")
+    text = "".join(b.text for b in reply.content if b.type == "text")
+    if calls:
+        return PolicyStep(tool_calls=calls, text=text, usage=usage, stop_reason=reply.stop_reason or "")
+    return PolicyStep(final=text, usage=usage, stop_reason=reply.stop_reason or "")

@@ -1,0 +1,124 @@
+"""OpenAI-compatible chat completions with tool calling (OpenAI, vLLM, llama.cpp, Ollama...).
+
+Wire: POST {base_url}/chat/completions with `tools` [{type: function, function: {...}}];
+the reply's `choices[0].message.tool_calls[].function.arguments` is a JSON *string*.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agents.core.policies._http import make_client, post_json
+from agents.core.policies.base import Message, PolicyContext, PolicyError, PolicyStep, ToolCall, Usage
+from agents.core.spec import check_model_frozen
+
+
+class _Fn(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    name: str
+    arguments: str = ""
+
+
+class _Call(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str
+    function: _Fn
+
+
+class _Msg(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    content: str | None = None
+    tool_calls: list[_Call] | None = None
+
+
+class _Choice(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    message: _Msg
+    finish_reason: str | None = None
+
+
+class _Usage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    prompt_tokens: int = Field(ge=0)
+    completion_tokens: int = Field(ge=0)
+
+
+class _Reply(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    choices: list[_Choice] = Field(min_length=1)
+    usage: _Usage  # required: without usage we cannot enforce the token budget (fail closed)
+
+
+class OpenAIPolicy:
+    kind = "openai"
+    billable = True
+
+    def __init__(self, *, base_url: str, model: str, api_key: str, temperature: float = 0.0, seed: int | None = None,
+                 max_tokens: int | None = 1024, timeout_s: float = 60.0, retries: int = 2,
+                 transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.model = check_model_frozen(model)
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self.temperature = temperature
+        self.seed = seed
+        self.max_tokens = max_tokens
+        self.retries = retries
+        self._sleep = sleep
+        self._client = make_client(timeout_s=timeout_s, transport=transport)
+
+    def next_step(self, ctx: PolicyContext) -> PolicyStep:
+        body = self.request_body(ctx)
+        headers = {"authorization": f"Bearer {self._api_key}", "content-type": "application/json"}
+        data = post_json(self._client, f"{self.base_url}/chat/completions", headers=headers, body=body,
+                         retries=self.retries, sleep=self._sleep)
+        return parse_reply(data)
+
+    def request_body(self, ctx: PolicyContext) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": self.model, "messages": [to_wire(m) for m in ctx.messages],
+                                "temperature": self.temperature}
+        if ctx.tools:
+            body["tools"] = [{"type": "function", "function": t} for t in ctx.tools]
+            body["tool_choice"] = "auto"
+        if self.seed is not None:
+            body["seed"] = self.seed
+        if self.max_tokens is not None:
+            body["max_tokens"] = self.max_tokens
+        return body
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def to_wire(m: Message) -> dict[str, Any]:
+    if m.role == "tool":
+        return {"role": "tool", "tool_call_id": m.tool_call_id, "content": m.content}
+    if m.role == "assistant" and m.tool_calls:
+        return {"role": "assistant", "content": m.content or None,
+                "tool_calls": [{"id": c.id, "type": "function",
+                                "function": {"name": c.name, "arguments": _args_text(c.arguments)}}
+                               for c in m.tool_calls]}
+    return {"role": m.role, "content": m.content}
+
+
+def _args_text(args: Any) -> str:
+    return args if isinstance(args, str) else json.dumps(args, separators=(",", ":"))
+
+
+def parse_reply(data: dict[str, Any]) -> PolicyStep:
+    try:
+        reply = _Reply.model_validate(data)
+    except ValidationError as exc:
+        raise PolicyError(f"malformed chat completion: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}") from exc
+    choice = reply.choices[0]
+    usage = Usage(reply.usage.prompt_tokens, reply.usage.completion_tokens)
+    calls = tuple(ToolCall(c.id, c.function.name, c.function.arguments) for c in choice.message.tool_calls or ())
+    if calls:
+        return PolicyStep(tool_calls=calls, text=choice.message.content or "", usage=usage,
+                          stop_reason=choice.finish_reason or "")
+    return PolicyStep(final=choice.message.content or "", usage=usage, stop_reason=choice.finish_reason or "")

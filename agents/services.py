@@ -1,0 +1,364 @@
+"""Running an agent: the Django side of the loop (lock, state, recovery, trace rows, orders).
+
+`agents/core` does the loop itself and takes everything as arguments; this module builds
+those arguments from the database and settings, and records what happened.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, connections
+from django.utils import timezone
+
+from agents.core.guards import StopCheck, guards_for_data_dir
+from agents.core.loop import RunResult, run_loop
+from agents.core.orders import ApprovalDraft, OrderDesk
+from agents.core.policies.base import Policy, PriceTable
+from agents.core.policies.factory import build_policy
+from agents.core.ports import Alert, Clock, SystemClock, VenuePort
+from agents.core.redact import Redactor
+from agents.core.risk import ExposureSnapshot, order_notional
+from agents.core.spec import AgentSpec, Budgets, HardLimits, SoftLimits
+from agents.core.state import (
+    AgentLock,
+    AgentState,
+    AlreadyRunning,
+    StateCorrupt,
+    load_state,
+    mark_run_finished,
+    mark_run_started,
+)
+from agents.core.tools import Toolbox, build_toolbox
+from agents.core.tracing import TraceWriter
+from agents.journal import JournaledVenue, order_sync
+from agents.models import AgentConfig, Order, OrderStatus, Run, RunStatus, TraceEvent, TraceKind
+from approvals.services import approval_request_create
+
+log = logging.getLogger(__name__)
+
+RECOVERY_REPLAY_S = 60
+
+
+def state_dir() -> Path:
+    return settings.DATA_DIR / "state"
+
+
+def traces_dir() -> Path:
+    return state_dir() / "traces"
+
+
+def redactor() -> Redactor:
+    return Redactor(settings.TRACE_SECRET_ENV_VARS)
+
+
+def price_table() -> PriceTable:
+    return {m: (Decimal(i), Decimal(o)) for m, (i, o) in settings.MODEL_PRICES.items()}
+
+
+def agent_spec(agent: AgentConfig) -> AgentSpec:
+    """Freeze the agent's row into the spec the loop runs with (refuses an aliased model)."""
+    return AgentSpec(
+        name=agent.name, policy=agent.policy_kind, model=agent.model_version, temperature=float(agent.temperature),
+        seed=agent.seed or 0, allowed_tools=tuple(agent.allowed_tools),
+        hard=HardLimits(
+            max_order_notional=agent.max_order_notional, max_daily_notional=agent.max_daily_notional,
+            max_open_positions=agent.max_open_positions, max_market_exposure=agent.max_market_exposure,
+        ),
+        soft=SoftLimits(approval_notional=agent.approval_notional, known_market_types=tuple(agent.known_market_types)),
+        budgets=Budgets(max_tokens=agent.max_tokens, max_tool_calls=agent.max_tool_calls,
+                        max_seconds=float(agent.max_seconds)),
+        max_steps=agent.max_steps, tool_timeout_s=float(agent.tool_timeout_s),
+        dry_run=agent.dry_run or settings.DRY_RUN,
+    )
+
+
+def venue_client() -> VenuePort:
+    """The venue account this deployment trades (the paper venue unless VENUE_URL says otherwise)."""
+    from agents.venue.client import HttpVenue
+
+    return HttpVenue(settings.VENUE_URL, settings.VENUE_API_KEY, timeout=settings.VENUE_TIMEOUT_S)
+
+
+def policy_for(spec: AgentSpec) -> Policy:
+    if spec.policy == "openai":
+        return build_policy(spec, api_key=settings.OPENAI_API_KEY, base_url=settings.OPENAI_BASE_URL)
+    if spec.policy == "anthropic":
+        return build_policy(spec, api_key=settings.ANTHROPIC_API_KEY, base_url=settings.ANTHROPIC_BASE_URL)
+    return build_policy(spec)
+
+
+def db_kill_switch_reason() -> str | None:
+    """The DB half of the kill switch; raising (DB down) makes the guard trip, by design."""
+    from monitoring.models import KillSwitch
+
+    row = KillSwitch.objects.filter(pk=1).values("active", "reason").first()
+    if row is None:
+        return "kill-switch row missing"
+    return f"kill switch active: {row['reason']}" if row["active"] else None
+
+
+def stop_check() -> StopCheck:
+    return guards_for_data_dir(settings.DATA_DIR, db_state=db_kill_switch_reason)
+
+
+def log_alert(message: str, details: Any) -> None:
+    """Default alert sink until the monitoring issue wires pagers: a loud log line."""
+    log.error("ALERT %s %s", message, dict(details))
+
+
+# --- traces ---------------------------------------------------------------------------------
+
+
+def trace_append(*, run: Run, writer: TraceWriter, kind: str, step: int, data: dict[str, Any]) -> TraceEvent:
+    """Append one trace event: the redacted NDJSON line first (the replay source), then the row.
+
+    The row is built from the *same redacted dict* the file got, so the two never differ.
+    """
+    event = writer.write(kind, step, data)
+    payload = event["data"] if isinstance(event["data"], dict) else {"value": event["data"]}
+    return TraceEvent.objects.create(
+        run=run, agent_id=run.agent_id, seq=event["seq"], ts=datetime.fromisoformat(event["ts"]),
+        kind=event["kind"], step=step, tool=_tool_name(payload), data=payload,
+    )
+
+
+def _tool_name(data: dict[str, Any]) -> str:
+    name = data.get("tool") or data.get("name") or ""
+    return name[:64] if isinstance(name, str) else ""
+
+
+@dataclass
+class RunRecorder:
+    """The loop's Recorder: every event goes through trace_append."""
+
+    run: Run
+    writer: TraceWriter
+
+    def append(self, kind: str, step: int, data: dict[str, Any]) -> None:
+        trace_append(run=self.run, writer=self.writer, kind=str(kind), step=step, data=data)
+
+
+# --- one run --------------------------------------------------------------------------------
+
+
+def run_agent(*, agent_id: int, venue: VenuePort | None = None, policy: Policy | None = None,
+              clock: Clock | None = None, alert: Alert | None = None, started_by: Any = None) -> Run | None:
+    """Run one agent once, if enabled and not already running. Returns its Run row.
+
+    1. take the agent's single-writer lock (a second run is skipped and recorded as such);
+    2. load its atomic state; recover first if the last run never finished;
+    3. run the bounded loop; 4. record counters on the Run row; 5. save state.
+    """
+    agent = AgentConfig.objects.get(pk=agent_id)
+    if not agent.enabled:
+        log.info("agent %s is disabled; not running", agent.name)
+        return None
+    lock = AgentLock(state_dir(), str(agent.pk))
+    try:
+        lock.acquire()
+    except AlreadyRunning:
+        log.warning("agent %s: another run holds the lock; this run is skipped", agent.name)
+        return _skipped(agent, started_by)
+    try:
+        return _run_locked(agent, venue=venue, policy=policy, clock=clock or SystemClock(),
+                           alert=alert or log_alert, started_by=started_by)
+    finally:
+        lock.release()
+
+
+def _skipped(agent: AgentConfig, started_by: Any) -> Run:
+    now = timezone.now()
+    return Run.objects.create(agent=agent, started_by=started_by, status=RunStatus.SKIPPED, started_at=now,
+                              ended_at=now, end_reason="another run of this agent holds the lock")
+
+
+def _run_locked(agent: AgentConfig, *, venue: VenuePort | None, policy: Policy | None, clock: Clock,
+                alert: Alert, started_by: Any) -> Run:
+    state, corrupt = _load_state(agent)
+    now = clock.now()
+    run = Run.objects.create(agent=agent, started_by=started_by, started_at=now, model_version=agent.model_version)
+    writer = TraceWriter(traces_dir=traces_dir(), run_id=str(run.pk), clock=clock, redactor=redactor())
+    run.trace_path = str(writer.path)
+    run.save(update_fields=["trace_path"])
+    recorder = RunRecorder(run, writer)
+    try:
+        venue = JournaledVenue(venue or venue_client(), agent=agent, run=run)
+        if state.needs_recovery or corrupt:
+            recover(agent=agent, state=state, venue=venue, recorder=recorder, now=now, corrupt=corrupt)
+        else:
+            reconcile_orders(agent=agent, venue=venue)  # fills since the last run: keep rows truthful
+        state = mark_run_started(state_dir(), state, run_id=str(run.pk), at=now.isoformat())
+        result = _loop(agent, run, venue=venue, policy=policy, clock=clock, alert=alert, recorder=recorder)
+    except Exception as exc:
+        log.exception("agent %s run %s failed", agent.name, run.pk)
+        _safe_trace(recorder, TraceKind.ERROR, {"error": f"{type(exc).__name__}: {exc}"})
+        result = RunResult(run_id=str(run.pk), outcome="error", halt_reason=f"{type(exc).__name__}: {exc}")
+    finally:
+        writer.close()
+    _finish(run, result, clock)
+    mark_run_finished(state_dir(), state, outcome=result.outcome, at=clock.now().isoformat())
+    return run
+
+
+def _load_state(agent: AgentConfig) -> tuple[AgentState, bool]:
+    try:
+        return load_state(state_dir(), str(agent.pk)), False
+    except StateCorrupt:
+        log.error("agent %s: state file unreadable; recovering as after a crash", agent.name)
+        return AgentState(agent_id=str(agent.pk)), True
+
+
+def _loop(agent: AgentConfig, run: Run, *, venue: VenuePort, policy: Policy | None, clock: Clock, alert: Alert,
+          recorder: RunRecorder) -> RunResult:
+    spec = agent_spec(agent)
+    guard = stop_check()
+
+    def approvals(draft: ApprovalDraft) -> str:
+        return str(approval_request_create(agent=agent, run=run, draft=draft).pk)
+
+    desk = OrderDesk(spec=spec, run_id=str(run.pk), venue=venue, stop_check=guard,
+                     exposure=lambda: db_exposure(agent, venue, clock), approvals=approvals, recorder=recorder,
+                     clock=clock)
+    return run_loop(run_id=str(run.pk), spec=spec, policy=policy or policy_for(spec),
+                    toolbox=ThreadSafeToolbox(build_toolbox(spec=spec, desk=desk)), stop_check=guard, recorder=recorder, clock=clock,
+                    alert=alert, prices=price_table(), redactor=recorder.writer.redactor,
+                    system_prompt=agent.system_prompt or _default_system())
+
+
+class ThreadSafeToolbox:
+    """The core runs each tool in a worker thread; Django opens a DB connection per thread.
+
+    Close that thread's connections when the tool returns, so a long-running worker does not
+    leak one connection per tool call (PostgreSQL would run out).
+    """
+
+    def __init__(self, inner: Toolbox) -> None:
+        self.inner = inner
+        self.owner = threading.current_thread()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self.inner.run(*args, **kwargs)
+        finally:
+            if threading.current_thread() is not self.owner:
+                connections.close_all()
+
+
+def _default_system() -> str:
+    from agents.core.loop import DEFAULT_SYSTEM
+
+    return DEFAULT_SYSTEM
+
+
+_OUTCOME_STATUS = {
+    "completed": RunStatus.COMPLETED, "max_steps": RunStatus.MAX_STEPS, "budget_tokens": RunStatus.BUDGET_TOKENS,
+    "budget_tool_calls": RunStatus.BUDGET_TOOL_CALLS, "budget_time": RunStatus.BUDGET_TIME,
+    "budget_cost": RunStatus.BUDGET_COST, "kill_switch": RunStatus.KILL_SWITCH, "paused": RunStatus.PAUSED,
+    "error": RunStatus.ERROR,
+}
+
+
+def _finish(run: Run, result: RunResult, clock: Clock) -> None:
+    """Write the run's counters once, at its end."""
+    run.status = _OUTCOME_STATUS[result.outcome]
+    run.ended_at = clock.now()
+    run.steps, run.tool_calls = result.steps, result.tool_calls
+    run.tool_errors = result.timeouts + len([e for e in result.errors if "timed out" not in e])
+    run.tokens_in, run.tokens_out = result.tokens_in, result.tokens_out
+    run.cost = result.cost_usd.quantize(Decimal("0.000001"))
+    run.model_latencies_ms = list(result.model_latencies_ms)
+    run.errors = len(result.errors)
+    run.end_reason = result.halt_reason or result.final_message[:2000]
+    run.save()
+
+
+def _safe_trace(recorder: RunRecorder, kind: str, data: dict[str, Any]) -> None:
+    try:
+        recorder.append(kind, 0, data)
+    except (OSError, DatabaseError, ValueError):
+        log.exception("could not trace %s", kind)
+
+
+def db_exposure(agent: AgentConfig, venue: VenuePort, clock: Clock) -> ExposureSnapshot:
+    """What the agent has on, for the hard limits, computed right before each order.
+
+    Daily notional counts this agent's journaled orders since UTC midnight (write-ahead rows,
+    so an order in flight counts; rejected ones don't). Exposure adds the account's positions
+    at cost to the agent's orders still resting or unconfirmed. Any failure raises, and
+    place_order_safe then refuses the order.
+    """
+    now = clock.now()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    mine = Order.objects.filter(agent=agent)
+    daily = sum((o.notional for o in mine.filter(created_at__gte=midnight).exclude(
+        status__in=[OrderStatus.REJECTED, OrderStatus.SIMULATED])), Decimal(0))
+    exposure: dict[str, Decimal] = {}
+    for p in venue.positions():
+        if p.shares > 0:
+            exposure[p.market] = exposure.get(p.market, Decimal(0)) + p.shares * p.avg_price
+    for o in mine.filter(status__in=[OrderStatus.SENT, OrderStatus.LIVE]):
+        exposure[o.market] = exposure.get(o.market, Decimal(0)) + order_notional(o.side, o.price, o.size - o.filled)
+    return ExposureSnapshot(daily_notional=daily, open_markets=frozenset(exposure), market_exposure=exposure,
+                            as_of=now)
+
+
+# --- recovery -------------------------------------------------------------------------------
+
+
+def recover(*, agent: AgentConfig, state: AgentState, venue: VenuePort, recorder: RunRecorder, now: datetime,
+            corrupt: bool) -> dict[str, Any]:
+    """After a crash: reconcile unfinished orders with the venue and replay the last 60 s of trace.
+
+    1. mark the crashed run (if its row still says running) as an error;
+    2. ask the venue about every order of this agent we never saw finish (by client order id);
+    3. read the crashed run's trace for its last 60 s, so the new run (and a human) sees them.
+    """
+    crashed = Run.objects.filter(pk=int(state.last_run_id)).first() if state.last_run_id.isdigit() else None
+    if crashed and crashed.status == RunStatus.RUNNING:
+        Run.objects.filter(pk=crashed.pk).update(status=RunStatus.ERROR, ended_at=now,
+                                                 end_reason="crashed: recovered by the next run")
+    summary = {"crashed_run": state.last_run_id, "state_file_corrupt": corrupt,
+               "orders": reconcile_orders(agent=agent, venue=venue),
+               "replayed": replay_tail(crashed) if crashed else []}
+    recorder.append(TraceKind.RECOVERY, 0, summary)
+    return summary
+
+
+def reconcile_orders(*, agent: AgentConfig, venue: VenuePort) -> dict[str, str]:
+    """Bring every `sent`/`live` order of the agent in line with the venue; return cid -> status."""
+    outcome: dict[str, str] = {}
+    for order in Order.objects.filter(agent=agent, status__in=[OrderStatus.SENT, OrderStatus.LIVE]):
+        found = venue.order_by_client_id(order.client_order_id)
+        if found is None:
+            Order.objects.filter(pk=order.pk).update(status=OrderStatus.REJECTED, reason="never reached the venue")
+            outcome[order.client_order_id] = "never reached the venue"
+        else:
+            order_sync(found)
+            outcome[order.client_order_id] = found.status.value
+    return outcome
+
+
+def replay_tail(run: Run, seconds: int = RECOVERY_REPLAY_S) -> list[dict[str, Any]]:
+    """Return the events of the run's trace file from its last `seconds` (kind, step, tool)."""
+    path = Path(run.trace_path) if run.trace_path else None
+    if path is None or not path.exists():
+        return []
+    events = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    if not events:
+        return []
+    end = datetime.fromisoformat(events[-1]["ts"])
+    cutoff = end - timedelta(seconds=seconds)
+    return [{"seq": e["seq"], "kind": e["kind"], "step": e["step"], "ts": e["ts"]}
+            for e in events if datetime.fromisoformat(e["ts"]) >= cutoff]

@@ -1,0 +1,96 @@
+"""Local fake model providers on a real socket, speaking the OpenAI and Anthropic wire formats.
+
+Each server asks for one tool (get_balance) and, once it receives the tool result, answers with
+a final text. It records every request so tests can assert on the exact wire shapes.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Seen:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+@dataclass
+class FakeServer:
+    url: str
+    requests: list[Seen] = field(default_factory=list)
+    fail_first: list[tuple[int, str]] = field(default_factory=list)  # (status, body) served before real replies
+
+
+Responder = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def openai_reply(body: dict[str, Any]) -> dict[str, Any]:
+    last = body["messages"][-1]
+    if last["role"] == "tool":
+        message = {"role": "assistant", "content": f"balance seen: {json.loads(last['content'])['ok']}"}
+        finish = "stop"
+    else:
+        message = {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "call_abc", "type": "function", "function": {"name": "get_balance", "arguments": "{}"}}]}
+        finish = "tool_calls"
+    return {"id": "chatcmpl-1", "object": "chat.completion", "model": body["model"],
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": {"prompt_tokens": 120, "completion_tokens": 30, "total_tokens": 150}}
+
+
+def anthropic_reply(body: dict[str, Any]) -> dict[str, Any]:
+    last = body["messages"][-1]
+    results = [b for b in last["content"] if b.get("type") == "tool_result"] if last["role"] == "user" else []
+    if results:
+        content = [{"type": "text", "text": f"balance seen: {not results[0]['is_error']}"}]
+        stop = "end_turn"
+    else:
+        content = [{"type": "text", "text": "Let me check."},
+                   {"type": "tool_use", "id": "toolu_01", "name": "get_balance", "input": {}}]
+        stop = "tool_use"
+    return {"id": "msg_1", "type": "message", "role": "assistant", "model": body["model"], "content": content,
+            "stop_reason": stop, "usage": {"input_tokens": 200, "output_tokens": 50}}
+
+
+@contextmanager
+def serve(responder: Responder) -> Iterator[FakeServer]:
+    server_state = FakeServer(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            length = int(self.headers.get("content-length", "0"))
+            body = json.loads(self.rfile.read(length) or b"{}")
+            server_state.requests.append(Seen(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            if server_state.fail_first:
+                status, text = server_state.fail_first.pop(0)
+                self._send(status, text.encode())
+                return
+            self._send(200, json.dumps(responder(body)).encode())
+
+        def _send(self, status: int, payload: bytes) -> None:
+            self.send_response(status)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server_state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield server_state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -1,0 +1,66 @@
+"""The stop check fails closed: anything it cannot compute counts as tripped."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from agents.core.guards import Guards, guards_for_data_dir
+from agents.core.spec import HardLimits
+
+
+def test_it_is_clear_with_no_flag_and_no_override(tmp_path: Path) -> None:
+    reading = guards_for_data_dir(tmp_path)()
+    assert reading.stop is None and reading.override.note == ""
+
+
+def test_it_trips_on_the_flag_file_even_a_dangling_symlink(tmp_path: Path) -> None:
+    (tmp_path / "kill_switch.flag").symlink_to(tmp_path / "nowhere")
+    assert guards_for_data_dir(tmp_path)().stop.kind == "kill_switch"
+
+
+def test_it_trips_on_the_db_state(tmp_path: Path) -> None:
+    stop = guards_for_data_dir(tmp_path, db_state=lambda: "halted by operator")().stop
+    assert stop.kind == "kill_switch" and "halted by operator" in stop.reason
+
+
+def test_it_trips_when_the_db_state_cannot_be_read(tmp_path: Path) -> None:
+    def down() -> str | None:
+        raise ConnectionError("db gone")
+
+    stop = guards_for_data_dir(tmp_path, db_state=down)().stop
+    assert stop.kind == "kill_switch" and "guard could not be computed" in stop.reason and "db gone" in stop.reason
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["{not json", "[]", '{"pause": "yes"}', '{"pause": false, "limits": {"max_order_notional": "-1"}}',
+     '{"pauze": true}', '{"limits": {"max_leverage": 3}}'],
+)
+def test_it_trips_on_a_malformed_override(tmp_path: Path, content: str) -> None:
+    (tmp_path / "override.json").write_text(content)
+    stop = guards_for_data_dir(tmp_path)().stop
+    assert stop is not None and stop.kind == "kill_switch" and "override file malformed" in stop.reason
+
+
+def test_it_trips_when_the_override_is_unreadable(tmp_path: Path) -> None:
+    (tmp_path / "override.json").mkdir()  # a directory: read fails with an OSError
+    assert "unreadable" in guards_for_data_dir(tmp_path)().stop.reason
+
+
+def test_it_pauses_and_keeps_the_note(tmp_path: Path) -> None:
+    (tmp_path / "override.json").write_text('{"pause": true, "note": "fomc at 2pm"}')
+    reading = guards_for_data_dir(tmp_path)()
+    assert reading.stop.kind == "paused" and "fomc at 2pm" in reading.stop.reason
+
+
+def test_it_tightens_but_never_loosens(tmp_path: Path) -> None:
+    (tmp_path / "override.json").write_text(
+        '{"limits": {"max_order_notional": "2", "max_daily_notional": "1e9", "max_open_positions": 1}}')
+    reading = Guards(flag_path=None, override_path=tmp_path / "override.json")()
+    limits = reading.override.tighten(HardLimits(max_order_notional=Decimal("10"), max_daily_notional=Decimal("100"),
+                                                 max_open_positions=5, max_market_exposure=Decimal("25")))
+    assert (limits.max_order_notional, limits.max_daily_notional, limits.max_open_positions,
+            limits.max_market_exposure) == (Decimal("2"), Decimal("100"), 1, Decimal("25"))
