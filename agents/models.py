@@ -5,11 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 from academy.append_only import AppendOnlyManager
+from agents.core.tracing import EventKind
 
 USDC = {"max_digits": 18, "decimal_places": 6}
 POSITIVE = [MinValueValidator(Decimal("0"))]
@@ -22,17 +24,30 @@ class PolicyKind(models.TextChoices):
     SCRIPTED = "scripted", "Scripted (tests, replay)"
 
 
+def validate_frozen_model(value: str) -> None:
+    """Refuse model aliases (`-latest`, bare family names): replay needs the same weights."""
+    from agents.core.spec import check_model_frozen
+
+    try:
+        check_model_frozen(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def validate_tools(value: object) -> None:
+    from agents.core.spec import TOOL_NAMES
+
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise ValidationError("allowed tools must be a list of tool names")
+    unknown = sorted(set(value) - set(TOOL_NAMES))
+    if unknown:
+        raise ValidationError(f"unknown tools {unknown}; known tools are {list(TOOL_NAMES)}")
+
+
 def default_tools() -> list[str]:
-    return [
-        "browse_markets",
-        "get_market",
-        "check_freshness",
-        "get_positions",
-        "get_balance",
-        "place_limit_order",
-        "cancel_order",
-        "cancel_all",
-    ]
+    from agents.core.spec import TOOL_NAMES
+
+    return list(TOOL_NAMES)
 
 
 class AgentConfig(models.Model):
@@ -44,12 +59,15 @@ class AgentConfig(models.Model):
     )
     policy_kind = models.CharField(max_length=16, choices=PolicyKind.choices, default=PolicyKind.RULES)
     model_version = models.CharField(
-        max_length=128, default="rules-v1", help_text="Frozen model version; aliases such as -latest are refused."
+        max_length=128, default="rules-v1", validators=[validate_frozen_model],
+        help_text="Frozen model version; aliases such as -latest are refused.",
     )
     temperature = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0"))
     seed = models.IntegerField(null=True, blank=True)
     system_prompt = models.TextField(blank=True)
-    allowed_tools = models.JSONField(default=default_tools, help_text="Defense layer 3: the tool allowlist.")
+    allowed_tools = models.JSONField(
+        default=default_tools, validators=[validate_tools], help_text="Defense layer 3: the tool allowlist."
+    )
     # Hard limits: enforced in code by place_order_safe whatever the model says.
     max_order_notional = models.DecimalField(**USDC, default=Decimal("25"), validators=POSITIVE)
     max_daily_notional = models.DecimalField(**USDC, default=Decimal("250"), validators=POSITIVE)
@@ -151,24 +169,8 @@ class Run(models.Model):
         return (self.ended_at - self.started_at).total_seconds()
 
 
-class TraceKind(models.TextChoices):
-    RUN_START = "run_start"
-    MODEL_REQUEST = "model_request"
-    MODEL_RESPONSE = "model_response"
-    TOOL_CALL = "tool_call"
-    TOOL_RESULT = "tool_result"
-    DECISION = "decision"
-    REFUSAL = "refusal"
-    APPROVAL_REQUESTED = "approval_requested"
-    ORDER_PLACED = "order_placed"
-    BUDGET_STOP = "budget_stop"
-    KILL_SWITCH_STOP = "kill_switch_stop"
-    MAX_STEPS = "max_steps"
-    TOOL_TIMEOUT = "tool_timeout"
-    SUSPICIOUS_OUTPUT = "suspicious_output"
-    RECOVERY = "recovery"
-    ERROR = "error"
-    RUN_END = "run_end"
+# The event kinds are the core's (agents/core/tracing.py): one list, so a new kind needs no edit here.
+TraceKind = models.TextChoices("TraceKind", [(k.name, k.value) for k in EventKind])
 
 
 class TraceEvent(models.Model):

@@ -229,9 +229,9 @@ def _loop(agent: AgentConfig, run: Run, *, venue: VenuePort, policy: Policy | No
                      exposure=lambda: db_exposure(agent, venue, clock), approvals=approvals, recorder=recorder,
                      clock=clock)
     return run_loop(run_id=str(run.pk), spec=spec, policy=policy or policy_for(spec),
-                    toolbox=ThreadSafeToolbox(build_toolbox(spec=spec, desk=desk)), stop_check=guard, recorder=recorder, clock=clock,
-                    alert=alert, prices=price_table(), redactor=recorder.writer.redactor,
-                    system_prompt=agent.system_prompt or _default_system())
+                    toolbox=ThreadSafeToolbox(build_toolbox(spec=spec, desk=desk)), stop_check=guard,
+                    recorder=recorder, clock=clock, alert=alert, prices=price_table(),
+                    redactor=recorder.writer.redactor, system_prompt=agent.system_prompt or _default_system())
 
 
 class ThreadSafeToolbox:

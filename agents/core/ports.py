@@ -10,51 +10,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol
 
-from agents.venue.schemas import (
-    Balance,
-    CancelResult,
-    ChainLedger,
-    Fill,
-    Market,
-    Order,
-    OrderBook,
-    OrderRequest,
-    OrderStatus,
-    Position,
-)
+# One definition of the venue interface, shared with the client (agents/venue/port.py: no I/O).
+from agents.venue.port import Venue as VenuePort
+from agents.venue.port import VenueError
 
-
-class VenueError(Exception):
-    """A venue refused or failed a request (the real client maps its own errors onto this shape).
-
-    The core never relies on the class alone: every venue call is wrapped so that *any* exception
-    becomes a tool error or a rejected order, because the real client's error type is not ours.
-    """
-
-    def __init__(self, message: str, *, status: int | None = None, code: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-
-
-@runtime_checkable
-class VenuePort(Protocol):
-    """Structurally identical to the venue client's Protocol (agents/venue/client.py)."""
-
-    def markets(self) -> list[Market]: ...
-    def market(self, slug: str) -> Market: ...
-    def book(self, slug: str) -> OrderBook: ...
-    def place(self, req: OrderRequest) -> Order: ...
-    def cancel(self, order_id: str) -> Order: ...
-    def cancel_all(self, market: str | None = None) -> CancelResult: ...
-    def orders(self, market: str | None = None, status: OrderStatus | str | None = None) -> list[Order]: ...
-    def order_by_client_id(self, cid: str) -> Order | None: ...
-    def positions(self) -> list[Position]: ...
-    def balance(self) -> Balance: ...
-    def fills(self) -> list[Fill]: ...
-    def chain_ledger(self) -> ChainLedger: ...
+__all__ = ["Alert", "Clock", "SystemClock", "VenueError", "VenuePort", "no_alert"]
 
 
 class Clock(Protocol):

@@ -35,6 +35,7 @@ class EventKind(StrEnum):
     MAX_STEPS = "max_steps"
     TOOL_TIMEOUT = "tool_timeout"
     SUSPICIOUS_OUTPUT = "suspicious_output"
+    RECOVERY = "recovery"  # written by the Django side when a run recovers from a crashed one
     ERROR = "error"
     RUN_END = "run_end"
 

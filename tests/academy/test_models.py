@@ -87,3 +87,35 @@ def test_it_refuses_an_approval_that_expires_before_it_was_requested():
     request.expires_at = request.requested_at
     with pytest.raises(IntegrityError), transaction.atomic():
         request.save()
+
+
+@pytest.mark.parametrize("alias", ["gpt-4o", "gpt-4o-latest", "claude-3-5-sonnet-latest", ""])
+def test_it_refuses_an_aliased_model_version(alias):
+    from django.core.exceptions import ValidationError
+
+    agent = AgentConfigFactory.build(model_version=alias)
+    with pytest.raises(ValidationError, match="model_version"):
+        agent.full_clean()
+
+
+def test_it_accepts_a_frozen_model_version_and_refuses_unknown_tools():
+    from django.core.exceptions import ValidationError
+
+    AgentConfigFactory.build(model_version="gpt-4o-2024-08-06").full_clean()
+    with pytest.raises(ValidationError, match="unknown tools"):
+        AgentConfigFactory.build(allowed_tools=["browse_markets", "withdraw_funds"]).full_clean()
+
+
+def test_it_refuses_an_aliased_model_in_the_admin(client, operator):
+    from django.urls import reverse
+
+    client.force_login(operator)
+    data = {"name": "x", "policy_kind": "openai", "model_version": "gpt-4o-latest", "temperature": "0",
+            "allowed_tools": '["browse_markets"]', "known_market_types": "[]", "max_order_notional": "10",
+            "max_daily_notional": "100", "max_open_positions": "5", "max_market_exposure": "50",
+            "approval_notional": "5", "second_approval_notional": "10", "max_tokens": "1000",
+            "max_tool_calls": "10", "max_seconds": "60", "max_steps": "10", "tool_timeout_s": "30",
+            "interval_s": "60", "enabled": "on"}
+    page = client.post(reverse("admin:agents_agentconfig_add"), data).content.decode()
+    assert "alias" in page
+    assert not AgentConfigFactory._meta.model.objects.filter(name="x").exists()

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from agents.core.ports import VenueError
+from agents.venue.port import VenueNotFound
 from agents.venue.schemas import (
     Balance,
     BookLevel,
@@ -90,7 +90,7 @@ class FakeVenue:
     def market(self, slug: str) -> Market:
         self._hook("market")
         if slug not in self._markets:
-            raise VenueError(f"no market {slug!r}", status=404)
+            raise VenueNotFound(f"no market {slug!r}")
         return self._markets[slug]
 
     def book(self, slug: str) -> OrderBook:
@@ -117,7 +117,7 @@ class FakeVenue:
         self._hook("cancel")
         self.cancel_calls.append(order_id)
         if order_id not in self._orders:
-            raise VenueError(f"no order {order_id!r}", status=404)
+            raise VenueNotFound(f"no order {order_id!r}")
         order = self._orders[order_id].model_copy(update={"status": OrderStatus.CANCELED})
         self._orders[order_id] = order
         return order
