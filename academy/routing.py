@@ -1,5 +1,7 @@
-"""Websocket routes (the live kill-switch panel is added by the monitoring app)."""
+"""Websocket routes: the live kill-switch panel (monitoring/routing.py)."""
 
 from __future__ import annotations
 
-websocket_urlpatterns: list = []
+from monitoring.routing import websocket_urlpatterns
+
+__all__ = ["websocket_urlpatterns"]

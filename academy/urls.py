@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from academy import views
 
@@ -15,4 +15,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("approvals/", include(("approvals.urls", "approvals"))),
+    path("panel/", include(("monitoring.urls", "monitoring"))),
+    path("agents/", include(("agents.urls", "agents"))),
+    path("", include("monitoring.metrics_urls")),  # /metrics (Prometheus)
 ]

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from agents.models import AgentConfig, Run
-from monitoring.models import KillSwitch
+from monitoring.halt import kill_switch_state
 
 
 @require_GET
@@ -32,7 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """Show the agents with their latest run, the kill-switch state and the venue's reachability."""
     context = {
         "agents": _agents_with_last_run(),
-        "kill_switch": kill_switch_view(),
+        "kill_switch": kill_switch_state(),
         "venue": venue_reachability(),
     }
     return render(request, "home.html", context)
@@ -48,19 +48,6 @@ def _agents_with_last_run() -> list[AgentConfig]:
             last_run_started=Subquery(latest.values("started_at")[:1]),
         )
     )
-
-
-def kill_switch_view() -> dict[str, object]:
-    """Describe the kill switch; a state that cannot be read is shown as unknown, never as running."""
-    flag = settings.DATA_DIR / "kill_switch.flag"
-    try:
-        row = KillSwitch.objects.filter(pk=1).first()
-    except DatabaseError as exc:
-        return {"state": "unknown", "detail": f"database unreadable: {exc}"}
-    if row is None:
-        return {"state": "unknown", "detail": "no kill-switch row (run migrate)"}
-    active = row.active or flag.exists()
-    return {"state": "halted" if active else "running", "row": row, "flag_file": flag.exists()}
 
 
 def venue_reachability() -> dict[str, object]:

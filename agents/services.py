@@ -41,7 +41,7 @@ from agents.core.tools import Toolbox, build_toolbox
 from agents.core.tracing import TraceWriter
 from agents.journal import JournaledVenue, order_sync
 from agents.models import AgentConfig, Order, OrderStatus, Run, RunStatus, TraceEvent, TraceKind
-from approvals.services import approval_request_create
+from approvals.services import approval_briefing, approval_request_create
 
 log = logging.getLogger(__name__)
 
@@ -217,21 +217,35 @@ def _load_state(agent: AgentConfig) -> tuple[AgentState, bool]:
         return AgentState(agent_id=str(agent.pk)), True
 
 
-def _loop(agent: AgentConfig, run: Run, *, venue: VenuePort, policy: Policy | None, clock: Clock, alert: Alert,
-          recorder: RunRecorder) -> RunResult:
-    spec = agent_spec(agent)
-    guard = stop_check()
+def order_desk(agent: AgentConfig, run: Run, *, venue: VenuePort, recorder: RunRecorder, clock: Clock) -> OrderDesk:
+    """Everything place_order_safe needs for this agent and run (the loop and approved orders share it)."""
 
     def approvals(draft: ApprovalDraft) -> str:
         return str(approval_request_create(agent=agent, run=run, draft=draft).pk)
 
-    desk = OrderDesk(spec=spec, run_id=str(run.pk), venue=venue, stop_check=guard,
+    return OrderDesk(spec=agent_spec(agent), run_id=str(run.pk), venue=venue, stop_check=stop_check(),
                      exposure=lambda: db_exposure(agent, venue, clock), approvals=approvals, recorder=recorder,
                      clock=clock)
+
+
+def open_run_recorder(run: Run, clock: Clock | None = None) -> RunRecorder:
+    """Reopen a finished run's trace to append to it (file and rows continue its sequence)."""
+    last = TraceEvent.objects.filter(run=run).order_by("-seq").values_list("seq", flat=True).first()
+    writer = TraceWriter(traces_dir=traces_dir(), run_id=str(run.pk), clock=clock or SystemClock(),
+                         redactor=redactor(), reopen=Path(run.trace_path) if run.trace_path else None,
+                         start_seq=0 if last is None else last + 1)
+    return RunRecorder(run, writer)
+
+
+def _loop(agent: AgentConfig, run: Run, *, venue: VenuePort, policy: Policy | None, clock: Clock, alert: Alert,
+          recorder: RunRecorder) -> RunResult:
+    desk = order_desk(agent, run, venue=venue, recorder=recorder, clock=clock)
+    spec, guard = desk.spec, desk.stop_check
     return run_loop(run_id=str(run.pk), spec=spec, policy=policy or policy_for(spec),
                     toolbox=ThreadSafeToolbox(build_toolbox(spec=spec, desk=desk)), stop_check=guard,
                     recorder=recorder, clock=clock, alert=alert, prices=price_table(),
-                    redactor=recorder.writer.redactor, system_prompt=agent.system_prompt or _default_system())
+                    redactor=recorder.writer.redactor, system_prompt=agent.system_prompt or _default_system(),
+                    task=_task(agent))
 
 
 class ThreadSafeToolbox:
@@ -260,6 +274,14 @@ def _default_system() -> str:
     from agents.core.loop import DEFAULT_SYSTEM
 
     return DEFAULT_SYSTEM
+
+
+def _task(agent: AgentConfig) -> str:
+    """The run's opening instruction, plus news of its approval requests (the agent sees outcomes)."""
+    from agents.core.loop import DEFAULT_TASK
+
+    briefing = approval_briefing(agent)
+    return f"{DEFAULT_TASK}\n\n{briefing}" if briefing else DEFAULT_TASK
 
 
 _OUTCOME_STATUS = {

@@ -42,6 +42,7 @@ class ApprovalRequest(models.Model):
     expires_at = models.DateTimeField()
     decided_at = models.DateTimeField(null=True, blank=True)
     outcome_note = models.TextField(blank=True, help_text="Placed, or refused and why.")
+    reported_at = models.DateTimeField(null=True, blank=True, help_text="When the agent's next run was told.")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

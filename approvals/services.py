@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from agents.core.orders import ApprovalDraft
 from agents.models import AgentConfig, Run
-from approvals.models import ApprovalRequest
+from approvals.models import ApprovalRequest, ApprovalStatus
 
 
 def approval_request_create(*, agent: AgentConfig, run: Run, draft: ApprovalDraft, market_title: str = "",
@@ -29,3 +29,19 @@ def approval_request_create(*, agent: AgentConfig, run: Run, draft: ApprovalDraf
         },
     )
     return request
+
+
+FINAL = [ApprovalStatus.PLACED, ApprovalStatus.REFUSED, ApprovalStatus.REJECTED, ApprovalStatus.EXPIRED]
+
+
+def approval_briefing(agent: AgentConfig) -> str:
+    """Tell the agent's next run what became of its requests (once each); empty when nothing new."""
+    now = timezone.now()
+    news = list(ApprovalRequest.objects.filter(agent=agent, status__in=FINAL, reported_at__isnull=True)
+                .order_by("requested_at")[:50])
+    if not news:
+        return ""
+    ApprovalRequest.objects.filter(pk__in=[r.pk for r in news]).update(reported_at=now)
+    lines = [f"- {r.side} {r.size} {r.outcome} {r.market} @ {r.price}: {r.status}"
+             + (f" ({r.outcome_note})" if r.outcome_note else "") for r in news]
+    return "Outcome of your earlier orders that needed human approval:\n" + "\n".join(lines)

@@ -77,10 +77,12 @@ class HaltEvent(models.Model):
     class Action(models.TextChoices):
         HALT = "halt", "Halt"
         RESUME = "resume", "Resume"
-        NOOP = "noop", "Repeated call (already in that state)"
+        NOOP = "noop", "Repeated halt (already halted)"
+        RECONCILE = "reconcile", "Chain reconciled by hand"
+        REFUSED = "refused", "Resume refused"
 
     ts = models.DateTimeField()
-    action = models.CharField(max_length=8, choices=Action.choices)
+    action = models.CharField(max_length=10, choices=Action.choices)
     source = models.CharField(max_length=32, choices=HaltSource.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="halt_events"
@@ -103,3 +105,86 @@ class HaltEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.source} at {self.ts:%Y-%m-%d %H:%M:%S}"
+
+
+class AlertState(models.TextChoices):
+    FIRING = "firing", "Firing"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Alert(models.Model):
+    """One condition that pages a human. Deduplicated by key while firing."""
+
+    key = models.CharField(max_length=200, help_text="e.g. cost_per_run:agent-3 or halt")
+    state = models.CharField(max_length=10, choices=AlertState.choices, default=AlertState.FIRING)
+    severity = models.CharField(max_length=16, default="critical")
+    title = models.CharField(max_length=300)
+    details = models.JSONField(default=dict, blank=True)
+    agent = models.ForeignKey("agents.AgentConfig", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    first_fired_at = models.DateTimeField()
+    last_fired_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    fire_count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-last_fired_at", "-id"]
+        constraints = [
+            # Deduplication: at most one firing alert per key (a second fire bumps the count).
+            models.UniqueConstraint(fields=["key"], condition=Q(state="firing"), name="alert_one_firing_per_key"),
+        ]
+        indexes = [
+            # Panel and /metrics: firing alerts, newest first.
+            models.Index(fields=["state", "-last_fired_at"], name="alert_state_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"[{self.state}] {self.title}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed (gave up)"
+
+
+class AlertDelivery(models.Model):
+    """One notification of one alert state change to one sink; retried until sent or out of attempts."""
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
+    sink = models.CharField(max_length=32)  # log, email, webhook, slack, pagerduty
+    event = models.CharField(max_length=10)  # trigger | resolve
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Retry sweep and the "failing sinks" view: deliveries by status.
+            models.Index(fields=["status", "created_at"], name="delivery_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sink} {self.event} {self.status}"
+
+
+class OutboxEvent(models.Model):
+    """Append-only outbox: state changes for the live panels, written in the same transaction.
+
+    Any process writes here; the web process tails it (by id) and fans out over the channel
+    layer, and a reconnecting panel catches up from the last id it saw.
+    """
+
+    ts = models.DateTimeField()
+    kind = models.CharField(max_length=32)  # kill_switch, halt, resume, alert, approval, run_end
+    payload = models.JSONField(default=dict)
+
+    objects = AppendOnlyManager()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.kind}"

@@ -69,12 +69,15 @@ class TraceWriter:
     stays in one file, which is what replay wants).
     """
 
-    def __init__(self, *, traces_dir: Path, run_id: str, clock: Clock, redactor: Redactor) -> None:
+    def __init__(self, *, traces_dir: Path, run_id: str, clock: Clock, redactor: Redactor,
+                 reopen: Path | None = None, start_seq: int = 0) -> None:
+        """Open a run's trace; `reopen` + `start_seq` append to an existing run's file (e.g. an
+        approved order placed after the run ended) without reusing a sequence number."""
         self.run_id = check_run_id(run_id)
         self.clock = clock
         self.redactor = redactor
-        self.path = trace_path(Path(traces_dir), run_id, clock.now().strftime("%Y-%m-%d"))
-        self._seq = 0
+        self.path = reopen or trace_path(Path(traces_dir), run_id, clock.now().strftime("%Y-%m-%d"))
+        self._seq = start_seq
         self._lock = threading.Lock()  # a timed-out tool thread must not interleave a line
         _make_private_dirs(self.path.parent)
         self._fd = _open_private(self.path)

@@ -1,0 +1,85 @@
+"""Alerts: one firing alert per key (deduplicated), each state change delivered to every sink.
+
+`alert_fire()` and `alert_resolve()` only write rows; delivery happens in django-q tasks
+(`monitoring.tasks.alert_deliver`) enqueued after commit, so a slow or failing sink never
+blocks the caller (a halt above all). Sinks: `monitoring/sinks.py`, chosen by ALERT_SINKS.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from monitoring.models import Alert, AlertDelivery, AlertState
+from monitoring.outbox import outbox_publish
+
+log = logging.getLogger("academy.alerts")
+
+
+def alert_fire(*, key: str, title: str, details: dict[str, Any] | None = None, severity: str = "critical",
+               agent_id: int | None = None) -> Alert:
+    """Fire an alert; while one with this key is firing, only bump its count (no new page)."""
+    now = timezone.now()
+    details = details or {}
+    log.error("ALERT %s: %s %s", key, title, details)  # the log sink of last resort, synchronous
+    with transaction.atomic():
+        bumped = Alert.objects.filter(key=key, state=AlertState.FIRING).update(
+            last_fired_at=now, fire_count=F("fire_count") + 1, details=details
+        )
+        if bumped:
+            return Alert.objects.get(key=key, state=AlertState.FIRING)
+        try:
+            with transaction.atomic():
+                alert = Alert.objects.create(key=key, title=title[:300], details=details, severity=severity,
+                                             agent_id=agent_id, first_fired_at=now, last_fired_at=now)
+        except IntegrityError:  # another process fired the same key a moment ago: dedup
+            return Alert.objects.get(key=key, state=AlertState.FIRING)
+        _deliver_on_commit(alert, "trigger")
+        outbox_publish("alert", _panel(alert))
+    return alert
+
+
+def alert_resolve(*, key: str, details: dict[str, Any] | None = None) -> Alert | None:
+    """Resolve the firing alert with this key, if any (compare-and-set: one resolver wins)."""
+    now = timezone.now()
+    with transaction.atomic():
+        alert = Alert.objects.filter(key=key, state=AlertState.FIRING).first()
+        if alert is None:
+            return None
+        changed = Alert.objects.filter(pk=alert.pk, state=AlertState.FIRING).update(
+            state=AlertState.RESOLVED, resolved_at=now, details={**alert.details, **(details or {})}
+        )
+        if not changed:
+            return None
+        alert.refresh_from_db()
+        _deliver_on_commit(alert, "resolve")
+        outbox_publish("alert", _panel(alert))
+    return alert
+
+
+def _deliver_on_commit(alert: Alert, event: str) -> None:
+    now = timezone.now()
+    deliveries = [AlertDelivery.objects.create(alert=alert, sink=sink, event=event, created_at=now)
+                  for sink in settings.ALERT_SINKS]
+    ids = [d.pk for d in deliveries]
+    transaction.on_commit(lambda: _enqueue(ids))
+
+
+def _enqueue(delivery_ids: list[int]) -> None:
+    from django_q.tasks import async_task
+
+    for delivery_id in delivery_ids:
+        try:
+            async_task("monitoring.tasks.alert_deliver", delivery_id, group="alerts")
+        except Exception:  # the broker being down must not break the caller; the sweep retries
+            log.exception("could not enqueue alert delivery %s", delivery_id)
+
+
+def _panel(alert: Alert) -> dict[str, Any]:
+    return {"id": alert.pk, "key": alert.key, "state": alert.state, "title": alert.title,
+            "severity": alert.severity, "count": alert.fire_count, "at": alert.last_fired_at.isoformat()}

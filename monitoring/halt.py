@@ -1,0 +1,272 @@
+"""The one halt path. Every kill-switch shape ends in `halt()`; `resume()` is the one way back.
+
+Nothing else writes the kill-switch state (the flag file or the KillSwitch row): a test
+checks that no other module does.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from monitoring.alerts import alert_fire, alert_resolve
+from monitoring.models import HaltEvent, HaltSource, KillSwitch
+from monitoring.outbox import outbox_publish
+
+log = logging.getLogger("academy.halt")
+
+FLATTEN_PRICE = Decimal("0.001")  # a SELL at the lowest tick crosses every bid: a market sell
+ALERT_KEY = "kill_switch"
+
+
+class ResumeRefused(Exception):
+    """resume() said no: the reason is the message, and the refusal is recorded."""
+
+
+def flag_path() -> Path:
+    return settings.DATA_DIR / "kill_switch.flag"
+
+
+# --- reading the state (anyone may) --------------------------------------------------------
+
+
+def kill_switch_state() -> dict[str, Any]:
+    """Describe the kill switch for pages and panels; unreadable counts as halted, never as running."""
+    flag = flag_path().exists()
+    try:
+        row = KillSwitch.objects.filter(pk=1).first()
+    except DatabaseError as exc:
+        return {"state": "unknown", "halted": True, "flag_file": flag, "detail": f"database unreadable: {exc}"}
+    if row is None:
+        return {"state": "unknown", "halted": True, "flag_file": flag, "detail": "no kill-switch row (run migrate)"}
+    halted = row.active or flag
+    detail = "" if row.active or not flag else "flag file present; the watcher will complete the halt"
+    return {"state": "halted" if halted else "running", "halted": halted, "flag_file": flag, "row": row,
+            "reason": row.reason, "source": row.source, "since": row.since, "hold_until": row.hold_until,
+            "needs_reconciliation": row.needs_reconciliation, "detail": detail}
+
+
+# --- halt ------------------------------------------------------------------------------------
+
+
+def halt(*, reason: str, source: str, actor: Any = None, flatten: bool = False, hold_until: datetime | None = None,
+         needs_reconciliation: bool = False, figures: dict[str, Any] | None = None, venue: Any = None) -> HaltEvent:
+    """Stop all trading now. Idempotent: a repeat while halted records a no-op and re-sweeps the venue.
+
+    1. set the flag file (works with the database down) and the KillSwitch row;
+    2. cancel every resting order at the venue (account-wide);
+    3. flatten positions when asked (market sells);
+    4. record a HaltEvent (who or what, why, the figures);
+    5. alert; 6. tell the panels (outbox row in the same transaction as the event).
+    """
+    if source not in HaltSource.values:
+        raise ValueError(f"unknown halt source {source!r}")
+    if not reason or not reason.strip():
+        raise ValueError("a halt needs a reason")
+    now = timezone.now()
+    _write_flag(reason, source, now)
+    errors: list[str] = []
+    changed = _set_row(reason=reason, source=source, now=now, hold_until=hold_until,
+                       needs_reconciliation=needs_reconciliation, errors=errors)
+    venue = venue if venue is not None else _venue()
+    cancelled = _cancel_resting(venue, errors)
+    flattened = _flatten(venue, now, errors) if flatten else {}
+    event = _record(action=HaltEvent.Action.HALT if changed else HaltEvent.Action.NOOP, source=source, actor=actor,
+                    reason=reason, now=now, hold_until=hold_until, cancelled=cancelled, flattened=flattened,
+                    errors=errors, figures=figures or {})
+    _alert_halt(event, changed)
+    return event
+
+
+def _write_flag(reason: str, source: str, now: datetime) -> None:
+    path = flag_path()
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(f"{now.isoformat()} {source}: {reason}\n")
+    os.replace(tmp, path)  # the loops see the flag whole or not at all
+
+
+def _set_row(*, reason: str, source: str, now: datetime, hold_until: datetime | None, needs_reconciliation: bool,
+             errors: list[str]) -> bool:
+    """Compare-and-set the row to active; return True when this call made the transition."""
+    try:
+        with transaction.atomic():
+            changed = KillSwitch.objects.filter(pk=1, active=False).update(
+                active=True, reason=reason, source=source, since=now, hold_until=hold_until,
+                needs_reconciliation=needs_reconciliation,
+            )
+            if changed:
+                return True
+            row, created = KillSwitch.objects.get_or_create(
+                pk=1, defaults={"active": True, "reason": reason, "source": source, "since": now,
+                                "hold_until": hold_until, "needs_reconciliation": needs_reconciliation})
+            if not created:
+                _tighten(row, hold_until, needs_reconciliation)
+            return created
+    except DatabaseError as exc:  # the flag file already stops every loop; keep halting
+        errors.append(f"kill-switch row not written: {exc}")
+        log.critical("halt: kill-switch row not written (%s); the flag file holds the halt", exc)
+        return True
+
+
+def _tighten(row: KillSwitch, hold_until: datetime | None, needs_reconciliation: bool) -> None:
+    """A repeat halt may only lengthen a hold or add the reconciliation requirement."""
+    updates: dict[str, Any] = {}
+    if hold_until and (row.hold_until is None or hold_until > row.hold_until):
+        updates["hold_until"] = hold_until
+    if needs_reconciliation and not row.needs_reconciliation:
+        updates["needs_reconciliation"] = True
+    if updates:
+        KillSwitch.objects.filter(pk=1).update(**updates)
+
+
+def _venue() -> Any:
+    from agents.services import venue_client
+
+    return venue_client()
+
+
+def _cancel_resting(venue: Any, errors: list[str]) -> int:
+    from agents.journal import JournaledVenue
+
+    try:
+        result = JournaledVenue(venue, agent=None, run=None).cancel_all()
+    except Exception as exc:
+        errors.append(f"cancel-all failed, orders may still rest at the venue: {type(exc).__name__}: {exc}")
+        log.critical("halt: cancel-all failed: %s", exc)
+        return 0
+    errors.extend(f"order {f.get('orderId', '?')} not cancelled: {f.get('message', f)}" for f in result.failed)
+    return len(result.canceled)
+
+
+def _flatten(venue: Any, now: datetime, errors: list[str]) -> dict[str, str]:
+    """Sell every position into the book (FAK at the lowest tick); return market:outcome -> what happened."""
+    from agents.venue.schemas import OrderRequest, OrderType, Side
+
+    try:
+        positions = [p for p in venue.positions() if p.shares > 0]
+    except Exception as exc:
+        errors.append(f"flatten: positions unreadable: {type(exc).__name__}: {exc}")
+        return {}
+    done: dict[str, str] = {}
+    stamp = now.strftime("%Y%m%d%H%M%S")
+    for p in positions:
+        key = f"{p.market}:{p.outcome.value}"
+        req = OrderRequest(market=p.market, side=Side.SELL, outcome=p.outcome, price=FLATTEN_PRICE, size=p.shares,
+                           order_type=OrderType.FAK, client_order_id=f"flat-{stamp}-{p.market}-{p.outcome.value}"[:128])
+        try:
+            order = venue.place(req)
+        except Exception as exc:
+            errors.append(f"flatten {key} failed: {type(exc).__name__}: {exc}")
+            done[key] = "failed"
+            continue
+        done[key] = f"sold {order.filled} of {p.shares}"
+        if order.filled < p.shares:
+            errors.append(f"flatten {key}: only {order.filled} of {p.shares} sold (book too thin)")
+    return done
+
+
+def _record(*, action: str, source: str, actor: Any, reason: str, now: datetime, hold_until: datetime | None,
+            cancelled: int, flattened: dict[str, str], errors: list[str], figures: dict[str, Any]) -> HaltEvent:
+    with transaction.atomic():
+        event = HaltEvent.objects.create(
+            ts=now, action=action, source=source, actor=actor if _is_user(actor) else None, reason=reason,
+            figures={**figures, **({"flattened": flattened} if flattened else {})}, hold_until=hold_until,
+            orders_cancelled=cancelled, flattened=bool(flattened), errors=errors,
+        )
+        outbox_publish("halt", _panel_event(event))
+    return event
+
+
+def _alert_halt(event: HaltEvent, changed: bool) -> None:
+    details = {"reason": event.reason, "source": event.source, "orders_cancelled": event.orders_cancelled,
+               "errors": event.errors, "figures": event.figures}
+    try:
+        alert_fire(key=ALERT_KEY, title=f"Trading HALTED ({event.get_source_display()}): {event.reason}",
+                   details=details)
+        if event.errors:
+            alert_fire(key=f"halt_errors:{event.pk}", title="Halt completed with errors: check the venue by hand",
+                       details=details)
+    except DatabaseError:
+        log.critical("halt: alert not recorded (database); halt itself is done: %s", details)
+
+
+# --- resume ----------------------------------------------------------------------------------
+
+
+def resume(*, actor: Any, reason: str, source: str = HaltSource.COMMAND) -> HaltEvent:
+    """Lift the halt: a person with the permission, a reason, no hold, no pending reconciliation."""
+    if not _is_user(actor) or not actor.has_perm("monitoring.toggle_kill_switch"):
+        raise PermissionDenied("resuming trading needs the toggle_kill_switch permission")
+    if not reason or not reason.strip():
+        raise ValueError("a resume needs a reason")
+    now = timezone.now()
+    row = KillSwitch.objects.get(pk=1)
+    refusal = _resume_refusal(row, now)
+    if refusal:
+        _record_plain(HaltEvent.Action.REFUSED, source, actor, f"{reason} (refused: {refusal})", now)
+        raise ResumeRefused(refusal)
+    with transaction.atomic():
+        changed = KillSwitch.objects.filter(pk=1, active=row.active).update(
+            active=False, reason="", source="", since=None, hold_until=None, needs_reconciliation=False)
+        if not changed:
+            raise ResumeRefused("the kill switch changed meanwhile; look again")
+        event = _record_plain(HaltEvent.Action.RESUME, source, actor, reason, now)
+    flag_path().unlink(missing_ok=True)  # after the row: until both are clear the loops stay stopped
+    alert_resolve(key=ALERT_KEY, details={"resumed_by": actor.get_username(), "reason": reason})
+    return event
+
+
+def _resume_refusal(row: KillSwitch, now: datetime) -> str:
+    if not row.active and not flag_path().exists():
+        return "trading is not halted"
+    if row.hold_until and now < row.hold_until:
+        return f"a hold is in force until {row.hold_until:%Y-%m-%d %H:%M:%S} UTC ({row.reason})"
+    if row.needs_reconciliation:
+        return "chain drift: reconcile the venue with the chain by hand first (manage.py reconcile_chain)"
+    return ""
+
+
+def reconcile_chain(*, actor: Any, note: str, drift: Decimal, dust: Decimal) -> HaltEvent:
+    """Record that a person reconciled REST with the chain; refused while the drift is still above dust."""
+    if not _is_user(actor) or not actor.has_perm("monitoring.toggle_kill_switch"):
+        raise PermissionDenied("reconciling needs the toggle_kill_switch permission")
+    if not note or not note.strip():
+        raise ValueError("a reconciliation needs a note saying what was checked")
+    now = timezone.now()
+    if drift > dust:
+        _record_plain(HaltEvent.Action.REFUSED, HaltSource.CHAIN_DRIFT, actor,
+                      f"reconciliation refused: drift {drift} still above dust {dust}", now)
+        raise ResumeRefused(f"REST and chain still differ by {drift} (dust is {dust})")
+    with transaction.atomic():
+        KillSwitch.objects.filter(pk=1).update(needs_reconciliation=False)
+        return _record_plain(HaltEvent.Action.RECONCILE, HaltSource.CHAIN_DRIFT, actor, note, now,
+                             figures={"drift": str(drift), "dust": str(dust)})
+
+
+def _record_plain(action: str, source: str, actor: Any, reason: str, now: datetime,
+                  figures: dict[str, Any] | None = None) -> HaltEvent:
+    with transaction.atomic():
+        event = HaltEvent.objects.create(ts=now, action=action, source=source, actor=actor, reason=reason,
+                                         figures=figures or {})
+        outbox_publish(action if action in ("resume", "halt") else "kill_switch", _panel_event(event))
+    return event
+
+
+def _panel_event(event: HaltEvent) -> dict[str, Any]:
+    return {"id": event.pk, "action": event.action, "source": event.source, "reason": event.reason,
+            "actor": event.actor.get_username() if event.actor else None, "ts": event.ts.isoformat(),
+            "hold_until": event.hold_until.isoformat() if event.hold_until else None,
+            "orders_cancelled": event.orders_cancelled, "errors": event.errors}
+
+
+def _is_user(actor: Any) -> bool:
+    return actor is not None and getattr(actor, "is_authenticated", False)
