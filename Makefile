@@ -9,6 +9,9 @@ STAMP := $(VENV)/.installed-stamp
 RUN_ENV := DEBUG=$${DEBUG:-true} ACADEMY_DATA_DIR=$${ACADEMY_DATA_DIR:-./var}
 
 .PHONY: run test lint lock clean
+# Browser tests drive Debian's chromium through Playwright (never a downloaded browser).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,7 +26,11 @@ run: $(STAMP)
 	@echo "Starting web (http://127.0.0.1:8000), worker and venue. Ctrl-C stops them all."
 	$(RUN_ENV) $(VENV)/bin/honcho start -f Procfile
 
-test: $(STAMP)
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+test: $(STAMP) $(CHROMIUM)
 	$(VENV)/bin/pytest
 
 lint: $(STAMP)

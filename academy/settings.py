@@ -12,6 +12,7 @@ from pathlib import Path
 from academy.envconf import (
     env_bool,
     env_database,
+    env_decimal,
     env_int,
     env_list,
     env_path,
@@ -175,3 +176,56 @@ VENUE_TIMEOUT_S = env_int("VENUE_TIMEOUT_S", 5, minimum=1, maximum=120)
 
 # Alerts: each firing/resolving alert is delivered to every sink named here (see docs/monitoring.md).
 ALERT_SINKS = env_list("ALERT_SINKS", ["log"])
+
+# Health monitor: paging thresholds (reference card section 02) and kill-switch shapes (05).
+# All configurable; docs/monitoring.md explains each and the cold-start rule.
+BASELINE_WINDOW_DAYS = env_int("BASELINE_WINDOW_DAYS", 7, minimum=1, maximum=90)
+BASELINE_MIN_SAMPLES = env_int("BASELINE_MIN_SAMPLES", 5, minimum=1)
+PAGE_COST_PER_RUN_X = env_decimal("PAGE_COST_PER_RUN_X", "2")
+PAGE_TOOL_CALLS_PER_RUN = env_int("PAGE_TOOL_CALLS_PER_RUN", 30, minimum=1)
+PAGE_LATENCY_P95_X = env_decimal("PAGE_LATENCY_P95_X", "2")
+PAGE_ERROR_RATE_5M = env_decimal("PAGE_ERROR_RATE_5M", "0.01")
+PAGE_DECISION_RATE_X = env_decimal("PAGE_DECISION_RATE_X", "3")
+# Cold start: until an agent has BASELINE_MIN_SAMPLES samples, these stand in for its baseline.
+COLD_START_BASELINE = {
+    "cost_per_run": env_decimal("COLD_START_COST_PER_RUN", "0.10"),
+    "latency_p95": env_decimal("COLD_START_LATENCY_P95_MS", "5000"),
+}
+CHAIN_DUST = env_decimal("CHAIN_DUST", "0.01")
+HALT_DAILY_LOSS = env_decimal("HALT_DAILY_LOSS", "0.03")
+HALT_DAILY_LOSS_HOLD_HOURS = env_int("HALT_DAILY_LOSS_HOLD_HOURS", 24, minimum=0)
+HALT_COST_CAP_USD = env_decimal("HALT_COST_CAP_USD", "50")
+HALT_TOOL_ERROR_RATE = env_decimal("HALT_TOOL_ERROR_RATE", "0.05")
+MONITOR_INTERVAL_S = env_decimal("MONITOR_INTERVAL_S", "5")
+FLAG_POLL_S = env_decimal("FLAG_POLL_S", "0.2")
+GUARD_GRACE_S = env_int("GUARD_GRACE_S", 30, minimum=0)
+CHAIN_SETTLE_GRACE_S = env_int("CHAIN_SETTLE_GRACE_S", 300, minimum=0)
+
+# Alert sinks (docs/monitoring.md "Alert sinks"). A sink in ALERT_SINKS without its settings
+# fails `manage.py check` (monitoring.E011): never start up silently paging nobody.
+ALERT_EMAIL_TO = env_list("ALERT_EMAIL_TO", [])
+ALERT_WEBHOOK_URL = env_str("ALERT_WEBHOOK_URL", "")
+SLACK_WEBHOOK_URL = env_str("SLACK_WEBHOOK_URL", "")
+PAGERDUTY_ROUTING_KEY = env_str("PAGERDUTY_ROUTING_KEY", "")
+PAGERDUTY_EVENTS_URL = env_str("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue")
+ALERT_SOURCE = env_str("ALERT_SOURCE", "academy")  # PagerDuty payload.source: which deployment paged
+ALERT_LINK_BASE_URL = env_str("ALERT_LINK_BASE_URL", "")  # e.g. https://academy.example.com: links in alerts
+ALERT_HTTP_TIMEOUT_S = env_int("ALERT_HTTP_TIMEOUT_S", 5, minimum=1, maximum=60)
+ALERT_MAX_ATTEMPTS = env_int("ALERT_MAX_ATTEMPTS", 6, minimum=1, maximum=20)
+ALERT_RETRY_BASE_S = env_int("ALERT_RETRY_BASE_S", 30, minimum=1, maximum=3600)
+ALERT_SWEEP_AFTER_S = env_int("ALERT_SWEEP_AFTER_S", 300, minimum=30)
+# Django's own mail settings, used by the email sink; a short timeout so a dead relay fails the attempt.
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1, maximum=120)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "academy@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Prometheus /metrics: a bearer token and/or an address allowlist; with neither, loopback only.
+METRICS_TOKEN = env_secret("METRICS_TOKEN", required=False, dev_default="", min_length=32)
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [])  # IPs or CIDRs; checked as monitoring.E020
+# These values are secrets too: redact them from traces like the keys above.
+TRACE_SECRET_ENV_VARS = [*TRACE_SECRET_ENV_VARS, "ALERT_WEBHOOK_URL", "SLACK_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY",
+                         "EMAIL_HOST_PASSWORD", "METRICS_TOKEN"]

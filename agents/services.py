@@ -110,9 +110,17 @@ def stop_check() -> StopCheck:
     return guards_for_data_dir(settings.DATA_DIR, db_state=db_kill_switch_reason)
 
 
-def log_alert(message: str, details: Any) -> None:
-    """Default alert sink until the monitoring issue wires pagers: a loud log line."""
-    log.error("ALERT %s %s", message, dict(details))
+def loop_alert(message: str, details: Any) -> None:
+    """The loop's alerts (runaway loop, hung tool, suspicious output) page through monitoring."""
+    from monitoring.alerts import alert_fire
+
+    figures = {k: str(v) for k, v in dict(details).items()}
+    alert_fire(key=f"{message}:{figures.get('run_id', '')}", title=message, details=figures)
+    if message == "suspicious tool output":  # recovery card: suspicious output -> halt, rotate keys
+        from monitoring.halt import halt
+
+        halt(reason=f"suspicious tool output in run {figures.get('run_id')}: {figures.get('tool', '')}",
+             source="suspicious_output", figures=figures)
 
 
 # --- traces ---------------------------------------------------------------------------------
@@ -170,7 +178,7 @@ def run_agent(*, agent_id: int, venue: VenuePort | None = None, policy: Policy |
         return _skipped(agent, started_by)
     try:
         return _run_locked(agent, venue=venue, policy=policy, clock=clock or SystemClock(),
-                           alert=alert or log_alert, started_by=started_by)
+                           alert=alert or loop_alert, started_by=started_by)
     finally:
         lock.release()
 
@@ -206,7 +214,21 @@ def _run_locked(agent: AgentConfig, *, venue: VenuePort | None, policy: Policy |
         writer.close()
     _finish(run, result, clock)
     mark_run_finished(state_dir(), state, outcome=result.outcome, at=clock.now().isoformat())
+    _health_after(run, result)
     return run
+
+
+def _health_after(run: Run, result: RunResult) -> None:
+    """Record the run's metrics and page on its thresholds; a failure here is itself an alert."""
+    from monitoring.alerts import alert_fire
+    from monitoring.health import after_run
+
+    latencies = list(result.model_latencies_ms) + [ms for v in result.tool_latencies_ms.values() for ms in v]
+    try:
+        after_run(run, latencies)
+    except Exception as exc:
+        log.exception("health evaluation after run %s failed", run.pk)
+        alert_fire(key="health_after_run", title=f"health evaluation failed after run {run.pk}: {exc}")
 
 
 def _load_state(agent: AgentConfig) -> tuple[AgentState, bool]:

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from academy.append_only import AppendOnlyManager
+
 USDC = {"max_digits": 18, "decimal_places": 6}
 
 
@@ -24,6 +26,9 @@ class ApprovalRequest(models.Model):
     agent = models.ForeignKey("agents.AgentConfig", on_delete=models.PROTECT, related_name="approval_requests")
     run = models.ForeignKey("agents.Run", on_delete=models.PROTECT, related_name="approval_requests")
     step = models.PositiveIntegerField()
+    # (run, step, call_index) derive client_order_id; kept so the approved order is placed with the same
+    # id through place_order_safe. Null only on requests recorded before this field existed (never placed).
+    call_index = models.PositiveIntegerField(null=True, blank=True)
     # Same id the order will carry, so an approved order is idempotent at the venue.
     client_order_id = models.CharField(max_length=128, unique=True)
     market = models.CharField(max_length=200)
@@ -65,3 +70,32 @@ class ApprovalRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.side} {self.size} {self.market} @ {self.price} ({self.status})"
+
+
+class Decision(models.TextChoices):
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+
+
+class ApprovalDecision(models.Model):
+    """One person's vote on one request. Append-only: the audit record of who decided what, when, and why."""
+
+    request = models.ForeignKey(ApprovalRequest, on_delete=models.PROTECT, related_name="decisions")
+    # PROTECT: a user who decided a trade cannot be deleted out of the audit trail (deactivate instead).
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decision = models.CharField(max_length=7, choices=Decision.choices)
+    note = models.TextField(blank=True)
+    ts = models.DateTimeField()
+
+    objects = AppendOnlyManager()
+
+    class Meta:
+        ordering = ["ts", "id"]
+        constraints = [
+            # One vote per person per request: the two-approver rule counts distinct people, and the
+            # count of approvals for a request (approval_decide) is served by this index's prefix.
+            models.UniqueConstraint(fields=["request", "actor"], name="approval_decision_one_per_actor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision} of request {self.request_id} by {self.actor_id}"

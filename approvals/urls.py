@@ -1,7 +1,13 @@
-"""URL routes of this app (included from academy/urls.py)."""
+"""URL routes of this app (included from academy/urls.py under /approvals/, namespace "approvals")."""
 
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from approvals import views
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("pending/", views.queue_fragment, name="fragment"),
+    path("<int:request_id>/decide/", views.decide, name="decide"),
+]

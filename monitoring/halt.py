@@ -214,13 +214,15 @@ def resume(*, actor: Any, reason: str, source: str = HaltSource.COMMAND) -> Halt
     if refusal:
         _record_plain(HaltEvent.Action.REFUSED, source, actor, f"{reason} (refused: {refusal})", now)
         raise ResumeRefused(refusal)
+    # The flag goes first: while the row is still active the loops stay stopped, and the flag
+    # watcher (which halts on "flag present, row inactive") never sees a half-resumed state.
+    flag_path().unlink(missing_ok=True)
     with transaction.atomic():
         changed = KillSwitch.objects.filter(pk=1, active=row.active).update(
             active=False, reason="", source="", since=None, hold_until=None, needs_reconciliation=False)
         if not changed:
             raise ResumeRefused("the kill switch changed meanwhile; look again")
         event = _record_plain(HaltEvent.Action.RESUME, source, actor, reason, now)
-    flag_path().unlink(missing_ok=True)  # after the row: until both are clear the loops stay stopped
     alert_resolve(key=ALERT_KEY, details={"resumed_by": actor.get_username(), "reason": reason})
     return event
 

@@ -1,7 +1,11 @@
-"""URL routes of this app (included from academy/urls.py)."""
+"""Root-level routes of this app: /metrics for Prometheus (included from academy/urls.py)."""
 
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from monitoring import views_metrics
+
+urlpatterns = [
+    path("metrics", views_metrics.metrics, name="metrics"),
+]

@@ -64,6 +64,7 @@ class ApprovalDraft:
     agent: str
     run_id: str
     step: int
+    call_index: int  # with run_id and step, re-derives client_order_id when the approved order is placed
     client_order_id: str
     request: OrderRequest
     notional: Decimal
@@ -133,12 +134,12 @@ def place_order_safe(desk: OrderDesk, intent: OrderIntent, *, step: int, call_in
     violation = hard_limit_violation(market=intent.market, notional=notional, snap=snap, limits=limits)
     if violation:
         return _reject(desk, step, cid, f"hard limit: {violation}", notional)
-    return _after_hard_limits(desk, intent, cid, notional, step=step, approved=approved,
+    return _after_hard_limits(desk, intent, cid, notional, step=step, call_index=call_index, approved=approved,
                               soft=reading.override.tighten_soft(desk.spec.soft))
 
 
 def _after_hard_limits(desk: OrderDesk, intent: OrderIntent, cid: str, notional: Decimal, *, step: int,
-                       approved: bool, soft: SoftLimits) -> OrderResult:
+                       call_index: int, approved: bool, soft: SoftLimits) -> OrderResult:
     try:
         market = desk.venue.market(intent.market)
     except Exception as exc:
@@ -149,7 +150,7 @@ def _after_hard_limits(desk: OrderDesk, intent: OrderIntent, cid: str, notional:
                        size=intent.size, order_type=OrderType.GTC, client_order_id=cid)
     reasons = [] if approved else soft_limit_reasons(notional=notional, market_type=market.market_type, limits=soft)
     if reasons:
-        return _request_approval(desk, req, notional, market.market_type, reasons, step)
+        return _request_approval(desk, req, notional, market.market_type, reasons, step, call_index)
     if desk.spec.dry_run:
         return _simulate(desk, req, notional, step)
     return _send(desk, req, notional, step)
@@ -172,9 +173,10 @@ def _reject(desk: OrderDesk, step: int, cid: str, reason: str, notional: Decimal
 
 
 def _request_approval(desk: OrderDesk, req: OrderRequest, notional: Decimal, market_type: str,
-                      reasons: list[str], step: int) -> OrderResult:
-    draft = ApprovalDraft(agent=desk.spec.name, run_id=desk.run_id, step=step, client_order_id=req.client_order_id,
-                          request=req, notional=notional, market_type=market_type, reasons=reasons)
+                      reasons: list[str], step: int, call_index: int) -> OrderResult:
+    draft = ApprovalDraft(agent=desk.spec.name, run_id=desk.run_id, step=step, call_index=call_index,
+                          client_order_id=req.client_order_id, request=req, notional=notional,
+                          market_type=market_type, reasons=reasons)
     try:
         approval_id = desk.approvals(draft)
     except Exception as exc:  # an approval we could not record must not turn into an order

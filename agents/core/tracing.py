@@ -11,6 +11,7 @@ import json
 import os
 import re
 import threading
+import time
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -80,6 +81,8 @@ class TraceWriter:
         self._seq = start_seq
         self._lock = threading.Lock()  # a timed-out tool thread must not interleave a line
         _make_private_dirs(self.path.parent)
+        if reopen is None:
+            _set_aside(self.path)
         self._fd = _open_private(self.path)
 
     def write(self, kind: str, step: int, data: dict[str, Any]) -> dict[str, Any]:
@@ -120,6 +123,13 @@ def _make_private_dirs(path: Path) -> None:
         except FileExistsError:
             pass  # a concurrent run created it
         os.chmod(d, DIR_MODE)
+
+
+def _set_aside(path: Path) -> None:
+    """A new run must not append to an older run's file (run ids restart when a database is
+    recreated): keep the old file under another name rather than mixing two runs in one."""
+    if path.exists():
+        path.rename(path.with_name(f"{path.stem}.superseded-{time.time_ns()}.ndjson"))
 
 
 def _open_private(path: Path) -> int:

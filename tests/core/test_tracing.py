@@ -79,3 +79,19 @@ def test_it_never_writes_a_secret_from_the_env_or_tool_output(h: Harness, monkey
         assert secret not in text and secret not in json.dumps(rows)
         assert secret not in seen[0].messages[-1].content  # nor was it shown to the model
     assert [e["kind"] for e in lines(writer.path)] == [r["kind"] for r in rows]
+
+
+def test_it_sets_an_older_file_of_the_same_run_id_aside_instead_of_mixing_runs(tmp_path):
+    from agents.core.ports import SystemClock
+    from agents.core.redact import Redactor
+    from agents.core.tracing import TraceWriter
+
+    first = TraceWriter(traces_dir=tmp_path, run_id="7", clock=SystemClock(), redactor=Redactor())
+    first.write("run_start", -1, {"n": 1})
+    first.close()
+    second = TraceWriter(traces_dir=tmp_path, run_id="7", clock=SystemClock(), redactor=Redactor())
+    second.write("run_start", -1, {"n": 2})
+    second.close()
+    assert second.path.read_text().count("\n") == 1 and '"n":2' in second.path.read_text()
+    kept = list(second.path.parent.glob("7.superseded-*.ndjson"))
+    assert len(kept) == 1 and '"n":1' in kept[0].read_text()

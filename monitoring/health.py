@@ -1,0 +1,344 @@
+"""The health monitor: paging thresholds and the kill-switch shapes.
+
+Paging (reference card section 02; all thresholds in settings): cost_per_run > 2x baseline,
+tool_calls_per_run > 30, latency_p95 > 2x baseline, error_rate_5m > 1%, kill_switch_active,
+chain_rest_drift > dust, and decision_rate far from its baseline (the pitfall "an agent can
+lose money slowly": watch what it does, not only P&L).
+
+Kill-switch shapes (section 05), each ending in monitoring.halt.halt(): daily loss, cost cap,
+tool error rate, chain drift (the flag-file shape is the watcher in `Monitor.flag_tick`).
+A guard that cannot be computed for GUARD_GRACE_S seconds trips: fail closed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from monitoring.alerts import alert_fire, alert_resolve
+from monitoring.halt import flag_path, halt, kill_switch_state
+from monitoring.metrics import (
+    baseline,
+    decision_rate,
+    inference_cost_today,
+    latest,
+    metric_record,
+    record_run_metrics,
+    tool_error_rate,
+)
+from monitoring.models import HaltEvent, HaltSource, MetricSample
+
+log = logging.getLogger("academy.monitor")
+ZERO = Decimal(0)
+
+
+# --- paging ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Check:
+    """One threshold evaluated on one value (the panel shows these too)."""
+
+    name: str
+    agent: str | None
+    value: Decimal | None
+    threshold: Decimal | None
+    breached: bool
+    rule: str
+
+    def for_panel(self) -> dict[str, Any]:
+        return {"name": self.name, "label": self.rule, "agent": self.agent,
+                "value": None if self.value is None else format(self.value.normalize(), "f"),
+                "threshold": "" if self.threshold is None else format(self.threshold.normalize(), "f"),
+                "breached": self.breached}
+
+
+def _above(name: str, agent: Any, value: Decimal | None, threshold: Decimal | None, rule: str) -> Check:
+    breached = value is not None and threshold is not None and value > threshold
+    return Check(name, getattr(agent, "name", None), value, threshold, breached, rule)
+
+
+def _times(base: Decimal | None, factor: Decimal) -> Decimal | None:
+    return None if base is None else base * factor
+
+
+def run_checks(run: Any, figures: dict[str, Decimal], now: datetime) -> list[Check]:
+    """The per-run thresholds, against the agent's baseline without this run."""
+    agent = run.agent
+    cost_base = baseline("cost_per_run", agent.pk, now=now, exclude_run=run.pk)
+    lat_base = baseline("latency_p95", agent.pk, now=now, exclude_run=run.pk)
+    return [
+        _above("cost_per_run", agent, figures["cost_per_run"], _times(cost_base, settings.PAGE_COST_PER_RUN_X),
+               f"> {settings.PAGE_COST_PER_RUN_X}x baseline"),
+        _above("tool_calls_per_run", agent, figures["tool_calls_per_run"], Decimal(settings.PAGE_TOOL_CALLS_PER_RUN),
+               f"> {settings.PAGE_TOOL_CALLS_PER_RUN}"),
+        _above("latency_p95", agent, figures["latency_p95"], _times(lat_base, settings.PAGE_LATENCY_P95_X),
+               f"> {settings.PAGE_LATENCY_P95_X}x baseline"),
+    ]
+
+
+def rate_checks(agent: Any, now: datetime) -> list[Check]:
+    """Error rate over 5 minutes and decision rate against its baseline, for one agent."""
+    rate, _ = tool_error_rate(since=now - timedelta(minutes=5), agent_id=agent.pk)
+    decisions = decision_rate(agent.pk, now=now)
+    base = baseline("decision_rate", agent.pk, now=now)
+    far = base is not None and base > 0 and (decisions > base * settings.PAGE_DECISION_RATE_X
+                                             or decisions * settings.PAGE_DECISION_RATE_X < base)
+    return [
+        _above("error_rate_5m", agent, rate, settings.PAGE_ERROR_RATE_5M, f"> {settings.PAGE_ERROR_RATE_5M}"),
+        Check("decision_rate", agent.name, decisions, base, far,
+              f"outside baseline / {settings.PAGE_DECISION_RATE_X} .. x {settings.PAGE_DECISION_RATE_X}"),
+    ]
+
+
+def page(checks: list[Check]) -> None:
+    """Fire the breached checks' alerts (deduplicated), resolve the ones back in bounds."""
+    for c in checks:
+        key = f"{c.name}:{c.agent or 'system'}"
+        if c.breached:
+            alert_fire(key=key, title=f"{c.name} {c.value} {c.rule} ({c.agent or 'system'})", severity="error",
+                       details={"value": str(c.value), "threshold": str(c.threshold), "rule": c.rule})
+        else:
+            alert_resolve(key=key, details={"value": str(c.value)})
+
+
+def after_run(run: Any, latencies_ms: list[float]) -> list[Check]:
+    """At a run's end: record its metrics, page on its thresholds, and check the cost and error shapes."""
+    from monitoring.outbox import outbox_publish
+
+    now = run.ended_at or timezone.now()
+    figures = record_run_metrics(run, latencies_ms)
+    checks = run_checks(run, figures, now) + rate_checks(run.agent, now)
+    metric_record("error_rate_5m", checks[3].value or ZERO, agent_id=run.agent_id, run_id=run.pk, ts=now)
+    metric_record("decision_rate", checks[4].value or ZERO, agent_id=run.agent_id, run_id=run.pk, ts=now)
+    page(checks)
+    outbox_publish("run_end", {"run": run.pk, "agent": run.agent.name, "status": run.status,
+                               "cost": str(run.cost), "steps": run.steps, "at": now.isoformat()})
+    for guard in (cost_cap, tool_error_rate_guard):  # a cost spike halts now, not at the next tick
+        trip = guard(None, now)
+        if trip is not None and not _in_force(kill_switch_state(), trip):
+            _halt(trip)
+    return checks
+
+
+# --- kill-switch shapes ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Trip:
+    source: str
+    reason: str
+    figures: dict[str, Any] = field(default_factory=dict)
+    flatten: bool = False
+    hold_hours: int = 0
+    needs_reconciliation: bool = False
+
+
+def nav_of(venue: Any) -> Decimal:
+    """USDC plus every position at its mark (avg price where the venue has no mark)."""
+    total = venue.balance().usdc
+    for p in venue.positions():
+        total += p.shares * (p.mark_price if p.mark_price is not None else p.avg_price)
+    return total
+
+
+def daily_loss(venue: Any, now: datetime) -> Trip | None:
+    """NAV down more than HALT_DAILY_LOSS since the day's first NAV sample: flatten, hold 24 h."""
+    nav = nav_of(venue)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = MetricSample.objects.filter(name="nav", agent=None, ts__gte=midnight).order_by("ts", "id").first()
+    if start is None:
+        metric_record("nav", nav, ts=now)  # the day's opening NAV
+        return None
+    pnl = nav - start.value
+    metric_record("nav", nav, ts=now)
+    metric_record("daily_pnl", pnl, ts=now)
+    if start.value > 0 and -pnl / start.value > settings.HALT_DAILY_LOSS:
+        drop = (-pnl / start.value * 100).quantize(Decimal("0.01"))
+        return Trip(HaltSource.DAILY_LOSS, f"NAV down {drop}% today ({start.value} -> {nav} USDC)",
+                    {"nav_start": str(start.value), "nav": str(nav), "drop_pct": str(drop)},
+                    flatten=True, hold_hours=settings.HALT_DAILY_LOSS_HOLD_HOURS)
+    return None
+
+
+def cost_cap(venue: Any, now: datetime) -> Trip | None:
+    """Inference spend today above HALT_COST_CAP_USD."""
+    spent = inference_cost_today(now)
+    metric_record("inference_cost_today", spent, ts=now)
+    if spent > settings.HALT_COST_CAP_USD:
+        return Trip(HaltSource.COST_CAP, f"inference spend today {spent} USD is over the cap "
+                    f"{settings.HALT_COST_CAP_USD} USD", {"spent": str(spent), "cap": str(settings.HALT_COST_CAP_USD)})
+    return None
+
+
+def tool_error_rate_guard(venue: Any, now: datetime) -> Trip | None:
+    """Tool errors above HALT_TOOL_ERROR_RATE of tool calls over the last 5 minutes (all agents)."""
+    rate, calls = tool_error_rate(since=now - timedelta(minutes=5))
+    if calls and rate > settings.HALT_TOOL_ERROR_RATE:
+        pct = (rate * 100).quantize(Decimal("0.1"))
+        return Trip(HaltSource.TOOL_ERROR_RATE, f"tool error rate {pct}% over 5 min ({calls} calls) is over "
+                    f"{settings.HALT_TOOL_ERROR_RATE * 100}%", {"rate": str(rate), "calls": calls})
+    return None
+
+
+class SettlementPending(Exception):
+    """The chain has not caught up with REST yet: drift cannot be judged at this instant."""
+
+
+def chain_drift_amount(venue: Any) -> Decimal:
+    """|REST USDC - chain USDC| + sum over positions of |REST shares - chain shares|."""
+    ledger = venue.chain_ledger()
+    if ledger.pending:
+        raise SettlementPending(f"{ledger.pending} settlements pending")
+    drift = abs(venue.balance().usdc - ledger.usdc)
+    rest = {(p.market, p.outcome): p.shares for p in venue.positions()}
+    chain = {(p.market, p.outcome): p.shares for p in ledger.positions}
+    for key in rest.keys() | chain.keys():
+        drift += abs(rest.get(key, ZERO) - chain.get(key, ZERO))
+    return drift
+
+
+def chain_drift(venue: Any, now: datetime) -> Trip | None:
+    """REST balances/positions vs the chain ledger, once settlement has caught up (chain is the truth)."""
+    drift = chain_drift_amount(venue)
+    metric_record("chain_rest_drift", drift, ts=now)
+    page([_above("chain_rest_drift", None, drift, settings.CHAIN_DUST, f"> dust {settings.CHAIN_DUST}")])
+    if drift > settings.CHAIN_DUST:
+        return Trip(HaltSource.CHAIN_DRIFT, f"venue REST differs from the chain ledger by {drift} (dust "
+                    f"{settings.CHAIN_DUST}); reconcile by hand, the chain is the source of truth",
+                    {"drift": str(drift)}, needs_reconciliation=True)
+    return None
+
+
+GUARDS: dict[str, Callable[[Any, datetime], Trip | None]] = {
+    "daily_loss": daily_loss, "cost_cap": cost_cap, "tool_error_rate": tool_error_rate_guard,
+    "chain_drift": chain_drift,
+}
+SOURCE = {"daily_loss": HaltSource.DAILY_LOSS, "cost_cap": HaltSource.COST_CAP,
+          "tool_error_rate": HaltSource.TOOL_ERROR_RATE, "chain_drift": HaltSource.CHAIN_DRIFT}
+
+
+def _in_force(state: dict[str, Any], trip: Trip) -> bool:
+    """True when the halt this trip asks for is already in force (no repeat halt every tick)."""
+    if not state.get("halted") or state.get("state") != "halted":
+        return False
+    if trip.needs_reconciliation and not state.get("needs_reconciliation"):
+        return False
+    return not (trip.hold_hours and not state.get("hold_until"))
+
+
+def _halt(trip: Trip, venue: Any = None) -> HaltEvent:
+    hold = timezone.now() + timedelta(hours=trip.hold_hours) if trip.hold_hours else None
+    return halt(reason=trip.reason, source=trip.source, flatten=trip.flatten, hold_until=hold,
+                needs_reconciliation=trip.needs_reconciliation, figures=trip.figures, venue=venue)
+
+
+# --- the monitor loop --------------------------------------------------------------------------
+
+
+class Monitor:
+    """What `manage.py monitor` runs: the flag-file watcher and the periodic health checks."""
+
+    def __init__(self, venue_factory: Callable[[], Any], *, grace_s: int | None = None) -> None:
+        self.venue_factory = venue_factory
+        self.grace = timedelta(seconds=settings.GUARD_GRACE_S if grace_s is None else grace_s)
+        self.settle_grace = timedelta(seconds=settings.CHAIN_SETTLE_GRACE_S)
+        self.failing_since: dict[str, datetime] = {}
+
+    def flag_tick(self) -> HaltEvent | None:
+        """A hand-touched flag file with the row not yet active: run the rest of the halt path."""
+        path = flag_path()
+        if not path.exists():
+            return None
+        state = kill_switch_state()
+        if state["state"] == "halted" and state.get("row") is not None and state["row"].active:
+            return None
+        try:
+            text = path.read_text(errors="replace").strip()[:500]
+        except OSError:
+            text = ""
+        return halt(reason=f"flag file touched: {text or 'no reason written'}", source=HaltSource.FILE_FLAG,
+                    venue=self.venue_factory())
+
+    def health_tick(self, now: datetime | None = None) -> list[HaltEvent]:
+        """Evaluate every shape; trip the ones that fire or cannot be computed past the grace period."""
+        now = now or timezone.now()
+        venue = self.venue_factory()
+        halts = []
+        for name, guard in GUARDS.items():
+            trip = self._evaluate(name, guard, venue, now)
+            if trip is not None and not _in_force(kill_switch_state(), trip):
+                halts.append(_halt(trip, venue))
+        self._page_rates(now)
+        metric_record("kill_switch_active", 1 if kill_switch_state()["halted"] else 0, ts=now)
+        return halts
+
+    def _evaluate(self, name: str, guard: Callable[[Any, datetime], Trip | None], venue: Any,
+                  now: datetime) -> Trip | None:
+        try:
+            trip = guard(venue, now)
+        except Exception as exc:
+            since = self.failing_since.setdefault(name, now)
+            log.warning("guard %s could not be computed: %s", name, exc)
+            # Settlement in progress is normal for a few seconds; stuck for minutes, it is a chain fault.
+            grace = self.settle_grace if isinstance(exc, SettlementPending) else self.grace
+            if now - since < grace:
+                return None
+            return Trip(SOURCE[name], f"{name} could not be computed for {(now - since).seconds} s: "
+                        f"{type(exc).__name__}: {exc}", {"error": str(exc)})
+        self.failing_since.pop(name, None)
+        return trip
+
+    def _page_rates(self, now: datetime) -> None:
+        from agents.models import AgentConfig
+
+        for agent in AgentConfig.objects.filter(enabled=True):
+            page(rate_checks(agent, now))
+        state = kill_switch_state()
+        page([Check("kill_switch_active", None, Decimal(int(state["halted"])), ZERO, state["halted"], "any")])
+
+
+# --- for the panel -----------------------------------------------------------------------------
+
+
+def panel_metrics() -> list[dict[str, Any]]:
+    """The six card metrics against their thresholds: latest per agent, plus the system-wide two."""
+    from agents.models import AgentConfig
+
+    now = timezone.now()
+    out: list[dict[str, Any]] = []
+    for agent in AgentConfig.objects.filter(enabled=True):
+        out += [_latest_check(agent, name, rule, now) for name, rule in _AGENT_RULES]
+    state = kill_switch_state()
+    out.append(Check("kill_switch_active", None, Decimal(int(state["halted"])), ZERO, state["halted"],
+                     "any").for_panel())
+    drift = latest("chain_rest_drift")
+    out.append(_above("chain_rest_drift", None, drift.value if drift else None, settings.CHAIN_DUST,
+                      f"> dust {settings.CHAIN_DUST}").for_panel())
+    return out
+
+
+_AGENT_RULES = [("cost_per_run", "2x"), ("tool_calls_per_run", "abs"), ("latency_p95", "2x"),
+                ("error_rate_5m", "rate")]
+
+
+def _latest_check(agent: Any, name: str, rule: str, now: datetime) -> dict[str, Any]:
+    sample = latest(name, agent.pk)
+    value = sample.value if sample else None
+    if rule == "abs":
+        threshold = Decimal(settings.PAGE_TOOL_CALLS_PER_RUN)
+        label = f"> {threshold}"
+    elif rule == "rate":
+        threshold, label = settings.PAGE_ERROR_RATE_5M, f"> {settings.PAGE_ERROR_RATE_5M}"
+    else:
+        factor = settings.PAGE_COST_PER_RUN_X if name == "cost_per_run" else settings.PAGE_LATENCY_P95_X
+        threshold = _times(baseline(name, agent.pk, now=now), factor)
+        label = f"> {factor}x baseline"
+    return _above(name, agent, value, threshold, label).for_panel()

@@ -1,0 +1,73 @@
+"""manage.py monitor: the flag-file watcher and the periodic health checks (a worker-tier process).
+
+The watcher polls the flag file every FLAG_POLL_S (0.2 s) so a hand-touched flag completes the
+halt path (cancel resting, event, alert) within a second or two; the health checks (kill-switch
+shapes, paging) run every MONITOR_INTERVAL_S (5 s). Housekeeping (alert delivery retries,
+approval expiry) runs every 30 s.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from agents.services import venue_client
+from monitoring.health import Monitor
+
+log = logging.getLogger("academy.monitor")
+HOUSEKEEPING_S = 30.0
+
+
+class Command(BaseCommand):
+    help = "Watch the kill-switch flag file and run the health checks until stopped."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--once", action="store_true", help="one flag check and one health pass, then exit")
+
+    def handle(self, *args: Any, once: bool = False, **options: Any) -> None:
+        monitor = Monitor(venue_client)
+        self.running = True
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        poll, interval = float(settings.FLAG_POLL_S), float(settings.MONITOR_INTERVAL_S)
+        next_health = next_house = 0.0
+        self.stdout.write(f"monitor: flag every {poll}s, health every {interval}s")
+        while self.running:
+            now = time.monotonic()
+            self._safely("flag watcher", monitor.flag_tick)
+            if now >= next_health:
+                self._safely("health checks", monitor.health_tick)
+                next_health = now + interval
+            if now >= next_house:
+                self._safely("housekeeping", housekeeping)
+                next_house = now + HOUSEKEEPING_S
+            if once:
+                return
+            time.sleep(poll)
+
+    def _stop(self, *args: Any) -> None:
+        self.running = False
+
+    def _safely(self, what: str, fn: Any) -> None:
+        """One failing pass must not kill the watcher: log it and keep watching."""
+        try:
+            close_old_connections()
+            fn()
+        except Exception:
+            log.exception("monitor: %s failed", what)
+
+
+def housekeeping() -> None:
+    """Retry stuck alert deliveries and expire stale approval requests (when those apps provide them)."""
+    from importlib import import_module
+
+    for module, name in (("monitoring.tasks", "alert_deliveries_sweep"), ("approvals.services", "approvals_expire")):
+        fn = getattr(import_module(module), name, None)
+        if fn is not None:
+            fn()

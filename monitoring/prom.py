@@ -1,0 +1,172 @@
+"""Prometheus exposition: a collector that reads the database on every scrape.
+
+A registry of our own (not prometheus_client's global one) holds only this collector, so the
+output is exactly the figures in the database, the same from every web process on every host
+(in-process counters would differ per process and reset on restart).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Iterable, Iterator
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, register
+from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRef, Subquery, Sum
+from django.utils import timezone
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric, SummaryMetricFamily
+from prometheus_client.registry import Collector, CollectorRegistry
+
+from agents.models import AgentConfig, Run
+from approvals.models import ApprovalRequest, ApprovalStatus
+from monitoring.metrics import NAMES
+from monitoring.models import Alert, AlertDelivery, AlertState, HaltEvent, MetricSample
+
+SYSTEM = "_system"  # the agent label of system-wide samples (agent is null)
+RECENT_RUNS = timedelta(hours=1)  # window of the run-duration quantiles
+QUANTILES = ("0.5", "0.95", "1")
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class AcademyCollector(Collector):
+    """Yield every Academy metric family, read fresh from the database."""
+
+    def collect(self) -> Iterator[Metric]:
+        yield from agent_metric_families()
+        yield kill_switch_family()
+        yield _counter("academy_halts", "Halts recorded (HaltEvent action=halt).",
+                       HaltEvent.objects.filter(action=HaltEvent.Action.HALT).count())
+        yield _gauge("academy_alerts_firing", "Alerts currently firing.",
+                     Alert.objects.filter(state=AlertState.FIRING).count())
+        yield _gauge("academy_approvals_pending", "Approval requests waiting for a human.",
+                     ApprovalRequest.objects.filter(status=ApprovalStatus.PENDING).count())
+        yield alert_deliveries_family()
+        yield runs_family()
+        yield from run_duration_families()
+
+
+def _gauge(name: str, doc: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, doc, value=value)
+
+
+def _counter(name: str, doc: str, value: float) -> CounterMetricFamily:
+    return CounterMetricFamily(name, doc, value=value)
+
+
+def agent_metric_families() -> Iterator[GaugeMetricFamily]:
+    """`academy_agent_<name>{agent}`: the latest sample of each metric per agent and system-wide."""
+    latest = latest_samples()
+    for name in NAMES:
+        family = GaugeMetricFamily(f"academy_agent_{name}", f"Latest {name} sample per agent.", labels=["agent"])
+        for agent, value in sorted(latest.get(name, {}).items()):
+            family.add_metric([agent], value)
+        yield family
+
+
+def latest_samples() -> dict[str, dict[str, float]]:
+    """Map name -> agent label -> latest value. One query per name: an index seek per agent."""
+    result: dict[str, dict[str, float]] = {}
+    for name in NAMES:
+        newest = MetricSample.objects.filter(name=name).order_by("-ts", "-id").values_list("value", flat=True)
+        per_agent = AgentConfig.objects.annotate(v=Subquery(newest.filter(agent=OuterRef("pk"))[:1]))
+        values = {agent: float(v) for agent, v in per_agent.values_list("name", "v") if v is not None}
+        system = newest.filter(agent__isnull=True).first()
+        if system is not None:
+            values[SYSTEM] = float(system)
+        result[name] = values
+    return result
+
+
+def kill_switch_family() -> GaugeMetricFamily:
+    """1 while halted; an unreadable state counts as halted, as everywhere else."""
+    from monitoring.halt import kill_switch_state
+
+    halted = kill_switch_state()["halted"]
+    return _gauge("academy_kill_switch_active", "1 while trading is halted (flag file or kill-switch row).",
+                  1 if halted else 0)
+
+
+def alert_deliveries_family() -> GaugeMetricFamily:
+    """Deliveries by sink and status: a failing sink shows as pending/failed here too."""
+    family = GaugeMetricFamily("academy_alert_deliveries", "Alert deliveries by sink and status.",
+                               labels=["sink", "status"])
+    rows = AlertDelivery.objects.values_list("sink", "status").annotate(n=Count("id")).order_by("sink", "status")
+    for sink, status, n in rows:
+        family.add_metric([sink, status], n)
+    return family
+
+
+def runs_family() -> CounterMetricFamily:
+    family = CounterMetricFamily("academy_runs", "Agent runs by agent and status.", labels=["agent", "status"])
+    rows = Run.objects.values_list("agent__name", "status").annotate(n=Count("id")).order_by("agent__name", "status")
+    for agent, status, n in rows:
+        family.add_metric([agent, status], n)
+    return family
+
+
+def run_duration_families() -> Iterator[Metric]:
+    """Summary of all finished runs (count, sum: rate() gives the mean) and recent quantiles."""
+    summary = SummaryMetricFamily("academy_run_duration_seconds", "Duration of finished runs.", labels=["agent"])
+    duration = ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField())
+    totals = (Run.objects.filter(ended_at__isnull=False).values_list("agent__name")
+              .annotate(n=Count("id"), total=Sum(duration)).order_by("agent__name"))
+    for agent, n, total in totals:
+        summary.add_metric([agent], n, total.total_seconds() if total else 0.0)
+    yield summary
+    recent = GaugeMetricFamily("academy_run_duration_recent_seconds",
+                               "Run duration quantiles over the last hour (1 = the longest).",
+                               labels=["agent", "quantile"])
+    for agent, durations in sorted(_recent_durations().items()):
+        for q in QUANTILES:
+            recent.add_metric([agent, q], quantile(durations, float(q)))
+    yield recent
+
+
+def _recent_durations() -> dict[str, list[float]]:
+    since = timezone.now() - RECENT_RUNS
+    rows = Run.objects.filter(ended_at__gte=since).values_list("agent__name", "started_at", "ended_at")
+    by_agent: dict[str, list[float]] = {}
+    for agent, started, ended in rows:
+        by_agent.setdefault(agent, []).append((ended - started).total_seconds())
+    return by_agent
+
+
+def quantile(values: Iterable[float], q: float) -> float:
+    """Nearest-rank quantile (a value that occurred, no interpolation)."""
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+@lru_cache(maxsize=1)
+def academy_registry() -> CollectorRegistry:
+    """The registry /metrics serves; built once, read per scrape."""
+    registry = CollectorRegistry(auto_describe=False)  # no describe(): registering reads nothing
+    registry.register(AcademyCollector())
+    return registry
+
+
+# --- who may scrape ---------------------------------------------------------------------------
+
+
+def parse_networks(items: Iterable[str]) -> list[Network]:
+    """Parse IPs and CIDRs (host bits allowed: 10.0.0.7/8 means 10.0.0.0/8); ValueError on junk."""
+    return [ipaddress.ip_network(item.strip(), strict=False) for item in items]
+
+
+@register("monitoring")
+def check_metrics_access(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """METRICS_ALLOWED_IPS must parse (monitoring.E020): a typo must not open or close /metrics by surprise."""
+    errors = []
+    for item in settings.METRICS_ALLOWED_IPS:
+        try:
+            ipaddress.ip_network(item.strip(), strict=False)
+        except ValueError as exc:
+            errors.append(Error(f"METRICS_ALLOWED_IPS has an invalid entry {item!r}: {exc}", id="monitoring.E020"))
+    return errors

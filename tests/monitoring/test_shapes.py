@@ -1,0 +1,194 @@
+"""The five kill-switch shapes, end to end against the paper venue, all through halt()."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from decimal import Decimal
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from agents.venue.client import HttpVenue
+from agents.venue.schemas import OrderStatus
+from agents.venue.testing import free_port
+from monitoring.halt import ResumeRefused, flag_path, resume
+from monitoring.health import Monitor
+from monitoring.models import HaltEvent, KillSwitch
+from tests.factories import RunFactory
+from tests.monitoring.conftest import give_position, rest
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def monitor(client) -> Monitor:
+    return Monitor(lambda: client, grace_s=0)
+
+
+def last_halt() -> HaltEvent:
+    return HaltEvent.objects.filter(action="halt").latest("ts")
+
+
+# 1. file flag ---------------------------------------------------------------------------------
+
+
+def test_it_completes_the_halt_when_the_flag_file_is_touched_by_hand(trader, market):
+    rest(trader, market, 3)
+    flag_path().write_text("operator at 3am: agent looping\n")
+    event = monitor(trader).flag_tick()
+    assert event.source == "file_flag" and "agent looping" in event.reason
+    assert trader.orders(status=OrderStatus.LIVE) == [] and KillSwitch.objects.get(pk=1).active
+    assert monitor(trader).flag_tick() is None  # done once: the row is active now
+
+
+def test_it_completes_the_halt_from_the_real_monitor_process(trader, market, transactional_db, venue):
+    """The watcher as it runs in production: `manage.py monitor`, a separate process."""
+    rest(trader, market, 5)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "academy.settings", "DEBUG": "true",
+           "ACADEMY_DATA_DIR": str(django_settings.DATA_DIR), "VENUE_URL": venue.url,
+           "VENUE_API_KEY": trader.api_key, "MONITOR_INTERVAL_S": "3600", "FLAG_POLL_S": "0.1",
+           "DATABASE_URL": f"sqlite:///{django_settings.DATABASES['default']['NAME']}"}
+    proc = subprocess.Popen([sys.executable, "manage.py", "monitor"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        time.sleep(1.0)  # let it start before the operator acts
+        flag_path().touch()
+        deadline = time.monotonic() + 30  # a generous wait, not a timing assertion: the bench times it
+        while time.monotonic() < deadline and trader.orders(status=OrderStatus.LIVE):
+            time.sleep(0.1)
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=10)[0].decode()
+    assert trader.orders(status=OrderStatus.LIVE) == [], output
+    assert HaltEvent.objects.filter(source="file_flag", action="halt").exists(), output
+
+
+# 2. daily loss ----------------------------------------------------------------------------------
+
+
+def test_it_halts_flattens_and_holds_on_a_daily_loss(trader, make_trader, market, faults, operator):
+    other = make_trader()
+    small = make_trader(usdc="100")
+    give_position(small, other, market, shares="100", price="0.500")  # NAV 100 = 50 USDC + 100 x 0.50
+    rest(other, market, 10, price="0.250", prefix="bids")  # somewhere to sell into when flattening
+    faults.settle_now()  # the chain has caught up: only the loss is in question here
+    watch = monitor(small)
+    assert watch.health_tick() == []  # records the day's opening NAV
+    faults.price_shock(market, "0.300")  # marks fall: NAV 50 + 100 x 0.30 = 80, down 20%
+    faults.settle_now()
+    halts = watch.health_tick()
+    assert [h.source for h in halts] == ["daily_loss"]
+    event = halts[0]
+    assert event.flattened and event.hold_until - event.ts >= timedelta(hours=23, minutes=59)
+    assert "NAV down" in event.reason and Decimal(event.figures["drop_pct"]) > 3
+    assert sum(p.shares for p in small.positions()) < Decimal("100")  # flatten really sold
+    with pytest.raises(ResumeRefused, match="hold"):
+        resume(actor=operator, reason="fine now")
+
+
+# 3. cost cap ------------------------------------------------------------------------------------
+
+
+def test_it_halts_when_inference_spend_passes_the_daily_cap(trader, settings):
+    settings.HALT_COST_CAP_USD = Decimal("1")
+    RunFactory(cost=Decimal("0.60"))
+    assert monitor(trader).health_tick() == []
+    RunFactory(cost=Decimal("0.50"))
+    halts = monitor(trader).health_tick()
+    assert [h.source for h in halts] == ["cost_cap"] and "1.10" in halts[0].reason
+
+
+# 4. tool error rate -----------------------------------------------------------------------------
+
+
+def test_it_halts_on_a_tool_error_rate_above_five_percent_over_five_minutes(trader):
+    now = timezone.now()
+    RunFactory(ended_at=now - timedelta(minutes=10), tool_calls=10, tool_errors=10)  # outside the window
+    RunFactory(ended_at=now - timedelta(minutes=1), tool_calls=100, tool_errors=5)  # exactly 5%: not above
+    assert monitor(trader).health_tick() == []
+    RunFactory(ended_at=now, tool_calls=20, tool_errors=2)  # 7 / 120 = 5.8%
+    assert [h.source for h in monitor(trader).health_tick()] == ["tool_error_rate"]
+
+
+# 5. chain drift ---------------------------------------------------------------------------------
+
+
+def test_it_halts_on_chain_drift_and_resumes_only_after_reconciliation(trader, faults, operator, market):
+    faults.settle_now()
+    first = monitor(trader).health_tick()
+    assert first == [], [h.reason for h in first]  # REST and chain agree
+    faults.chain_drift(trader.account_name, usdc="5")
+    halts = monitor(trader).health_tick()
+    assert [h.source for h in halts] == ["chain_drift"] and KillSwitch.objects.get(pk=1).needs_reconciliation
+    with pytest.raises(ResumeRefused, match="reconcile"):
+        resume(actor=operator, reason="ok")
+    with pytest.raises(CommandError, match="still differ"):
+        call_command("reconcile_chain", user="operator", note="checked", stdout=StringIO())
+    faults.reset()  # the venue operator fixed the books: REST agrees with the chain again
+    faults.settle_now()
+    call_command("reconcile_chain", user="operator", note="venue fixed its ledger", stdout=StringIO())
+    resume(actor=operator, reason="reconciled")
+    assert not KillSwitch.objects.get(pk=1).active
+
+
+# fail closed ----------------------------------------------------------------------------------
+
+
+def test_it_trips_a_guard_that_cannot_be_computed(trader):
+    dead = HttpVenue(f"http://127.0.0.1:{free_port()}", "k", timeout=0.3, retries=0)
+    halts = Monitor(lambda: dead, grace_s=0).health_tick()
+    sources = {h.source for h in halts}
+    assert "daily_loss" in sources and KillSwitch.objects.get(pk=1).active
+    assert "could not be computed" in halts[0].reason
+
+
+def test_it_tolerates_settlement_in_progress_but_not_stuck_settlement(trader, make_trader, market, faults):
+    give_position(trader, make_trader(), market, shares="1")  # a fill, not yet settled (lag 3600 s here)
+    watch = monitor(trader)
+    assert watch.health_tick() == []
+    stuck = watch.health_tick(now=timezone.now() + timedelta(seconds=301))
+    assert [h.source for h in stuck] == ["chain_drift"] and "pending" in stuck[0].reason
+
+
+def test_it_waits_out_the_grace_period_before_tripping(trader):
+    dead = HttpVenue(f"http://127.0.0.1:{free_port()}", "k", timeout=0.3, retries=0)
+    watch = Monitor(lambda: dead, grace_s=60)
+    assert watch.health_tick() == []
+    assert watch.health_tick(now=timezone.now() + timedelta(seconds=61)) != []
+
+
+# commands and admin -----------------------------------------------------------------------------
+
+
+def test_it_halts_and_resumes_from_the_command_line(trader, market, operator):
+    rest(trader, market, 2)
+    out = StringIO()
+    call_command("halt", reason="from the shell", stdout=out)
+    assert "HALTED: 2 resting orders cancelled" in out.getvalue()
+    assert last_halt().source == "command"
+    with pytest.raises(CommandError, match="no active user"):
+        call_command("resume", reason="ok", user="nobody-here", stdout=StringIO())
+    with pytest.raises(CommandError, match="refused"):
+        call_command("resume", reason="", user="operator", stdout=StringIO())
+    call_command("resume", reason="shell drill over", user="operator", stdout=StringIO())
+    assert not KillSwitch.objects.get(pk=1).active
+
+
+def test_it_halts_and_resumes_from_admin_actions_with_a_reason(client, trader, operator):
+    client.force_login(operator)
+    url = "/admin/monitoring/killswitch/"
+    page = client.post(url, {"action": "halt_trading", "_selected_action": ["1"]})
+    assert b"Reason (required)" in page.content  # asks first
+    client.post(url, {"action": "halt_trading", "_selected_action": ["1"], "apply": "1", "reason": "admin drill"})
+    assert last_halt().source == "admin" and last_halt().actor == operator
+    client.post(url, {"action": "resume_trading", "_selected_action": ["1"], "apply": "1", "reason": "done"})
+    assert not KillSwitch.objects.get(pk=1).active
