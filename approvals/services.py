@@ -230,6 +230,20 @@ def _expire_one(request_id: int, now: datetime) -> bool:
 # --- placing -------------------------------------------------------------------------------
 
 
+STUCK_AFTER = timedelta(minutes=2)
+
+
+def approvals_retry_stuck() -> int:
+    """Re-run placement for approvals left `approved` (a worker died mid-placement); safe to repeat:
+    placement looks the client order id up at the venue first, and holds the agent's lock."""
+    cutoff = timezone.now() - STUCK_AFTER
+    stuck = list(ApprovalRequest.objects.filter(status=ApprovalStatus.APPROVED, decided_at__lt=cutoff)
+                 .values_list("pk", flat=True)[:100])
+    for request_id in stuck:
+        approval_place(request_id=request_id)
+    return len(stuck)
+
+
 def approval_place(*, request_id: int, venue: VenuePort | None = None) -> ApprovalRequest:
     """Place one approved order through place_order_safe, then record placed or refused.
 
@@ -304,6 +318,9 @@ def _place_through_desk(request: ApprovalRequest, venue: VenuePort) -> tuple[str
     recorder = open_run_recorder(request.run)
     try:
         recorder.append(EventKind.DECISION, request.step, _decision_event(request))
+        landed = _lookup(venue, request.client_order_id)  # a retry after a crash: the order may be there
+        if landed is not None:
+            return ApprovalStatus.PLACED, f"placed at the venue as order {landed.id}"
         problem = _stale_problem(request)
         if problem:
             recorder.append(EventKind.REFUSAL, request.step, _refusal_event(request, problem))

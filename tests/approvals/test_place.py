@@ -157,3 +157,29 @@ def test_it_tells_the_truth_when_placement_blows_up(make_request, approver, make
     failed = approval_place(request_id=failed.pk, venue=trader)
     assert failed.status == ApprovalStatus.REFUSED and "exposure table locked" in failed.outcome_note
     assert [o.client_order_id for o in trader.orders()] == [landed.client_order_id]
+
+
+def test_it_finishes_a_placement_interrupted_after_the_venue_accepted_it(make_trader, settings, venue):
+    """A worker died after the venue took the order: the retry sees it there and says placed."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from agents.core.orders import client_order_id
+    from agents.venue.schemas import OrderRequest
+    from approvals.models import ApprovalRequest
+    from approvals.services import approvals_retry_stuck
+    from tests.factories import ApprovalRequestFactory, RunFactory
+
+    trader = make_trader()
+    settings.VENUE_URL, settings.VENUE_API_KEY = venue.url, trader.api_key
+    run = RunFactory()
+    cid = client_order_id(str(run.pk), 1, 0)
+    request = ApprovalRequestFactory(run=run, agent=run.agent, step=1, call_index=0, client_order_id=cid,
+                                     status="approved", decided_at=timezone.now() - timedelta(minutes=30),
+                                     market="btc-above-100k-next-hour", price="0.100", size="1")
+    trader.place(OrderRequest(market=request.market, side="BUY", price=request.price, size=request.size,
+                              client_order_id=cid))
+    assert approvals_retry_stuck() == 1
+    request = ApprovalRequest.objects.get(pk=request.pk)
+    assert request.status == "placed" and "placed at the venue" in request.outcome_note

@@ -64,10 +64,9 @@ class Command(BaseCommand):
 
 
 def housekeeping() -> None:
-    """Retry stuck alert deliveries and expire stale approval requests (when those apps provide them)."""
+    """Retry stuck alert deliveries, expire stale approval requests, finish interrupted placements."""
     from importlib import import_module
 
-    for module, name in (("monitoring.tasks", "alert_deliveries_sweep"), ("approvals.services", "approvals_expire")):
-        fn = getattr(import_module(module), name, None)
-        if fn is not None:
-            fn()
+    for module, name in (("monitoring.tasks", "alert_deliveries_sweep"), ("approvals.services", "approvals_expire"),
+                         ("approvals.services", "approvals_retry_stuck")):
+        getattr(import_module(module), name)()
