@@ -173,6 +173,8 @@ MODEL_PRICES = {
 DRY_RUN = env_bool("DRY_RUN", False)
 APPROVAL_TTL_MINUTES = env_int("APPROVAL_TTL_MINUTES", 15, minimum=1, maximum=24 * 60)
 VENUE_TIMEOUT_S = env_int("VENUE_TIMEOUT_S", 5, minimum=1, maximum=120)
+# The monitor holds a venue websocket with account-wide cancel-on-disconnect (the card's deploy gate).
+VENUE_CANCEL_ON_DISCONNECT = env_bool("VENUE_CANCEL_ON_DISCONNECT", True)
 
 # Alerts: each firing/resolving alert is delivered to every sink named here (see docs/monitoring.md).
 ALERT_SINKS = env_list("ALERT_SINKS", ["log"])

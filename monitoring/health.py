@@ -246,8 +246,9 @@ def _halt(trip: Trip, venue: Any = None) -> HaltEvent:
 class Monitor:
     """What `manage.py monitor` runs: the flag-file watcher and the periodic health checks."""
 
-    def __init__(self, venue_factory: Callable[[], Any], *, grace_s: int | None = None) -> None:
+    def __init__(self, venue_factory: Callable[[], Any], *, grace_s: int | None = None, deadman: Any = None) -> None:
         self.venue_factory = venue_factory
+        self.deadman = deadman
         self.grace = timedelta(seconds=settings.GUARD_GRACE_S if grace_s is None else grace_s)
         self.settle_grace = timedelta(seconds=settings.CHAIN_SETTLE_GRACE_S)
         self.failing_since: dict[str, datetime] = {}
@@ -277,8 +278,16 @@ class Monitor:
             if trip is not None and not _in_force(kill_switch_state(), trip):
                 halts.append(_halt(trip, venue))
         self._page_rates(now)
+        self._page_deadman()
         metric_record("kill_switch_active", 1 if kill_switch_state()["halted"] else 0, ts=now)
         return halts
+
+    def _page_deadman(self) -> None:
+        """Without the cancel-on-disconnect session, a dead control plane would leave orders resting."""
+        if self.deadman is None:
+            return
+        armed = self.deadman.armed
+        page([Check("cancel_on_disconnect", None, Decimal(int(armed)), Decimal(1), not armed, "session down")])
 
     def _evaluate(self, name: str, guard: Callable[[Any, datetime], Trip | None], venue: Any,
                   now: datetime) -> Trip | None:

@@ -2,4 +2,10 @@
 
 from __future__ import annotations
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from monitoring.consumers import PanelConsumer
+
+websocket_urlpatterns = [
+    path("ws/panel/", PanelConsumer.as_asgi(), name="panel_ws"),
+]

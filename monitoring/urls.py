@@ -1,7 +1,14 @@
-"""URL routes of this app (included from academy/urls.py)."""
+"""URL routes of the live panel (included at /panel/, namespace "monitoring")."""
 
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from monitoring import views_panel
+
+urlpatterns = [
+    path("", views_panel.panel, name="panel"),
+    path("state.json", views_panel.panel_state, name="panel_state"),
+    path("halt/", views_panel.panel_halt, name="panel_halt"),
+    path("resume/", views_panel.panel_resume, name="panel_resume"),
+]

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -40,3 +45,30 @@ def give_position(trader, counterparty, market: str, shares: str = "100", price:
                                     client_order_id=f"mint-no-{market}"))
     trader.place(OrderRequest(market=market, side=Side.BUY, price=Decimal(price), size=Decimal(shares),
                               client_order_id=f"mint-yes-{market}"))
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def monitor_process(venue, transactional_db) -> Iterator[Callable[..., subprocess.Popen]]:
+    """Start the real `manage.py monitor` against this test's database file and the test venue."""
+    started: list[subprocess.Popen] = []
+
+    def start(api_key: str, **env: str) -> subprocess.Popen:
+        full = {**os.environ, "DJANGO_SETTINGS_MODULE": "academy.settings", "DEBUG": "true", "PYTHONUNBUFFERED": "1",
+                "ACADEMY_DATA_DIR": str(django_settings.DATA_DIR), "VENUE_URL": venue.url,
+                "VENUE_API_KEY": api_key, "MONITOR_INTERVAL_S": "3600", "FLAG_POLL_S": "0.1",
+                "DATABASE_URL": f"sqlite:///{django_settings.DATABASES['default']['NAME']}", **env}
+        proc = subprocess.Popen([sys.executable, "manage.py", "monitor"], cwd=ROOT, env=full,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        started.append(proc)
+        line = proc.stdout.readline().decode()  # the first line comes once the dead-man's switch is armed
+        assert line.startswith("monitor:"), line
+        return proc
+
+    yield start
+    for proc in started:
+        if proc.poll() is None:
+            proc.terminate()
+        proc.communicate(timeout=20)

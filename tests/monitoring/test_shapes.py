@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
-from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
@@ -27,7 +22,6 @@ from tests.monitoring.conftest import give_position, rest
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def monitor(client) -> Monitor:
@@ -50,26 +44,16 @@ def test_it_completes_the_halt_when_the_flag_file_is_touched_by_hand(trader, mar
     assert monitor(trader).flag_tick() is None  # done once: the row is active now
 
 
-def test_it_completes_the_halt_from_the_real_monitor_process(trader, market, transactional_db, venue):
+def test_it_completes_the_halt_from_the_real_monitor_process(trader, market, monitor_process):
     """The watcher as it runs in production: `manage.py monitor`, a separate process."""
     rest(trader, market, 5)
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "academy.settings", "DEBUG": "true",
-           "ACADEMY_DATA_DIR": str(django_settings.DATA_DIR), "VENUE_URL": venue.url,
-           "VENUE_API_KEY": trader.api_key, "MONITOR_INTERVAL_S": "3600", "FLAG_POLL_S": "0.1",
-           "DATABASE_URL": f"sqlite:///{django_settings.DATABASES['default']['NAME']}"}
-    proc = subprocess.Popen([sys.executable, "manage.py", "monitor"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        time.sleep(1.0)  # let it start before the operator acts
-        flag_path().touch()
-        deadline = time.monotonic() + 30  # a generous wait, not a timing assertion: the bench times it
-        while time.monotonic() < deadline and trader.orders(status=OrderStatus.LIVE):
-            time.sleep(0.1)
-    finally:
-        proc.terminate()
-        output = proc.communicate(timeout=10)[0].decode()
-    assert trader.orders(status=OrderStatus.LIVE) == [], output
-    assert HaltEvent.objects.filter(source="file_flag", action="halt").exists(), output
+    monitor_process(trader.api_key, VENUE_CANCEL_ON_DISCONNECT="false")
+    flag_path().touch()
+    deadline = time.monotonic() + 30  # a generous wait, not a timing assertion: the bench times it
+    while time.monotonic() < deadline and trader.orders(status=OrderStatus.LIVE):
+        time.sleep(0.1)
+    assert trader.orders(status=OrderStatus.LIVE) == []
+    assert HaltEvent.objects.filter(source="file_flag", action="halt").exists()
 
 
 # 2. daily loss ----------------------------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""manage.py monitor: the flag-file watcher and the periodic health checks (a worker-tier process).
+"""manage.py monitor: the flag-file watcher, the periodic health checks, and the dead-man's switch.
+
+It also holds the venue websocket with account-wide cancel-on-disconnect (monitoring/deadman.py):
+if this process dies, the venue cancels every resting order of the account.
 
 The watcher polls the flag file every FLAG_POLL_S (0.2 s) so a hand-touched flag completes the
 halt path (cancel resting, event, alert) within a second or two; the health checks (kill-switch
@@ -18,6 +21,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from agents.services import venue_client
+from monitoring.deadman import DeadMansSwitch
 from monitoring.health import Monitor
 
 log = logging.getLogger("academy.monitor")
@@ -31,7 +35,8 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="one flag check and one health pass, then exit")
 
     def handle(self, *args: Any, once: bool = False, **options: Any) -> None:
-        monitor = Monitor(venue_client)
+        deadman = self._arm_deadman()
+        monitor = Monitor(venue_client, deadman=deadman)
         self.running = True
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
@@ -50,6 +55,15 @@ class Command(BaseCommand):
             if once:
                 return
             time.sleep(poll)
+
+    def _arm_deadman(self) -> DeadMansSwitch | None:
+        if not settings.VENUE_CANCEL_ON_DISCONNECT:
+            self.stdout.write("monitor: cancel-on-disconnect is OFF (VENUE_CANCEL_ON_DISCONNECT=false)")
+            return None
+        deadman = DeadMansSwitch()
+        deadman.start()
+        self.stdout.write(f"monitor: cancel-on-disconnect armed on {deadman.url} (account scope)")
+        return deadman
 
     def _stop(self, *args: Any) -> None:
         self.running = False

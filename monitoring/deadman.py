@@ -1,0 +1,67 @@
+"""The dead-man's switch: one websocket to the venue with account-wide cancel-on-disconnect.
+
+The monitor process holds it (reference card deploy gate: "cancel-on-disconnect on"). If the
+monitor dies, its host loses the network, or it stops answering the venue's heartbeat, the
+venue cancels every resting order of the account by itself: the kill-switch race ("the order
+is already in flight when the loop checks the flag") and a dead control plane both end with
+nothing resting. The stream reconnects with backoff and re-arms on every connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+
+log = logging.getLogger("academy.deadman")
+
+
+def ws_url(venue_url: str) -> str:
+    """The venue's websocket endpoint next to its REST base URL."""
+    if venue_url.startswith("https://"):
+        return "wss://" + venue_url.removeprefix("https://").rstrip("/") + "/ws"
+    return "ws://" + venue_url.removeprefix("http://").rstrip("/") + "/ws"
+
+
+class DeadMansSwitch:
+    """Runs a VenueStream(cancel_on_disconnect="account") on its own thread and event loop."""
+
+    def __init__(self, venue_url: str | None = None, api_key: str | None = None) -> None:
+        self.url = ws_url(venue_url or settings.VENUE_URL)
+        self.api_key = api_key or settings.VENUE_API_KEY
+        self.stream: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+
+    @property
+    def armed(self) -> bool:
+        """True while a session with cancel-on-disconnect is open at the venue."""
+        return self.stream is not None and self.stream.connected.is_set()
+
+    def start(self, wait_s: float = 5.0) -> None:
+        """Start, and wait (a little) until armed, so the first health pass does not page for nothing."""
+        self._thread = threading.Thread(target=self._run, name="deadman", daemon=True)
+        self._thread.start()
+        self._ready.wait(wait_s)
+        deadline = time.monotonic() + wait_s
+        while not self.armed and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self._loop is not None and self.stream is not None:
+            asyncio.run_coroutine_threadsafe(self.stream.stop(), self._loop).result(timeout=5)
+
+    def _run(self) -> None:
+        from agents.venue.client import VenueStream
+
+        self._loop = asyncio.new_event_loop()
+        self.stream = VenueStream(self.url, self.api_key, account=False, cancel_on_disconnect="account",
+                                  max_backoff=2.0)
+        self._loop.run_until_complete(self.stream.start())
+        self._ready.set()
+        self._loop.run_forever()

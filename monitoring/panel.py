@@ -1,0 +1,304 @@
+"""The live panel's data: one state snapshot, and the outbox tailer that fans events out.
+
+Design (docs/panel.md has the long version):
+
+* Every state change a panel must see is an `OutboxEvent` row, written by whichever process made
+  the change, in the same transaction (monitoring/outbox.py). Workers cannot reach a web
+  process's in-memory channel layer; the database is the one thing every process shares.
+* Each web process runs ONE tailer (an asyncio task, started by the first panel that connects,
+  stopped when the last one leaves). It polls `id > cursor` every POLL_S and sends each batch,
+  with a fresh snapshot, to a group whose name is unique to the process. Only that process's
+  consumers join it, so with Redis and N web processes every panel still gets each event once
+  (a shared group would deliver N copies: each process tails independently).
+* A connecting panel sends ?last_id=N and gets every event after N from the table (catch-up),
+  then the live ones. The consumer joins the group before it reads the catch-up, and the
+  tailer's cursor is fixed before that read, so no event falls between the two.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db.models import Max
+from django.utils import timezone
+
+from monitoring.models import Alert, AlertState, HaltSource, OutboxEvent
+
+log = logging.getLogger("academy.panel")
+
+POLL_S = 0.1  # a change reaches the panel in ~POLL_S/2 on average; 10 indexed reads a second per process
+SNAPSHOT_EVERY_S = 5.0  # runs starting and metrics move without an outbox event: refresh anyway
+GAP_GRACE_S = 5.0  # an id skipped by a not-yet-committed transaction (PostgreSQL) is re-read this long
+MAX_GAP = 100
+CATCHUP_MAX = 500
+FEED_KINDS = ("halt", "resume", "kill_switch", "run_end", "override")
+FEED_SIZE = 30
+BUDGET_STOPPED = {"budget_tokens", "budget_tool_calls", "budget_time", "budget_cost", "max_steps"}
+
+
+# --- the snapshot (sync: call through database_sync_to_async from async code) -------------------
+
+
+def snapshot() -> dict[str, Any]:
+    """Describe everything the panel shows, as plain JSON (it travels over the channel layer)."""
+    ks = kill_switch_snapshot()
+    return {
+        "kill_switch": ks,
+        "override": override_snapshot(),
+        "agents": agents_snapshot(halted=ks["halted"]),
+        "metrics": metrics_snapshot(),
+        "alerts": alerts_snapshot(),
+        "approvals": approvals_snapshot(),
+        "feed": [event_json(e) for e in reversed(OutboxEvent.objects.filter(kind__in=FEED_KINDS)
+                                                 .order_by("-id")[:FEED_SIZE])],
+        "last_id": last_event_id(),
+        "generated_at": timezone.now().isoformat(),
+    }
+
+
+def kill_switch_snapshot() -> dict[str, Any]:
+    from monitoring.halt import kill_switch_state
+
+    state = kill_switch_state()
+    return {
+        "state": state["state"], "halted": state["halted"], "flag_file": state["flag_file"],
+        "reason": state.get("reason") or "", "source": state.get("source") or "",
+        "source_label": _source_label(state.get("source") or ""),
+        "since": _iso(state.get("since")), "hold_until": _iso(state.get("hold_until")),
+        "hold_in_force": bool(state.get("hold_until") and state["hold_until"] > timezone.now()),
+        "needs_reconciliation": bool(state.get("needs_reconciliation")), "detail": state.get("detail") or "",
+    }
+
+
+def override_snapshot() -> dict[str, Any]:
+    """The operator override file as the agents will read it (malformed stops them: say so)."""
+    from agents.core.guards import OverrideError, load_override
+
+    try:
+        override = load_override(settings.DATA_DIR / "override.json")
+    except OverrideError as exc:
+        return {"pause": True, "note": "", "error": str(exc)}
+    return {"pause": override.pause, "note": override.note, "error": ""}
+
+
+def agents_snapshot(*, halted: bool) -> list[dict[str, Any]]:
+    from agents.models import AgentConfig, Run
+
+    agents = list(AgentConfig.objects.order_by("name"))
+    latest: dict[int, Run] = {}
+    for agent in agents:  # one indexed query each (run_agent_recent); a panel shows a handful of agents
+        run = Run.objects.filter(agent=agent).order_by("-started_at", "-id").first()
+        if run is not None:
+            latest[agent.pk] = run
+    return [_agent_json(a, latest.get(a.pk), halted) for a in agents]
+
+
+def _agent_json(agent: Any, run: Any, halted: bool) -> dict[str, Any]:
+    return {"id": agent.pk, "name": agent.name, "enabled": agent.enabled, "dry_run": agent.dry_run,
+            "status": agent_status(halted=halted, last_status=run.status if run else None),
+            "last_run": None if run is None else {
+                "id": run.pk, "status": run.status, "status_label": run.get_status_display(),
+                "started_at": _iso(run.started_at), "ended_at": _iso(run.ended_at), "cost": str(run.cost),
+                "end_reason": run.end_reason[:300]}}
+
+
+def agent_status(*, halted: bool, last_status: str | None) -> str:
+    """idle | running | halted | budget-stopped: the kill switch first, then the latest run."""
+    if halted:
+        return "halted"
+    if last_status == "running":
+        return "running"
+    if last_status in BUDGET_STOPPED:
+        return "budget-stopped"
+    return "idle"
+
+
+def metrics_snapshot() -> list[dict[str, Any]]:
+    """The six card metrics (monitoring/health.py); a failure shows as one breached card, never a dead panel."""
+    from monitoring.health import panel_metrics
+
+    try:
+        return panel_metrics()
+    except Exception as exc:  # the panel is how an operator notices trouble: keep it up
+        log.exception("panel: metrics unavailable")
+        return [{"name": "metrics", "label": "metrics unavailable", "agent": None, "value": None,
+                 "threshold": f"{type(exc).__name__}: {exc}"[:200], "breached": True}]
+
+
+def alerts_snapshot() -> list[dict[str, Any]]:
+    rows = Alert.objects.filter(state=AlertState.FIRING).order_by("-last_fired_at")[:50]
+    return [{"id": a.pk, "key": a.key, "title": a.title, "severity": a.severity, "fire_count": a.fire_count,
+             "first_fired_at": _iso(a.first_fired_at), "last_fired_at": _iso(a.last_fired_at)} for a in rows]
+
+
+def approvals_snapshot() -> list[dict[str, Any]]:
+    from approvals.models import ApprovalRequest, ApprovalStatus
+
+    rows = (ApprovalRequest.objects.filter(status=ApprovalStatus.PENDING).select_related("agent")
+            .order_by("-requested_at")[:50])
+    return [{"id": r.pk, "agent": r.agent.name, "side": r.side, "outcome": r.outcome, "size": str(r.size),
+             "price": str(r.price), "notional": str(r.notional), "market": r.market, "run": r.run_id,
+             "required_approvals": r.required_approvals, "reasons": r.reasons,
+             "requested_at": _iso(r.requested_at), "expires_at": _iso(r.expires_at)} for r in rows]
+
+
+def last_event_id() -> int:
+    return OutboxEvent.objects.aggregate(m=Max("id"))["m"] or 0
+
+
+def events_after(last_id: int, limit: int = CATCHUP_MAX) -> tuple[list[dict[str, Any]], bool]:
+    """The events after `last_id`, oldest first; truncated=True when more than `limit` were missed."""
+    rows = list(OutboxEvent.objects.filter(id__gt=last_id).order_by("-id")[: limit + 1])
+    truncated = len(rows) > limit
+    return [event_json(e) for e in reversed(rows[:limit])], truncated
+
+
+def event_json(event: OutboxEvent) -> dict[str, Any]:
+    return {"id": event.pk, "ts": _iso(event.ts), "kind": event.kind, "payload": _jsonable(event.payload)}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _source_label(source: str) -> str:
+    return str(HaltSource(source).label) if source in HaltSource.values else source
+
+
+def _jsonable(value: Any) -> Any:
+    # Payloads are JSONField values already; this only guards against a Decimal or date sneaking in.
+    return json.loads(json.dumps(value, default=_default))
+
+
+def _default(value: Any) -> str:
+    if isinstance(value, Decimal | datetime | timedelta):
+        return str(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+# --- the tailer (one per web process) -----------------------------------------------------------
+
+
+class OutboxTailer:
+    """Tail OutboxEvent by id and send each batch (with a snapshot) to this process's panel group."""
+
+    def __init__(self) -> None:
+        self.group = f"panel.{uuid.uuid4().hex}"  # unique per process: see the module docstring
+        self.cursor = 0
+        self.subscribers = 0
+        self.task: asyncio.Task[None] | None = None
+        self.gaps: dict[int, float] = {}  # id -> when first noticed missing
+        self._snapshot_task: asyncio.Task[None] | None = None
+        self._snapshot_dirty = False
+        self._lock: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def subscribe(self, channel_name: str) -> None:
+        """Join the group and make sure the tailer runs, its cursor fixed before this returns."""
+        await get_channel_layer().group_add(self.group, channel_name)
+        async with self._get_lock():
+            self.subscribers += 1
+            if self.task is None or self.task.done():
+                self.cursor = await database_sync_to_async(last_event_id)()
+                self.gaps.clear()
+                self.task = asyncio.get_running_loop().create_task(self._run(), name="panel-outbox-tailer")
+
+    async def unsubscribe(self, channel_name: str) -> None:
+        await get_channel_layer().group_discard(self.group, channel_name)
+        async with self._get_lock():
+            self.subscribers = max(0, self.subscribers - 1)
+
+    def _get_lock(self) -> asyncio.Lock:
+        # A lock belongs to one event loop; tests run several loops one after another.
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._loop is not loop:
+            self._lock, self._loop, self.task, self.subscribers = asyncio.Lock(), loop, None, 0
+        return self._lock
+
+    async def _run(self) -> None:
+        """Poll until the last panel leaves; a failing poll is logged and retried, never fatal."""
+        last_snapshot = time.monotonic()
+        flag = await _in_thread(_flag_present)()
+        while self.subscribers > 0:
+            try:
+                flag, last_snapshot = await self._tick(flag, last_snapshot)
+            except Exception:
+                log.exception("panel: outbox poll failed; retrying")
+                await asyncio.sleep(1.0)
+            await asyncio.sleep(POLL_S)
+
+    async def _tick(self, flag: bool, last_snapshot: float) -> tuple[bool, float]:
+        """1. send new events at once; 2. refresh the snapshot in the background when anything changed.
+
+        The snapshot takes several queries; the events are what the 1-second promise is about, so
+        the poll never waits for it. A hand-touched flag file is a change too: it halts the loops
+        before any outbox row exists.
+        """
+        events, flag_now = await _in_thread(self.poll)()
+        if events:
+            await self._send(events, None)
+        if events or flag_now != flag or time.monotonic() - last_snapshot >= SNAPSHOT_EVERY_S:
+            self._want_snapshot()
+            last_snapshot = time.monotonic()
+        return flag_now, last_snapshot
+
+    def _want_snapshot(self) -> None:
+        """Start the snapshot task, or mark it dirty so it runs once more: the last one sent is never stale."""
+        self._snapshot_dirty = True
+        if self._snapshot_task is None or self._snapshot_task.done():
+            self._snapshot_task = asyncio.get_running_loop().create_task(self._snapshots())
+
+    async def _snapshots(self) -> None:
+        while self._snapshot_dirty:
+            self._snapshot_dirty = False
+            try:
+                await self._send([], await _in_thread(snapshot)())
+            except Exception:
+                log.exception("panel: snapshot failed")
+
+    async def _send(self, events: list[dict[str, Any]], snap: dict[str, Any] | None) -> None:
+        await get_channel_layer().group_send(self.group, {"type": "panel.batch", "events": events, "snapshot": snap})
+
+    def poll(self) -> tuple[list[dict[str, Any]], bool]:
+        return self._new_events(), _flag_present()
+
+    def _new_events(self) -> list[dict[str, Any]]:
+        """Events after the cursor, plus any late commit filling a gap below it (ids commit out of order)."""
+        now = time.monotonic()
+        self.gaps = {i: t for i, t in self.gaps.items() if now - t < GAP_GRACE_S}
+        query = OutboxEvent.objects.filter(id__gt=self.cursor)
+        rows = list(query.order_by("id")[:CATCHUP_MAX])
+        if self.gaps:
+            rows = sorted(list(OutboxEvent.objects.filter(id__in=list(self.gaps))) + rows, key=lambda e: e.pk)
+        for row in rows:
+            self.gaps.pop(row.pk, None)
+            if row.pk > self.cursor:
+                if row.pk - self.cursor <= MAX_GAP:  # a sequence jump (e.g. after a crash) is no gap
+                    self.gaps.update({i: now for i in range(self.cursor + 1, row.pk)})
+                self.cursor = row.pk
+        return [event_json(e) for e in rows]
+
+
+def _in_thread(fn: Any) -> Any:
+    # Not thread_sensitive: the poll must not queue behind snapshots or other ORM work of this
+    # process, which all share the one thread-sensitive executor. Each call closes stale connections.
+    return database_sync_to_async(fn, thread_sensitive=False)
+
+
+def _flag_present() -> bool:
+    from monitoring.halt import flag_path
+
+    return flag_path().exists()
+
+
+tailer = OutboxTailer()

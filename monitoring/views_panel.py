@@ -1,0 +1,96 @@
+"""The live panel page and its two actions, halt and resume (both through monitoring/halt.py).
+
+The page renders a snapshot at once and panel.js keeps it live over the websocket. Halt and
+resume are plain CSRF-protected POSTs: they work without JavaScript (redirect with a message),
+and panel.js posts them with fetch() (header X-Panel-Fetch) to show the answer in place.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from monitoring import panel as panel_data
+from monitoring.halt import ResumeRefused, halt, resume
+from monitoring.models import HaltSource
+
+log = logging.getLogger("academy.panel")
+TOGGLE = "monitoring.toggle_kill_switch"
+MAX_REASON = 2000
+WS_PATH = "/ws/panel/"  # monitoring/routing.py; websocket routes are outside ROOT_URLCONF, so no reverse()
+
+
+@login_required
+@require_GET
+def panel(request: HttpRequest) -> HttpResponse:
+    """Show the panel; everyone logged in reads it, only TOGGLE users get the buttons."""
+    context = {
+        "snapshot": panel_data.snapshot(),
+        "can_toggle": request.user.has_perm(TOGGLE),
+        "urls": {
+            "ws": WS_PATH,
+            "halt": reverse("monitoring:panel_halt"),
+            "resume": reverse("monitoring:panel_resume"),
+            "run": reverse("agents:run", args=[0]).replace("/0/", "/{id}/")
+            if request.user.has_perm("agents.view_run") else "",
+            "agent": reverse("agents:agent", args=["x"]).replace("/x/", "/{name}/")
+            if request.user.has_perm("agents.view_agentconfig") else "",
+        },
+    }
+    return render(request, "monitoring/panel.html", context)
+
+
+@login_required
+@require_GET
+def panel_state(request: HttpRequest) -> JsonResponse:
+    """The same snapshot as JSON (debugging, and scripts that poll instead of subscribing)."""
+    return JsonResponse({"snapshot": panel_data.snapshot(), "can_toggle": request.user.has_perm(TOGGLE)})
+
+
+@login_required
+@permission_required(TOGGLE, raise_exception=True)
+@require_POST
+def panel_halt(request: HttpRequest) -> HttpResponse:
+    """Halt trading: the confirm step's reason is required."""
+    reason = request.POST.get("reason", "").strip()[:MAX_REASON]
+    if not reason:
+        return _answer(request, False, "A halt needs a reason.", 400)
+    event = halt(reason=reason, source=HaltSource.PANEL, actor=request.user)
+    log.warning("panel: %s halted trading: %s", request.user.get_username(), reason)
+    done = "Trading HALTED." if event.action == "halt" else "Trading was already halted; venue swept again."
+    if event.errors:
+        return _answer(request, True, f"{done} With errors, check the venue by hand: {'; '.join(event.errors)}", 200)
+    return _answer(request, True, f"{done} {event.orders_cancelled} resting order(s) cancelled.", 200)
+
+
+@login_required
+@permission_required(TOGGLE, raise_exception=True)
+@require_POST
+def panel_resume(request: HttpRequest) -> HttpResponse:
+    """Resume trading: reason required; a hold or a pending reconciliation refuses it, and we say why."""
+    reason = request.POST.get("reason", "").strip()[:MAX_REASON]
+    try:
+        resume(actor=request.user, reason=reason, source=HaltSource.PANEL)
+    except PermissionDenied as exc:
+        return _answer(request, False, str(exc), 403)
+    except ValueError as exc:
+        return _answer(request, False, f"{str(exc).capitalize()}.", 400)
+    except ResumeRefused as exc:
+        return _answer(request, False, f"Resume refused: {exc}", 409)
+    log.warning("panel: %s resumed trading: %s", request.user.get_username(), reason)
+    return _answer(request, True, "Trading resumed.", 200)
+
+
+def _answer(request: HttpRequest, ok: bool, message: str, status: int) -> HttpResponse:
+    """JSON for panel.js; a message and a redirect back to the panel for a plain form post."""
+    if request.headers.get("X-Panel-Fetch"):
+        return JsonResponse({"ok": ok, "message": message}, status=status)
+    (messages.success if ok else messages.error)(request, message)
+    return redirect("monitoring:panel")
