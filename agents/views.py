@@ -1,0 +1,316 @@
+"""The operator UI for agents: the run viewer, the agent page, the override editor, enable/disable.
+
+Reading needs the model's view permission (the same one the admin uses); changing the override
+needs the kill-switch permission (it can pause every agent); enable/disable needs change_agentconfig.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from pydantic import ValidationError
+
+from agents.charts import Point, line_chart
+from agents.core.guards import OverrideFile
+from agents.models import AgentConfig, Run, TraceEvent
+
+log = logging.getLogger("academy.operator")
+TOGGLE = "monitoring.toggle_kill_switch"
+CHART_METRICS = ("cost_per_run", "tool_calls_per_run", "latency_p95", "error_rate_5m", "decision_rate")
+CHART_DAYS = 7
+CHART_MAX_POINTS = 500
+OVERRIDE_EXAMPLE = '{\n  "pause": false,\n  "limits": {"max_order_notional": "10"},\n  "note": "why, and until when"\n}'
+
+
+# --- the run viewer ----------------------------------------------------------------------------
+
+
+@login_required
+@permission_required("agents.view_run", raise_exception=True)
+@require_GET
+def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    """Show one run's trace as a timeline, grouped by step, in plain words first and JSON second."""
+    run = get_object_or_404(Run.objects.select_related("agent", "started_by"), pk=run_id)
+    events = list(TraceEvent.objects.filter(run=run).order_by("seq"))
+    context = {"run": run, "steps": _by_step(run, events), "event_count": len(events),
+               "approvals": list(run.approval_requests.order_by("requested_at"))}
+    return render(request, "agents/run_detail.html", context)
+
+
+def _by_step(run: Run, events: list[TraceEvent]) -> list[dict[str, Any]]:
+    steps: list[dict[str, Any]] = []
+    for event in events:
+        if not steps or steps[-1]["step"] != event.step:
+            steps.append({"step": event.step, "items": []})
+        steps[-1]["items"].append(timeline_item(run, event))
+    return steps
+
+
+def timeline_item(run: Run, event: TraceEvent) -> dict[str, Any]:
+    """One event as {title, tone, fields [(label, text)], blocks [(summary, text, open)]}."""
+    describe = DESCRIBE.get(event.kind, _generic)
+    item = {"seq": event.seq, "kind": event.kind, "ts": event.ts, "tool": event.tool,
+            "offset_s": round((event.ts - run.started_at).total_seconds(), 3), "fields": [], "blocks": []}
+    item.update(describe(event.data or {}))
+    return item
+
+
+def _pretty(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _run_start(d: dict[str, Any]) -> dict[str, Any]:
+    spec = d.get("spec") or {}
+    return {"title": f"Run started: {d.get('agent', '?')} with {d.get('policy', '?')} / {d.get('model', '?')}",
+            "tone": "info",
+            "fields": [("temperature", str(d.get("temperature"))), ("seed", str(d.get("seed"))),
+                       ("tools offered", ", ".join(d.get("offered_tools") or []))],
+            "blocks": [("Agent spec: limits, budgets, allowlist", _pretty(spec), False)]}
+
+
+def _model_request(d: dict[str, Any]) -> dict[str, Any]:
+    return {"title": f"Asked the model ({d.get('message_count', '?')} messages so far)", "tone": "model",
+            "fields": [("model", str(d.get("model", ""))), ("tools offered", ", ".join(d.get("tools") or []))],
+            "blocks": [("New messages sent", _pretty(d.get("new_messages", [])), False)]}
+
+
+def _model_response(d: dict[str, Any]) -> dict[str, Any]:
+    calls = d.get("tool_calls") or []
+    usage = d.get("usage") or {}
+    title = (f"Model answered: {len(calls)} tool call(s)" if calls else "Model answered with a final message")
+    blocks = [("Reasoning (the model's text)", d["text"], False)] if d.get("text") else []
+    if d.get("final"):
+        blocks.append(("Final message", str(d["final"]), True))
+    blocks += [(f"{c.get('name')} arguments", _pretty(c.get("arguments")), False) for c in calls]
+    return {"title": title, "tone": "model", "blocks": blocks,
+            "fields": [("tokens in/out", f"{usage.get('input_tokens', '?')} / {usage.get('output_tokens', '?')}"),
+                       ("cost", f"{d.get('cost_usd', '?')} USD"), ("latency", f"{d.get('latency_ms', '?')} ms"),
+                       ("stop reason", str(d.get("stop_reason", "")))]}
+
+
+def _decision(d: dict[str, Any]) -> dict[str, Any]:
+    if d.get("action") == "final":
+        return {"title": "Decided to stop", "tone": "model", "fields": [("message", str(d.get("message", "")))]}
+    names = ", ".join(str(c.get("name")) for c in d.get("calls") or [])
+    return {"title": f"Decided to call: {names}", "tone": "model"}
+
+
+def _tool_call(d: dict[str, Any]) -> dict[str, Any]:
+    return {"title": f"Tool call: {d.get('name', '?')}", "tone": "tool",
+            "blocks": [("Arguments", _pretty(d.get("arguments")), True)]}
+
+
+def _tool_result(d: dict[str, Any]) -> dict[str, Any]:
+    ok = d.get("ok")
+    fields = [("latency", f"{d.get('latency_ms', '?')} ms")]
+    if d.get("sanitised"):
+        fields.append(("sanitised", ", ".join(map(str, d["sanitised"]))))
+    if ok:
+        return {"title": f"Result of {d.get('tool', '?')}: ok", "tone": "tool", "fields": fields,
+                "blocks": [("Result (as the model saw it)", _pretty(d.get("result")), False)]}
+    return {"title": f"Result of {d.get('tool', '?')}: FAILED", "tone": "refusal", "fields": fields,
+            "blocks": [("Error", _pretty(d.get("error")), True)]}
+
+
+def _refusal(d: dict[str, Any]) -> dict[str, Any]:
+    if d.get("what") == "order":
+        return {"title": f"Order refused: {d.get('reason', '')}", "tone": "refusal",
+                "fields": [("client order id", str(d.get("client_order_id", ""))),
+                           ("notional", str(d.get("notional", "")))]}
+    return {"title": f"Tool refused (not on the allowlist): {d.get('tool', '?')}", "tone": "refusal",
+            "blocks": [("Details", _pretty(d), False)]}
+
+
+def _approval(d: dict[str, Any]) -> dict[str, Any]:
+    return {"title": f"Sent for human approval (#{d.get('approval_id', '?')}): {', '.join(d.get('reasons') or [])}",
+            "tone": "approval", "fields": [("notional", str(d.get("notional", "")))],
+            "blocks": [("Order request", _pretty(d.get("request")), True)]}
+
+
+def _order(d: dict[str, Any]) -> dict[str, Any]:
+    order = d.get("order") or {}
+    what = "Order simulated (dry run)" if d.get("dry_run") else "Order placed"
+    if d.get("duplicate"):
+        what += " (the venue already had it: retry was safe)"
+    summary = f"{order.get('side', '')} {order.get('size', '')} {order.get('outcome', '')} {order.get('market', '')}"
+    return {"title": f"{what}: {summary} @ {order.get('price', '')}", "tone": "order",
+            "fields": [("notional", str(d.get("notional", ""))), ("status", str(order.get("status", "")))],
+            "blocks": [("Order", _pretty(order), False)]}
+
+
+def _stop(label: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def describe(d: dict[str, Any]) -> dict[str, Any]:
+        return {"title": f"{label}: {d.get('reason', '')}", "tone": "stop",
+                "blocks": [("Details", _pretty(d), False)]}
+    return describe
+
+
+def _tool_timeout(d: dict[str, Any]) -> dict[str, Any]:
+    return {"title": f"Tool {d.get('tool', '?')} timed out after {d.get('timeout_s', '?')} s", "tone": "stop"}
+
+
+def _suspicious(d: dict[str, Any]) -> dict[str, Any]:
+    return {"title": f"Suspicious output from {d.get('tool', '?')} (cleaned before the model saw it)",
+            "tone": "refusal", "blocks": [("Findings", _pretty(d.get("findings")), True)]}
+
+
+def _run_end(d: dict[str, Any]) -> dict[str, Any]:
+    return {"title": f"Run ended: {d.get('outcome', '?')}" + (f" ({d['halt_reason']})" if d.get("halt_reason") else ""),
+            "tone": "info",
+            "fields": [("steps", str(d.get("steps"))), ("tool calls", str(d.get("tool_calls"))),
+                       ("tokens in/out", f"{d.get('tokens_in')} / {d.get('tokens_out')}"),
+                       ("cost", f"{d.get('cost_usd')} USD"), ("orders", _pretty(d.get("orders") or {}))],
+            "blocks": [("Run result", _pretty(d), False)]}
+
+
+def _generic(d: dict[str, Any]) -> dict[str, Any]:
+    return {"title": "", "tone": "info", "blocks": [("Data", _pretty(d), False)]}
+
+
+DESCRIBE: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "run_start": _run_start, "model_request": _model_request, "model_response": _model_response,
+    "decision": _decision, "tool_call": _tool_call, "tool_result": _tool_result, "refusal": _refusal,
+    "approval_requested": _approval, "order_placed": _order, "budget_stop": _stop("Budget stop"),
+    "kill_switch_stop": _stop("Kill switch stop"), "max_steps": _stop("Step cap reached (runaway loop)"),
+    "tool_timeout": _tool_timeout, "suspicious_output": _suspicious, "recovery": _stop("Recovered"),
+    "error": _stop("Error"), "run_end": _run_end,
+}
+
+
+# --- the agent page ----------------------------------------------------------------------------
+
+
+@login_required
+@permission_required("agents.view_agentconfig", raise_exception=True)
+@require_GET
+def agent_detail(request: HttpRequest, name: str) -> HttpResponse:
+    """Config, recent runs, metric charts, the override editor and the enable switch."""
+    agent = get_object_or_404(AgentConfig, name=name)
+    context = {"agent": agent, "runs": Run.objects.filter(agent=agent).order_by("-started_at", "-id")[:20],
+               "charts": agent_charts(agent), **_override_context(request)}
+    return render(request, "agents/agent_detail.html", context)
+
+
+def agent_charts(agent: AgentConfig) -> list[dict[str, Any]]:
+    """One SVG per card metric, from the agent's MetricSample rows of the last CHART_DAYS days."""
+    from monitoring.models import MetricSample
+
+    since = timezone.now() - timedelta(days=CHART_DAYS)
+    charts = []
+    for name in CHART_METRICS:
+        rows = (MetricSample.objects.filter(name=name, agent=agent, ts__gte=since).order_by("-ts")
+                .values_list("ts", "value")[:CHART_MAX_POINTS])
+        charts.append({"name": name, "svg": line_chart([Point(ts, v) for ts, v in rows], title=name)})
+    return charts
+
+
+@login_required
+@permission_required("agents.change_agentconfig", raise_exception=True)
+@require_POST
+def agent_set_enabled(request: HttpRequest, name: str) -> HttpResponse:
+    """Enable or disable an agent (compare-and-set), then make the worker schedules follow."""
+    from agents.schedules import schedules_sync
+
+    agent = get_object_or_404(AgentConfig, name=name)
+    wanted = request.POST.get("enabled") in ("1", "true", "on")
+    changed = AgentConfig.objects.filter(pk=agent.pk, enabled=not wanted).update(enabled=wanted)
+    if not changed:
+        messages.info(request, f"{agent.name} was already {'enabled' if wanted else 'disabled'}.")
+        return redirect("agents:agent", name=agent.name)
+    schedules_sync()
+    log.warning("operator: %s %s agent %s", request.user.get_username(), "enabled" if wanted else "disabled", name)
+    messages.success(request, f"{agent.name} {'enabled: runs are scheduled' if wanted else 'disabled: no new runs'}.")
+    return redirect("agents:agent", name=agent.name)
+
+
+# --- the override editor -------------------------------------------------------------------------
+
+
+def override_path() -> Path:
+    return settings.DATA_DIR / "override.json"
+
+
+def _override_context(request: HttpRequest, text: str | None = None, error: str = "") -> dict[str, Any]:
+    path = override_path()
+    current = path.read_text(encoding="utf-8") if path.exists() else ""
+    return {"override_text": current if text is None else text, "override_exists": path.exists(),
+            "override_error": error, "override_example": OVERRIDE_EXAMPLE,
+            "can_edit_override": request.user.has_perm(TOGGLE)}
+
+
+@login_required
+@permission_required("agents.view_agentconfig", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def override_edit(request: HttpRequest) -> HttpResponse:
+    """Show override.json; on POST validate it strictly and replace the file whole, or refuse and say why."""
+    if request.method == "GET":
+        return render(request, "agents/override.html", _override_context(request))
+    if not request.user.has_perm(TOGGLE):
+        raise PermissionDenied("editing override.json needs the toggle_kill_switch permission")
+    text = request.POST.get("document", "")
+    error = override_error(text)
+    if error:
+        return render(request, "agents/override.html", _override_context(request, text, error), status=400)
+    override_write(text=text, actor=request.user)
+    messages.success(request, "override.json saved: agents read it at their next check.")
+    return redirect(request.POST["next"] if _safe_next(request) else "agents:override")
+
+
+def override_error(text: str) -> str:
+    """Return why `text` is not a valid override document ("" when it is): the agents' own schema."""
+    if not text.strip():
+        return 'The document is empty; write {} for "no override".'
+    try:
+        OverrideFile.model_validate(json.loads(text))
+    except json.JSONDecodeError as exc:
+        return f"Not JSON: {exc}"
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "document"
+        return f"{where}: {first['msg']}" + (f" ({len(exc.errors())} errors in all)" if len(exc.errors()) > 1 else "")
+    return ""
+
+
+def override_write(*, text: str, actor: Any) -> None:
+    """Replace override.json atomically (temp file in the same directory + os.replace) and tell the panels.
+
+    The agents read the file at every check: they must see the old document or the new one, never half.
+    """
+    from monitoring.outbox import outbox_publish
+
+    path = override_path()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".override-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text if text.endswith("\n") else text + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    doc = OverrideFile.model_validate(json.loads(text))
+    log.warning("operator: %s wrote override.json (pause=%s): %s", actor.get_username(), doc.pause, doc.note)
+    outbox_publish("override", {"actor": actor.get_username(), "source": "override.json", "pause": doc.pause,
+                                "reason": f"override.json saved (pause={'yes' if doc.pause else 'no'}) {doc.note}"})
+
+
+def _safe_next(request: HttpRequest) -> bool:
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    return url_has_allowed_host_and_scheme(request.POST.get("next"), allowed_hosts={request.get_host()})

@@ -1,0 +1,251 @@
+/* The live kill-switch panel. Vanilla JS, no build step, no CDN.
+ *
+ * 1. Render the snapshot embedded in the page at once.
+ * 2. Open /ws/panel/?last_id=N: the server sends a fresh snapshot, the events after N, then live ones.
+ * 3. On a lost connection say so plainly, reconnect with backoff, and catch up from the last id seen.
+ * Everything from the server is inserted as text (textContent), never as HTML.
+ */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("panel");
+  if (!root) return;
+  var cfg = {
+    ws: root.dataset.ws,
+    haltUrl: root.dataset.haltUrl,
+    resumeUrl: root.dataset.resumeUrl,
+    runUrl: root.dataset.runUrl,
+    agentUrl: root.dataset.agentUrl,
+    canToggle: root.dataset.canToggle === "1",
+  };
+  var state = { lastId: 0, from: 0, opened: 0, feed: [], seen: {}, retry: 0, socket: null, timer: null, snapshot: null };
+  var FEED_KINDS = { halt: 1, resume: 1, kill_switch: 1, run_end: 1, override: 1 };
+  var FEED_SIZE = 30;
+
+  // --- small DOM helpers ---------------------------------------------------------------------
+  function $(id) { return document.getElementById(id); }
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "text") node.textContent = attrs[k];
+      else if (k === "cls") node.className = attrs[k];
+      else node.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) {
+      if (c === null || c === undefined) return;
+      node.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+    });
+    return node;
+  }
+  function replace(id, nodes) {
+    var box = $(id);
+    if (!box) return;
+    box.replaceChildren.apply(box, nodes);
+  }
+  function when(iso) {
+    if (!iso) return "";
+    return iso.replace("T", " ").replace(/\.\d+/, "").replace("+00:00", " UTC");
+  }
+  function link(template, key, value, text) {
+    if (!template) return document.createTextNode(text);
+    return el("a", { href: template.replace(key, encodeURIComponent(value)), text: text });
+  }
+
+  // --- rendering -------------------------------------------------------------------------------
+  function render(snap, onConnect) {
+    state.snapshot = snap;
+    renderKillSwitch(snap.kill_switch, snap.override);
+    renderAgents(snap.agents);
+    renderMetrics(snap.metrics);
+    renderList("alerts", snap.alerts, alertItem, "No firing alerts.");
+    renderList("approvals", snap.approvals, approvalItem, "No pending approvals.");
+    mergeFeed(snap.feed, onConnect);
+    if (snap.last_id > state.lastId) state.lastId = snap.last_id;
+  }
+
+  function renderKillSwitch(ks, override) {
+    var box = $("ks-state");
+    box.className = "state " + ks.state;
+    box.textContent = ks.state === "halted" ? "HALTED" : ks.state === "running" ? "TRADING ENABLED"
+      : "STATE UNKNOWN — treat as halted";
+    var lines = [];
+    if (ks.halted && ks.reason) {
+      lines.push(el("p", {}, [el("strong", { text: "Reason: " }), ks.reason,
+        el("span", { cls: "muted", text: " (" + (ks.source_label || ks.source) + ", since " + when(ks.since) + ")" })]));
+    }
+    if (ks.hold_in_force) {
+      lines.push(el("p", { cls: "hold", id: "ks-hold" }, [el("strong", { text: "Hold in force until " + when(ks.hold_until) }),
+        " — resume will be refused until then."]));
+    }
+    if (ks.needs_reconciliation) {
+      lines.push(el("p", { cls: "hold" }, [el("strong", { text: "Chain drift: " }),
+        "reconcile the venue with the chain by hand before resuming (manage.py reconcile_chain)."]));
+    }
+    if (ks.flag_file) lines.push(el("p", { text: "The flag file kill_switch.flag is present." }));
+    if (ks.detail) lines.push(el("p", { cls: "errors", text: ks.detail }));
+    if (override && (override.pause || override.error)) {
+      lines.push(el("p", { cls: "hold" }, [el("strong", { text: "override.json: " }),
+        override.error || ("every agent is PAUSED" + (override.note ? " — " + override.note : ""))]));
+    }
+    replace("ks-detail", lines);
+    showActions(ks);
+  }
+
+  function showActions(ks) {
+    if (!cfg.canToggle) return;
+    // Running: offer halt. Halted: offer resume. Unknown: offer both (halting is always safe).
+    $("halt-form").hidden = ks.state === "halted";
+    $("resume-form").hidden = ks.state === "running";
+  }
+
+  function renderAgents(agents) {
+    if (!agents.length) { replace("agents", [el("p", { cls: "muted", text: "No agents yet." })]); return; }
+    var rows = agents.map(function (a) {
+      var run = a.last_run;
+      return el("tr", { "data-agent": a.name }, [
+        el("td", { "data-label": "Agent" }, [el("strong", {}, [link(cfg.agentUrl, "{name}", a.name, a.name)]),
+          a.enabled ? null : el("span", { cls: "pill", text: "disabled" }),
+          a.dry_run ? el("span", { cls: "pill", text: "dry run" }) : null]),
+        el("td", { "data-label": "Status" }, [el("span", { cls: "pill status-" + a.status, text: a.status })]),
+        el("td", { "data-label": "Last run" }, run ? [link(cfg.runUrl, "{id}", run.id, "#" + run.id), " ",
+          el("span", { cls: "muted", text: run.status_label + " · " + when(run.started_at) })]
+          : [el("span", { cls: "muted", text: "never" })]),
+      ]);
+    });
+    replace("agents", [el("table", { cls: "responsive" }, [
+      el("thead", {}, [el("tr", {}, [el("th", { text: "Agent" }), el("th", { text: "Status" }), el("th", { text: "Last run" })])]),
+      el("tbody", {}, rows)])]);
+  }
+
+  function renderMetrics(metrics) {
+    if (!metrics.length) { replace("metrics", [el("p", { cls: "muted", text: "No metrics yet." })]); return; }
+    replace("metrics", metrics.map(function (m) {
+      return el("div", { cls: "metric" + (m.breached ? " breached" : ""), "data-metric": m.name }, [
+        el("div", { cls: "metric-name", text: m.name + (m.agent ? " · " + m.agent : "") }),
+        el("div", { cls: "metric-value", text: m.value === null ? "—" : m.value }),
+        el("div", { cls: "muted", text: "threshold " + (m.threshold || "—") + (m.label ? " (" + m.label + ")" : "") }),
+      ]);
+    }));
+  }
+
+  function renderList(id, items, fn, empty) {
+    replace(id, items.length ? items.map(fn) : [el("li", { cls: "muted", text: empty })]);
+  }
+  function alertItem(a) {
+    return el("li", { cls: "alert-" + a.severity }, [el("strong", { text: a.title }),
+      el("span", { cls: "muted", text: " ×" + a.fire_count + " · since " + when(a.first_fired_at) })]);
+  }
+  function approvalItem(r) {
+    return el("li", {}, [el("strong", { text: r.side + " " + r.size + " " + r.outcome + " " + r.market + " @ " + r.price }),
+      " (" + r.notional + " USDC) by ", r.agent, el("span", { cls: "muted", text: " · expires " + when(r.expires_at) + " · " +
+      (r.reasons || []).join(", ") })]);
+  }
+
+  // --- the feed: outbox events, merged by id (catch-up and live may overlap) ------------------
+  function mergeFeed(events, onConnect) {
+    // An event first seen right after a REconnect, newer than what we had, happened while we were away.
+    var away = onConnect && state.opened > 1;
+    events.forEach(function (e) {
+      if (e.id > state.lastId) state.lastId = e.id;
+      if (state.seen[e.id] || !FEED_KINDS[e.kind]) return;
+      state.seen[e.id] = true;
+      e.missed = away && e.id > state.from;
+      state.feed.push(e);
+    });
+    state.feed.sort(function (a, b) { return b.id - a.id; });
+    state.feed = state.feed.slice(0, FEED_SIZE);
+    renderList("feed", state.feed, feedItem, "Nothing yet.");
+  }
+
+  function feedItem(e) {
+    var p = e.payload || {};
+    var parts = [el("span", { cls: "muted", text: when(e.ts) + " " }), el("span", { cls: "pill kind-" + e.kind, text: feedLabel(e) }), " "];
+    if (e.kind === "run_end") {
+      parts.push(link(cfg.runUrl, "{id}", p.run, "run #" + p.run), " of " + p.agent + " ended: " + p.status +
+        " (" + p.steps + " steps, " + p.cost + " USD)");
+    } else {
+      parts.push((p.actor ? p.actor + " via " : "") + (p.source || "") + ": " + (p.reason || p.note || ""));
+      if (p.orders_cancelled) parts.push(" — " + p.orders_cancelled + " order(s) cancelled");
+      if (p.errors && p.errors.length) parts.push(el("span", { cls: "errors", text: " — errors: " + p.errors.join("; ") }));
+    }
+    if (e.missed) parts.push(el("span", { cls: "pill", text: "missed while disconnected" }));
+    return el("li", { "data-event": e.id }, parts);
+  }
+  function feedLabel(e) {
+    if (e.kind === "kill_switch") return (e.payload.action || "kill switch").toUpperCase();
+    return e.kind.replace("_", " ").toUpperCase();
+  }
+
+  // --- the connection ------------------------------------------------------------------------
+  function setConn(text, ok) {
+    var box = $("conn");
+    box.textContent = text;
+    box.className = "conn " + (ok ? "live" : "down");
+    $("ks-state").classList.toggle("stale", !ok);
+  }
+
+  function connect() {
+    var proto = location.protocol === "https:" ? "wss://" : "ws://";
+    state.from = state.lastId;
+    var ws = new WebSocket(proto + location.host + cfg.ws + "?last_id=" + state.lastId);
+    state.socket = ws;
+    ws.onopen = function () { state.retry = 0; state.opened += 1; setConn("live", true); };
+    ws.onmessage = function (msg) { handle(JSON.parse(msg.data)); };
+    ws.onclose = function () { if (state.socket === ws) scheduleReconnect(); };
+  }
+
+  function scheduleReconnect() {
+    // 0.5, 1, 2, 4, 8, 10, 10… seconds with jitter, so a restarted server is not stampeded.
+    var delay = Math.min(10, 0.5 * Math.pow(2, state.retry)) * (0.8 + Math.random() * 0.4);
+    state.retry += 1;
+    setConn("disconnected — reconnecting in " + delay.toFixed(1) + " s (the state shown may be stale)", false);
+    clearTimeout(state.timer);
+    state.timer = setTimeout(connect, delay * 1000);
+  }
+
+  function handle(msg) {
+    if (msg.type === "snapshot") render(msg.snapshot, true);
+    else if (msg.type === "events") mergeFeed(msg.events, msg.catchup);
+    else if (msg.type === "error") say(msg.message, false);
+  }
+
+  // --- halt and resume: POSTs with the CSRF token in the form ---------------------------------
+  function say(text, ok) {
+    var box = $("action-message");
+    box.textContent = text;
+    box.className = ok ? "ok-text" : "errors";
+  }
+
+  function post(form) {
+    var button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    fetch(form.action, { method: "POST", body: new FormData(form), headers: { "X-Panel-Fetch": "1" }, credentials: "same-origin" })
+      .then(function (r) { return r.json().catch(function () { return { ok: false, message: "HTTP " + r.status }; }); })
+      .then(function (answer) {
+        say(answer.message, answer.ok);
+        if (answer.ok) { form.reset(); hideConfirm(); }
+      })
+      .catch(function (err) { say("Not sent: " + err + ". Check the connection and try again.", false); })
+      .then(function () { button.disabled = false; });
+  }
+
+  function hideConfirm() { if ($("halt-confirm")) { $("halt-confirm").hidden = true; $("halt-button").hidden = false; } }
+
+  function wireActions() {
+    if (!cfg.canToggle) return;
+    hideConfirm(); // without JS the confirm step is simply visible; with JS it is one tap away
+    $("halt-button").addEventListener("click", function () {
+      $("halt-button").hidden = true;
+      $("halt-confirm").hidden = false;
+      $("halt-reason").focus();
+    });
+    $("halt-cancel").addEventListener("click", hideConfirm);
+    ["halt-form", "resume-form"].forEach(function (id) {
+      $(id).addEventListener("submit", function (ev) { ev.preventDefault(); post(ev.target); });
+    });
+  }
+
+  render(JSON.parse($("panel-snapshot").textContent), false);
+  wireActions();
+  connect();
+})();
