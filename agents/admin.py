@@ -49,7 +49,8 @@ class RunAdmin(LargeTableAdmin):
     @admin.display(description="trace")
     def events_link(self, run: Run) -> str:
         url = reverse("admin:agents_traceevent_changelist") + f"?run__id__exact={run.pk}"
-        return format_html('<a href="{}">events</a>', url)
+        timeline = reverse("agents:run", args=[run.pk])
+        return format_html('<a href="{}">events</a> · <a href="{}">timeline</a>', url, timeline)
 
     @admin.display(description="model latencies (ms)")
     def latencies(self, run: Run) -> str:

@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -23,11 +19,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from pydantic import ValidationError
 
 from agents.charts import Point, line_chart
-from agents.core.guards import OverrideFile
 from agents.models import AgentConfig, Run, TraceEvent
+from agents.overrides import OverrideInvalid, override_path, override_write
 
 log = logging.getLogger("academy.operator")
 TOGGLE = "monitoring.toggle_kill_switch"
@@ -241,10 +236,6 @@ def agent_set_enabled(request: HttpRequest, name: str) -> HttpResponse:
 # --- the override editor -------------------------------------------------------------------------
 
 
-def override_path() -> Path:
-    return settings.DATA_DIR / "override.json"
-
-
 def _override_context(request: HttpRequest, text: str | None = None, error: str = "") -> dict[str, Any]:
     path = override_path()
     current = path.read_text(encoding="utf-8") if path.exists() else ""
@@ -263,51 +254,12 @@ def override_edit(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm(TOGGLE):
         raise PermissionDenied("editing override.json needs the toggle_kill_switch permission")
     text = request.POST.get("document", "")
-    error = override_error(text)
-    if error:
-        return render(request, "agents/override.html", _override_context(request, text, error), status=400)
-    override_write(text=text, actor=request.user)
+    try:
+        override_write(text=text, actor=request.user)
+    except OverrideInvalid as exc:
+        return render(request, "agents/override.html", _override_context(request, text, str(exc)), status=400)
     messages.success(request, "override.json saved: agents read it at their next check.")
     return redirect(request.POST["next"] if _safe_next(request) else "agents:override")
-
-
-def override_error(text: str) -> str:
-    """Return why `text` is not a valid override document ("" when it is): the agents' own schema."""
-    if not text.strip():
-        return 'The document is empty; write {} for "no override".'
-    try:
-        OverrideFile.model_validate(json.loads(text))
-    except json.JSONDecodeError as exc:
-        return f"Not JSON: {exc}"
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "document"
-        return f"{where}: {first['msg']}" + (f" ({len(exc.errors())} errors in all)" if len(exc.errors()) > 1 else "")
-    return ""
-
-
-def override_write(*, text: str, actor: Any) -> None:
-    """Replace override.json atomically (temp file in the same directory + os.replace) and tell the panels.
-
-    The agents read the file at every check: they must see the old document or the new one, never half.
-    """
-    from monitoring.outbox import outbox_publish
-
-    path = override_path()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".override-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text if text.endswith("\n") else text + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    doc = OverrideFile.model_validate(json.loads(text))
-    log.warning("operator: %s wrote override.json (pause=%s): %s", actor.get_username(), doc.pause, doc.note)
-    outbox_publish("override", {"actor": actor.get_username(), "source": "override.json", "pause": doc.pause,
-                                "reason": f"override.json saved (pause={'yes' if doc.pause else 'no'}) {doc.note}"})
 
 
 def _safe_next(request: HttpRequest) -> bool:

@@ -1,0 +1,70 @@
+"""override.json: the operator's run-time override (pause, tighter limits, a note to the model).
+
+`override_write()` is the one way the app changes it: validate with the agents' own schema
+first (a file the guards would read as malformed stops every run), then replace it whole.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from pydantic import ValidationError
+
+from agents.core.guards import OverrideFile
+
+log = logging.getLogger("academy.override")
+
+
+class OverrideInvalid(ValueError):
+    """The document is not a valid override; the message says where."""
+
+
+def override_path() -> Path:
+    return settings.DATA_DIR / "override.json"
+
+
+def override_parse(text: str) -> OverrideFile:
+    """Parse with the guards' schema; raise OverrideInvalid naming the first problem."""
+    if not text.strip():
+        raise OverrideInvalid('The document is empty; write {} for "no override".')
+    try:
+        return OverrideFile.model_validate(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise OverrideInvalid(f"Not JSON: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "document"
+        more = f" ({len(exc.errors())} errors in all)" if len(exc.errors()) > 1 else ""
+        raise OverrideInvalid(f"{where}: {first['msg']}{more}") from None
+
+
+def override_write(*, text: str, actor: Any) -> OverrideFile:
+    """1. validate; 2. write a temp file in the same directory, fsync, os.replace; 3. tell the panels.
+
+    The agents read the file at every check: they see the old document or the new one, never half.
+    """
+    from monitoring.outbox import outbox_publish
+
+    doc = override_parse(text)
+    path = override_path()
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".override-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text if text.endswith("\n") else text + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    who = actor.get_username()
+    log.warning("operator: %s wrote override.json (pause=%s): %s", who, doc.pause, doc.note)
+    outbox_publish("override", {"actor": who, "source": "override.json", "pause": doc.pause,
+                                "reason": f"override.json saved (pause={'yes' if doc.pause else 'no'}) {doc.note}"})
+    return doc
