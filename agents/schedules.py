@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, time, timedelta
+
 from django.db import transaction
+from django.utils import timezone
 from django_q.models import Schedule
 
 from agents.models import AgentConfig
@@ -15,10 +18,14 @@ def schedule_name(agent: AgentConfig) -> str:
     return f"{PREFIX}{agent.pk}"
 
 
+REPLAY = "replay-audit"
+
+
 def schedules_sync() -> list[str]:
-    """Make the schedules match the agents; return one line per change (empty when none)."""
+    """Make the schedules match the agents (plus the daily replay audit); one line per change."""
     changes: list[str] = []
     with transaction.atomic():
+        changes += _ensure_replay()
         wanted = {schedule_name(a): a for a in AgentConfig.objects.filter(enabled=True)}
         for name, agent in wanted.items():
             changes += _ensure(name, agent)
@@ -41,3 +48,14 @@ def _ensure(name: str, agent: AgentConfig) -> list[str]:
         return []
     Schedule.objects.filter(pk=existing.pk).update(**fields)
     return [f"updated {name} ({agent.name}, every {minutes} min)"]
+
+
+def _ensure_replay() -> list[str]:
+    """The card's daily cron: yesterday's traces replayed at 00:30 UTC."""
+    if Schedule.objects.filter(name=REPLAY).exists():
+        return []
+    tomorrow = timezone.now().date() + timedelta(days=1)
+    first = datetime.combine(tomorrow, time(0, 30), tzinfo=UTC)
+    Schedule.objects.create(name=REPLAY, func="agents.tasks.replay_audit_task", schedule_type=Schedule.DAILY,
+                            repeats=-1, next_run=first)
+    return [f"created {REPLAY} (daily at 00:30 UTC)"]

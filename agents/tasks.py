@@ -11,3 +11,11 @@ def run_agent_task(agent_id: int) -> str:
     if run is None:
         return f"agent {agent_id}: disabled, not run"
     return f"agent {agent_id}: run {run.pk} {run.status}"
+
+
+def replay_audit_task() -> str:
+    """The daily replay audit (scheduled by schedule_agents)."""
+    from agents.replay import replay_audit
+
+    report = replay_audit()
+    return f"replay audit {report.day}: {len(report.results)} runs, {report.drift} drifted decisions"
