@@ -117,3 +117,17 @@ def kill_switch_row(request):
     from monitoring.models import KillSwitch
 
     KillSwitch.objects.get_or_create(pk=1)
+
+
+@pytest.fixture(autouse=True)
+def no_operator_files():
+    """Each test starts without a kill-switch flag file or override.json (a halt in one test must
+    not stop the runs of the next), and leaves none behind."""
+    from django.conf import settings
+
+    paths = [settings.DATA_DIR / "kill_switch.flag", settings.DATA_DIR / "override.json"]
+    for path in paths:
+        path.unlink(missing_ok=True)
+    yield
+    for path in paths:
+        path.unlink(missing_ok=True)

@@ -41,7 +41,9 @@ _INJECTION_PATTERNS: tuple[str, ...] = (
     rf"(ignore|disregard|forget|override|bypass){_W}(all{_W})?(your|the|these|those|any){_W}"
     r"(instructions?|prompts?|rules?|guidelines?|directives?)",
     rf"you{_W}are{_W}now{_W}",
-    rf"new{_W}(system{_W})?instructions?{_W}?:",
+    rf"new{_W}(system{_W})?instructions?\s*:",  # "New instructions:" (found by the red-team tests)
+    rf"(withdraw|transfer|send|move){_W}(all{_W})?(of{_W})?(your{_W}|the{_W}|my{_W})?"
+    r"(funds|usdc|balance|money|collateral)",
     rf"(reveal|print|show|output|repeat){_W}(your{_W}|the{_W})?(system{_W}prompt|api{_W}keys?|secrets?|instructions)",
     rf"system{_W}prompt",
     rf"developer{_W}mode",
