@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -63,9 +63,14 @@ class RunResult:
     orders: dict[str, int] = field(default_factory=dict)  # OrderResult.status -> count
     errors: list[str] = field(default_factory=list)
     final_message: str = ""
+    # Tool threads abandoned after a timeout (Python cannot kill them): the caller must wait for
+    # them before releasing the agent, or a late order could land outside this run's lock.
+    abandoned: list[threading.Thread] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return to_jsonable(self)
+        data = to_jsonable({f.name: getattr(self, f.name) for f in fields(self) if f.name != "abandoned"})
+        data["abandoned_threads"] = sum(t.is_alive() for t in self.abandoned)
+        return data
 
 
 @dataclass(eq=False)  # exceptions must stay hashable
@@ -105,6 +110,7 @@ class _Run:
         self.messages: list[Message] = []
         self.sent = 0  # messages already shown in a model_request event
         self.call_index = 0  # run-wide, so (run, step, call) ids never collide
+        self.side_effects_blocked = ""  # set when an order or cancel timed out: its outcome is unknown
         self.last_note = ""
         self.done = False
         self.recording = True
@@ -254,8 +260,19 @@ class _Run:
         if prepared is None:
             return ""
         if prepared.side_effect:
+            if self.side_effects_blocked:
+                return self._refuse_side_effect(step, call)
             self._guard(step, f"before {call.name}")
         return self._execute(step, call, prepared, ref)
+
+    def _refuse_side_effect(self, step: int, call: ToolCall) -> str:
+        """After an order or cancel timed out its outcome is unknown: no more side effects this run,
+        or a second order could pass the limits without counting the first."""
+        reason = f"{self.side_effects_blocked}; no order or cancel may follow in this run"
+        self.result.refusals += 1
+        self._rec(EventKind.REFUSAL, step, {"what": "tool", "tool": call.name, "call_id": call.id, "reason": reason})
+        self._tool_message(call, {"ok": False, "error": f"refused: {reason}"}, error=True)
+        return ""
 
     def _prepare(self, step: int, call: ToolCall) -> Prepared | None:
         try:
@@ -276,10 +293,13 @@ class _Run:
     def _execute(self, step: int, call: ToolCall, prepared: Prepared, ref: CallRef) -> str:
         timeout = self.spec.timeout_for(call.name)
         t = self.clock.monotonic()
-        status, value = _call_with_timeout(lambda: self.toolbox.run(prepared, ref), timeout, call.name)
+        status, value, thread = _call_with_timeout(lambda: self.toolbox.run(prepared, ref), timeout, call.name)
         latency_ms = round((self.clock.monotonic() - t) * 1000, 3)
         self.result.tool_latencies_ms.setdefault(call.name, []).append(latency_ms)
         if status == "timeout":
+            self.result.abandoned.append(thread)  # the caller waits for these before releasing the agent
+            if prepared.side_effect:
+                self.side_effects_blocked = f"{call.name} timed out at step {step} with its outcome unknown"
             return self._timed_out(step, call, timeout)
         if status == "error":
             self.result.errors.append(f"step {step} {call.name}: {value}")
@@ -379,8 +399,8 @@ def _call_data(c: ToolCall) -> dict[str, Any]:
     return {"id": c.id, "name": c.name, "arguments": c.arguments}
 
 
-def _call_with_timeout(fn: Callable[[], Any], timeout: float, name: str) -> tuple[str, Any]:
-    """Run fn in a daemon thread; ('ok', value) | ('error', message) | ('timeout', None)."""
+def _call_with_timeout(fn: Callable[[], Any], timeout: float, name: str) -> tuple[str, Any, threading.Thread]:
+    """Run fn in a daemon thread; (('ok', value) | ('error', message) | ('timeout', None)), thread."""
     box: dict[str, Any] = {}
     done = threading.Event()
 
@@ -392,9 +412,10 @@ def _call_with_timeout(fn: Callable[[], Any], timeout: float, name: str) -> tupl
         finally:
             done.set()
 
-    threading.Thread(target=target, name=f"tool-{name}", daemon=True).start()
+    thread = threading.Thread(target=target, name=f"tool-{name}", daemon=True)
+    thread.start()
     if not done.wait(timeout):
-        return "timeout", None
+        return "timeout", None, thread
     if "error" in box:
-        return "error", box["error"]
-    return "ok", box.get("value")
+        return "error", box["error"], thread
+    return "ok", box.get("value"), thread

@@ -25,6 +25,7 @@ from agents.core.ports import Clock, VenuePort
 from agents.core.risk import ExposureProvider, hard_limit_violation, order_notional, soft_limit_reasons
 from agents.core.spec import AgentSpec, SoftLimits
 from agents.core.tracing import EventKind, Recorder
+from agents.venue.port import VenueRejected
 from agents.venue.schemas import (
     SHARE_STEP,
     TICK,
@@ -37,7 +38,7 @@ from agents.venue.schemas import (
     Side,
 )
 
-OrderStatusOut = Literal["placed", "rejected", "pending_approval", "simulated", "halted"]
+OrderStatusOut = Literal["placed", "rejected", "pending_approval", "simulated", "halted", "unknown"]
 
 
 def client_order_id(run_id: str, step: int, call_index: int) -> str:
@@ -92,6 +93,8 @@ class OrderResult:
         out: dict[str, Any] = {"status": self.status, "client_order_id": self.client_order_id}
         if self.reason:
             out["reason"] = self.reason
+        if self.status == "unknown":
+            out["message"] = "do not resubmit: it will be reconciled with the venue by its client order id"
         if self.status == "pending_approval":
             out["approval_id"] = self.approval_id
             out["message"] = "pending approval: a human must approve this order; do not resubmit it"
@@ -203,17 +206,31 @@ def _send(desk: OrderDesk, req: OrderRequest, notional: Decimal, step: int) -> O
     existing = _lookup(desk, req.client_order_id)
     if existing is not None:
         return _placed(desk, req, existing, notional, step, duplicate=True)
+    reading = desk.stop_check()  # the lookups above took time: a halt may have landed meanwhile
+    if reading.stop is not None:
+        return OrderResult("halted", req.client_order_id, reason=f"{reading.stop.kind}: {reading.stop.reason}")
     try:
         order = desk.venue.place(req)
+    except VenueRejected as exc:  # a definite no from the venue
+        return _reject(desk, step, req.client_order_id, f"venue refused the order: {_msg(exc)}", notional)
     except Exception as exc:
-        # The request may have reached the venue before the failure: the client id tells.
+        # Timeout, 5xx, connection reset: the request may have reached the venue. The client id tells.
         landed = _lookup(desk, req.client_order_id)
         if landed is None:
-            return _reject(desk, step, req.client_order_id, f"venue refused the order: {_msg(exc)}", notional)
+            return _unknown(desk, step, req.client_order_id, _msg(exc), notional)
         order = landed
     if order.status == OrderStatus.REJECTED:
         return _reject(desk, step, req.client_order_id, f"venue rejected the order: {order.reason}", notional)
     return _placed(desk, req, order, notional, step, duplicate=False)
+
+
+def _unknown(desk: OrderDesk, step: int, cid: str, error: str, notional: Decimal) -> OrderResult:
+    """Neither placed nor refused for sure: never tell the model "refused" (it would resubmit under a
+    new id); the journaled row stays `sent` and the next run reconciles it by client order id."""
+    reason = f"outcome unknown ({error}); the order may rest at the venue: do not resubmit it"
+    desk.recorder.append(EventKind.ERROR, step, {"what": "order", "client_order_id": cid, "reason": reason,
+                                                 "notional": notional})
+    return OrderResult("unknown", cid, reason=reason, notional=notional)
 
 
 def _lookup(desk: OrderDesk, cid: str) -> Order | None:

@@ -65,9 +65,13 @@ def load_events(lines: Iterable[str]) -> list[dict[str, Any]]:
 def replay_run(events: Sequence[dict[str, Any]], make_policy: PolicyFactory) -> ReplayResult:
     """Replay one run's events; compare each recorded decision with the policy's answer now."""
     start = _first(events, "run_start")
-    spec = AgentSpec.model_validate(start["data"]["spec"])
-    if spec.policy == "scripted":
+    data = start["data"]
+    if data.get("policy") == "scripted":
         raise NotReplayable("scripted runs replay their script, not a model: nothing to compare")
+    # What actually ran (policy kind, model, temperature, seed) is in run_start, beside the spec.
+    spec = AgentSpec.model_validate(data["spec"]).model_copy(update={
+        "policy": data.get("policy", data["spec"]["policy"]), "model": data.get("model", data["spec"]["model"]),
+        "temperature": data.get("temperature", 0.0), "seed": data.get("seed") or 0})
     result = ReplayResult(run_id=str(start["run_id"]), agent=spec.name, policy=spec.policy, model=spec.model)
     policy = make_policy(spec)
     tools = [TOOLS[name].schema() for name in start["data"]["offered_tools"] if name in TOOLS]

@@ -251,7 +251,8 @@ def _parse_args(raw: Any) -> tuple[Any, str]:
         return {}, ""
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw) if raw.strip() else {}
+            # Decimal, never float: a price or size the model wrote keeps every digit it wrote.
+            raw = json.loads(raw, parse_float=Decimal) if raw.strip() else {}
         except json.JSONDecodeError as exc:
             return None, f"arguments are not valid JSON ({exc.msg} at position {exc.pos})"
     if not isinstance(raw, dict):

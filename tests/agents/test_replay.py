@@ -20,6 +20,12 @@ from tests.factories import AgentConfigFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def own_data_dir(settings, tmp_path):
+    """The audit reads a whole day of traces: give each test a day of its own."""
+    settings.DATA_DIR = tmp_path
+
+
 @pytest.fixture
 def traded(make_trader):
     """One real rules-policy run against the paper venue, traced today."""
