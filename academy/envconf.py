@@ -11,6 +11,7 @@ import os
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -130,6 +131,21 @@ _SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
 }
+
+
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def env_url(name: str, default: str, *, secure_unless_loopback: bool = False) -> str:
+    """An http(s) URL with a host; with secure_unless_loopback, plain http only to this machine
+    (an API key must not cross a network in clear)."""
+    raw = os.environ.get(name, default).strip()
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not an http(s) URL with a host")
+    if secure_unless_loopback and parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS:
+        raise ImproperlyConfigured(f"{name}={raw!r} sends an API key in clear: use https (http only to loopback)")
+    return raw.rstrip("/")
 
 
 def env_redis_url(name: str) -> str | None:

@@ -19,6 +19,7 @@ from academy.envconf import (
     env_redis_url,
     env_secret,
     env_str,
+    env_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -140,7 +141,7 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # The paper venue (a separate process, see Procfile) and the offline default policy.
-VENUE_URL = env_str("VENUE_URL", "http://127.0.0.1:8100")
+VENUE_URL = env_url("VENUE_URL", "http://127.0.0.1:8100")
 VENUE_API_KEY = env_str("VENUE_API_KEY", "paper-key")
 
 LOGGING = {
@@ -156,13 +157,14 @@ LOGGING = {
 # Model providers (only the openai/anthropic policies use them). Keys are secrets: they are
 # redacted from every trace, like every variable named in TRACE_SECRET_ENV_VARS.
 OPENAI_API_KEY = env_str("OPENAI_API_KEY", "")
-OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "https://api.openai.com/v1")
+OPENAI_BASE_URL = env_url("OPENAI_BASE_URL", "https://api.openai.com/v1", secure_unless_loopback=True)
 ANTHROPIC_API_KEY = env_str("ANTHROPIC_API_KEY", "")
-ANTHROPIC_BASE_URL = env_str("ANTHROPIC_BASE_URL", "https://api.anthropic.com")
-TRACE_SECRET_ENV_VARS = env_list(
-    "TRACE_SECRET_ENV_VARS",
-    ["SECRET_KEY", "VENUE_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "DATABASE_URL", "REDIS_URL"],
-)
+ANTHROPIC_BASE_URL = env_url("ANTHROPIC_BASE_URL", "https://api.anthropic.com", secure_unless_loopback=True)
+# Always redacted; TRACE_SECRET_ENV_VARS can add names, never remove these.
+TRACE_SECRET_ENV_VARS = list(dict.fromkeys([
+    "SECRET_KEY", "VENUE_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "DATABASE_URL", "REDIS_URL",
+    *env_list("TRACE_SECRET_ENV_VARS", []),
+]))
 # USD per million tokens (input, output) by frozen model version. A paid model that is not
 # listed here refuses to run: a cost we cannot compute is a cap we cannot enforce.
 MODEL_PRICES = {

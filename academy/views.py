@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -14,6 +16,8 @@ from django.views.decorators.http import require_GET
 from agents.models import AgentConfig, Run
 from monitoring.halt import kill_switch_state
 
+log = logging.getLogger(__name__)
+
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -21,8 +25,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-    except DatabaseError as exc:
-        return JsonResponse({"status": "fail", "db": str(exc)}, status=503)
+    except DatabaseError as exc:  # the details go to the log, not to an anonymous caller
+        log.error("healthz: database check failed: %s", exc)
+        return JsonResponse({"status": "fail", "db": "unavailable"}, status=503)
     return JsonResponse({"status": "ok", "db": "ok"})
 
 

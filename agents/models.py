@@ -256,3 +256,20 @@ class Order(models.Model):
 
     def __str__(self) -> str:
         return f"{self.side} {self.size} {self.outcome} {self.market} @ {self.price}"
+
+
+class AgentLease(models.Model):
+    """Cross-host single writer: a run holds its agent's lease (claimed by compare-and-set).
+
+    The flock on state/agents/<id>.lock stops two runs on one host; this row stops two hosts.
+    `token` increases with every claim (a fencing token): a run whose token is no longer the
+    row's has been superseded, and its stop check trips before any further side effect.
+    """
+
+    agent = models.OneToOneField(AgentConfig, on_delete=models.CASCADE, primary_key=True, related_name="lease")
+    holder = models.CharField(max_length=200, blank=True)
+    token = models.PositiveBigIntegerField(default=0)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"lease of agent {self.agent_id}: {self.holder or 'free'} #{self.token} until {self.expires_at}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -40,6 +41,7 @@ from agents.core.state import (
 from agents.core.tools import Toolbox, build_toolbox
 from agents.core.tracing import TraceWriter
 from agents.journal import JournaledVenue, order_sync
+from agents.lease import Lease, lease_claim, lease_holder, lease_lost, lease_release
 from agents.models import AgentConfig, Order, OrderStatus, Run, RunStatus, TraceEvent, TraceKind
 from approvals.services import approval_briefing, approval_request_create
 
@@ -106,8 +108,11 @@ def db_kill_switch_reason() -> str | None:
     return f"kill switch active: {row['reason']}" if row["active"] else None
 
 
-def stop_check() -> StopCheck:
-    return guards_for_data_dir(settings.DATA_DIR, db_state=db_kill_switch_reason)
+def stop_check(lease: Lease | None = None) -> StopCheck:
+    """The loop's guard: flag file, override file, kill-switch row, and (when given) the agent lease."""
+    if lease is None:
+        return guards_for_data_dir(settings.DATA_DIR, db_state=db_kill_switch_reason)
+    return guards_for_data_dir(settings.DATA_DIR, db_state=lambda: db_kill_switch_reason() or lease_lost(lease))
 
 
 def loop_alert(message: str, details: Any) -> None:
@@ -115,12 +120,14 @@ def loop_alert(message: str, details: Any) -> None:
     from monitoring.alerts import alert_fire
 
     figures = {k: str(v) for k, v in dict(details).items()}
-    alert_fire(key=f"{message}:{figures.get('run_id', '')}", title=message, details=figures)
-    if message == "suspicious tool output":  # recovery card: suspicious output -> halt, rotate keys
-        from monitoring.halt import halt
+    try:
+        if message == "suspicious tool output":  # recovery card: suspicious output -> halt, rotate keys
+            from monitoring.halt import halt
 
-        halt(reason=f"suspicious tool output in run {figures.get('run_id')}: {figures.get('tool', '')}",
-             source="suspicious_output", figures=figures)
+            halt(reason=f"suspicious tool output in run {figures.get('run_id')}: {figures.get('tool', '')}",
+                 source="suspicious_output", figures=figures)
+    finally:  # the halt first: a failing alert must never keep it from happening
+        alert_fire(key=f"{message}:{figures.get('run_id', '')}", title=message, details=figures)
 
 
 # --- traces ---------------------------------------------------------------------------------
@@ -177,45 +184,74 @@ def run_agent(*, agent_id: int, venue: VenuePort | None = None, policy: Policy |
         log.warning("agent %s: another run holds the lock; this run is skipped", agent.name)
         return _skipped(agent, started_by)
     try:
-        return _run_locked(agent, venue=venue, policy=policy, clock=clock or SystemClock(),
-                           alert=alert or loop_alert, started_by=started_by)
+        lease = lease_claim(agent)  # the flock covers this host; the lease covers every host
+        if lease is None:
+            log.warning("agent %s: %s holds the lease; this run is skipped", agent.name, lease_holder(agent))
+            return _skipped(agent, started_by, f"another worker holds this agent's lease ({lease_holder(agent)})")
+        try:
+            return _run_locked(agent, lease, venue=venue, policy=policy, clock=clock or SystemClock(),
+                               alert=alert or loop_alert, started_by=started_by)
+        finally:
+            lease_release(lease)
     finally:
         lock.release()
 
 
-def _skipped(agent: AgentConfig, started_by: Any) -> Run:
+def _skipped(agent: AgentConfig, started_by: Any, why: str = "another run of this agent holds the lock") -> Run:
     now = timezone.now()
     return Run.objects.create(agent=agent, started_by=started_by, status=RunStatus.SKIPPED, started_at=now,
-                              ended_at=now, end_reason="another run of this agent holds the lock")
+                              ended_at=now, end_reason=why)
 
 
-def _run_locked(agent: AgentConfig, *, venue: VenuePort | None, policy: Policy | None, clock: Clock,
+def _run_locked(agent: AgentConfig, lease: Lease, *, venue: VenuePort | None, policy: Policy | None, clock: Clock,
                 alert: Alert, started_by: Any) -> Run:
     state, corrupt = _load_state(agent)
     now = clock.now()
     run = Run.objects.create(agent=agent, started_by=started_by, started_at=now, model_version=agent.model_version)
-    writer = TraceWriter(traces_dir=traces_dir(), run_id=str(run.pk), clock=clock, redactor=redactor())
-    run.trace_path = str(writer.path)
-    run.save(update_fields=["trace_path"])
-    recorder = RunRecorder(run, writer)
+    writer: TraceWriter | None = None
     try:
+        writer = TraceWriter(traces_dir=traces_dir(), run_id=str(run.pk), clock=clock, redactor=redactor())
+        run.trace_path = str(writer.path)
+        run.save(update_fields=["trace_path"])
+        recorder = RunRecorder(run, writer)
         venue = JournaledVenue(venue or venue_client(), agent=agent, run=run)
         if state.needs_recovery or corrupt:
             recover(agent=agent, state=state, venue=venue, recorder=recorder, now=now, corrupt=corrupt)
         else:
             reconcile_orders(agent=agent, venue=venue)  # fills since the last run: keep rows truthful
         state = mark_run_started(state_dir(), state, run_id=str(run.pk), at=now.isoformat())
-        result = _loop(agent, run, venue=venue, policy=policy, clock=clock, alert=alert, recorder=recorder)
+        result = _loop(agent, run, lease, venue=venue, policy=policy, clock=clock, alert=alert, recorder=recorder)
+        _wait_for_abandoned(run, result)
     except Exception as exc:
-        log.exception("agent %s run %s failed", agent.name, run.pk)
-        _safe_trace(recorder, TraceKind.ERROR, {"error": f"{type(exc).__name__}: {exc}"})
-        result = RunResult(run_id=str(run.pk), outcome="error", halt_reason=f"{type(exc).__name__}: {exc}")
+        error = redactor().text(f"{type(exc).__name__}: {exc}")
+        log.error("agent %s run %s failed: %s", agent.name, run.pk, error)
+        if writer is not None:
+            _safe_trace(RunRecorder(run, writer), TraceKind.ERROR, {"error": error})
+        result = RunResult(run_id=str(run.pk), outcome="error", halt_reason=error)
     finally:
-        writer.close()
+        if writer is not None:
+            writer.close()
     _finish(run, result, clock)
     mark_run_finished(state_dir(), state, outcome=result.outcome, at=clock.now().isoformat())
     _health_after(run, result)
     return run
+
+
+ABANDONED_WAIT_S = 60.0
+
+
+def _wait_for_abandoned(run: Run, result: RunResult) -> None:
+    """Hold the agent (lock and lease) until timed-out tool threads end, so a late order cannot land
+    outside the run; past the bound, page: the thread's venue I/O timeouts should have ended it."""
+    deadline = time.monotonic() + ABANDONED_WAIT_S
+    for thread in result.abandoned:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    alive = [t.name for t in result.abandoned if t.is_alive()]
+    if alive:
+        from monitoring.alerts import alert_fire
+
+        alert_fire(key=f"abandoned_tool:{run.pk}", title=f"run {run.pk}: tool threads still running {alive}",
+                   details={"run": run.pk, "threads": alive})
 
 
 def _health_after(run: Run, result: RunResult) -> None:
@@ -239,13 +275,20 @@ def _load_state(agent: AgentConfig) -> tuple[AgentState, bool]:
         return AgentState(agent_id=str(agent.pk)), True
 
 
-def order_desk(agent: AgentConfig, run: Run, *, venue: VenuePort, recorder: RunRecorder, clock: Clock) -> OrderDesk:
+def order_key(run: Run) -> str:
+    """What client order ids are derived from: the run id alone would repeat when a database is
+    recreated (ids restart) while the venue remembers the old ids; the run's start time does not."""
+    return f"{run.pk}-{int(run.started_at.timestamp() * 1_000_000)}"
+
+
+def order_desk(agent: AgentConfig, run: Run, *, venue: VenuePort, recorder: RunRecorder, clock: Clock,
+               lease: Lease | None = None) -> OrderDesk:
     """Everything place_order_safe needs for this agent and run (the loop and approved orders share it)."""
 
     def approvals(draft: ApprovalDraft) -> str:
         return str(approval_request_create(agent=agent, run=run, draft=draft).pk)
 
-    return OrderDesk(spec=agent_spec(agent), run_id=str(run.pk), venue=venue, stop_check=stop_check(),
+    return OrderDesk(spec=agent_spec(agent), run_id=order_key(run), venue=venue, stop_check=stop_check(lease),
                      exposure=lambda: db_exposure(agent, venue, clock), approvals=approvals, recorder=recorder,
                      clock=clock)
 
@@ -259,9 +302,9 @@ def open_run_recorder(run: Run, clock: Clock | None = None) -> RunRecorder:
     return RunRecorder(run, writer)
 
 
-def _loop(agent: AgentConfig, run: Run, *, venue: VenuePort, policy: Policy | None, clock: Clock, alert: Alert,
-          recorder: RunRecorder) -> RunResult:
-    desk = order_desk(agent, run, venue=venue, recorder=recorder, clock=clock)
+def _loop(agent: AgentConfig, run: Run, lease: Lease, *, venue: VenuePort, policy: Policy | None, clock: Clock,
+          alert: Alert, recorder: RunRecorder) -> RunResult:
+    desk = order_desk(agent, run, venue=venue, recorder=recorder, clock=clock, lease=lease)
     spec, guard = desk.spec, desk.stop_check
     return run_loop(run_id=str(run.pk), spec=spec, policy=policy or policy_for(spec),
                     toolbox=ThreadSafeToolbox(build_toolbox(spec=spec, desk=desk)), stop_check=guard,
@@ -324,7 +367,8 @@ def _finish(run: Run, result: RunResult, clock: Clock) -> None:
     run.cost = result.cost_usd.quantize(Decimal("0.000001"))
     run.model_latencies_ms = list(result.model_latencies_ms)
     run.errors = len(result.errors)
-    run.end_reason = result.halt_reason or result.final_message[:2000]
+    # Redacted like the trace: a model's final words or an error text can carry a key.
+    run.end_reason = redactor().text((result.halt_reason or result.final_message)[:2000])
     run.save()
 
 

@@ -344,9 +344,15 @@ def _lookup(venue: VenuePort, cid: str) -> Any:
         return None
 
 
+def order_key(run: Run) -> str:
+    from agents.services import order_key as key
+
+    return key(run)
+
+
 def _stale_problem(request: ApprovalRequest) -> str:
     """Refuse what we cannot place faithfully: an id we cannot re-derive, or an approval gone stale."""
-    if request.call_index is None or client_order_id(str(request.run_id), request.step,
+    if request.call_index is None or client_order_id(order_key(request.run), request.step,
                                                      request.call_index) != request.client_order_id:
         return "the request's client order id cannot be re-derived; not placing a differently-identified order"
     ttl = timedelta(minutes=settings.APPROVAL_TTL_MINUTES)

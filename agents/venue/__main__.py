@@ -27,7 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config.host, config.port, config.data_dir, config.seed = args.host, args.port, args.data_dir, args.seed
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    app = create_app(build_engine(config), config)
+    try:
+        engine = build_engine(config)
+    except ValueError as exc:  # e.g. a VENUE_ACCOUNTS entry that claims another account's key
+        print(f"venue: bad configuration: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(engine, config)
     uvicorn.run(
         app, host=config.host, port=config.port, log_level=args.log_level, access_log=False, ws="websockets-sansio"
     )

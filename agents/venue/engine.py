@@ -22,6 +22,7 @@ Model (see docs/venue.md for the full policy list):
 from __future__ import annotations
 
 import json
+import logging
 import random
 import secrets
 import threading
@@ -70,6 +71,8 @@ SIM_LEVELS = 3
 STP_REASON = "self-trade prevention: resting order canceled"
 TEXT_FIELDS = ("title", "description", "note", "resolution_text")
 
+log = logging.getLogger("agents.venue.engine")
+
 
 class EngineError(Exception):
     """Base class of the engine's refusals that are not order rejections."""
@@ -80,6 +83,17 @@ class NotFound(EngineError):
         super().__init__(f"{what} {key!r} not found")
         self.what = what
         self.key = key
+
+
+class UnrenderableMarket(EngineError):
+    """A stored market row that cannot be shown (e.g. a close_time beyond datetime's range).
+
+    Raised for that market only, so one damaged row never takes down the list or /healthz.
+    """
+
+    def __init__(self, slug: str, cause: Exception) -> None:
+        super().__init__(f"market {slug!r}: stored data cannot be rendered ({type(cause).__name__})")
+        self.slug = slug
 
 
 @dataclass(slots=True)
@@ -276,6 +290,14 @@ def _utc(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC)
 
 
+def _starting_usdc(usdc: Decimal) -> int:
+    """A starting or added balance in micro-USDC; a negative one is never a real deposit."""
+    micro = usdc_to_micro(usdc)
+    if micro < 0:
+        raise InvalidInput("usdc", "must not be negative")
+    return micro
+
+
 class Engine:
     """The exchange. Thread-safe through one re-entrant lock; every method is synchronous."""
 
@@ -453,11 +475,9 @@ class Engine:
 
     def ensure_account(self, name: str, api_key: str, usdc: Decimal) -> None:
         """Create the account with its starting USDC once; on later starts only refresh the key."""
-        micro = usdc_to_micro(usdc)
+        micro = _starting_usdc(usdc)
         with self._lock:
-            owner = self._keys.get(api_key)
-            if owner is not None and owner != name:
-                raise InvalidInput("api_key", f"already belongs to account {owner!r}")
+            self._check_claim(name, api_key)
             with self._op() as op:
                 acct = self._accounts.get(name)
                 if acct is None:
@@ -467,6 +487,34 @@ class Engine:
                     acct.api_key = api_key
                     self._keys[api_key] = name
                     op.accounts.add(name)
+
+    def _check_claim(self, name: str, api_key: str) -> None:
+        """Refuse to hand out a simulated account or another account's key."""
+        acct = self._accounts.get(name)
+        if acct is not None and acct.simulated:
+            raise InvalidInput("name", f"{name!r} is a simulated account and cannot be changed")
+        owner = self._keys.get(api_key)
+        if owner is not None and owner != name:
+            raise InvalidInput("api_key", "already belongs to another account")
+
+    def open_account(self, name: str, api_key: str, usdc: Decimal) -> tuple[bool, Balance]:
+        """The fault API's account control: create an account, or add USDC to an existing one.
+
+        Returns (created, balance). An existing account is only funded when the caller
+        presents its current key: re-keying through a control endpoint would silently lock
+        out whoever holds the old key, so a different key is refused instead.
+        """
+        micro = _starting_usdc(usdc)
+        with self._lock:
+            self._check_claim(name, api_key)
+            acct = self._accounts.get(name)
+            if acct is None:
+                with self._op() as op:
+                    self._create_account(op, name, api_key, micro)
+                return True, self.balance(name)
+            if acct.api_key != api_key:
+                raise InvalidInput("api_key", f"account {name!r} exists with another key")
+            return False, self.fund(name, usdc)
 
     def fund(self, name: str, usdc: Decimal) -> Balance:
         """Add (or with a negative amount, remove) collateral: a test and demo control."""
@@ -874,8 +922,20 @@ class Engine:
             )
 
     def markets(self) -> list[Market]:
+        """Every market that renders; a damaged one is logged and left out rather than failing the list."""
         with self._lock:
-            return [self._market_view(m) for m in sorted(self._markets.values(), key=lambda m: m.slug)]
+            out = []
+            for market in sorted(self._markets.values(), key=lambda m: m.slug):
+                try:
+                    out.append(self._market_view(market))
+                except UnrenderableMarket:
+                    log.exception("market %r left out of the market list", market.slug)
+            return out
+
+    def market_count(self) -> int:
+        """How many markets exist, without rendering any (so /healthz cannot fail on a bad row)."""
+        with self._lock:
+            return len(self._markets)
 
     def market(self, slug: str) -> Market:
         with self._lock:
@@ -962,12 +1022,15 @@ class Engine:
         return Position(market=slug, outcome=outcome, shares=milli_dec(pos.shares), avg_price=avg, mark_price=mark)
 
     def _market_view(self, m: MarketState) -> Market:
-        return Market(
-            slug=m.slug, title=m.title, description=m.description, category=m.category,
-            market_type=m.market_type, status=m.status, close_time=_utc(m.close_time), note=m.note,
-            resolution_text=m.resolution_text, winning_outcome=m.winning_outcome,
-            last_price=None if m.last_price is None else ticks_dec(m.last_price),
-        )  # fmt: skip
+        try:
+            return Market(
+                slug=m.slug, title=m.title, description=m.description, category=m.category,
+                market_type=m.market_type, status=m.status, close_time=_utc(m.close_time), note=m.note,
+                resolution_text=m.resolution_text, winning_outcome=m.winning_outcome,
+                last_price=None if m.last_price is None else ticks_dec(m.last_price),
+            )  # fmt: skip
+        except (ArithmeticError, OSError, TypeError, ValueError) as exc:  # OverflowError: inf/huge close_time
+            raise UnrenderableMarket(m.slug, exc) from exc
 
     # ---------------------------------------------------------------- market administration
 
@@ -981,9 +1044,13 @@ class Engine:
         with self._lock:
             if market.slug in self._markets:
                 raise InvalidInput("slug", f"market {market.slug!r} already exists")
+            try:  # render first: a market that cannot be shown must never be stored
+                view = self._market_view(market)
+            except UnrenderableMarket as exc:
+                raise InvalidInput("close_time", "cannot be represented as a date") from exc
             with self._op() as op:
                 self._add_market(op, market)
-            return self._market_view(market)
+            return view
 
     def set_status(self, slug: str, status: MarketStatus) -> Market:
         """Pause, close or reopen a market; resting orders stay (cancels are always allowed)."""

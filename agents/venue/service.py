@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 import secrets
 import time
@@ -31,7 +32,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from agents.venue.engine import AccountSpec, Engine, Event, MarketState, NotFound
+from agents.venue.engine import AccountSpec, Engine, Event, MarketState, NotFound, UnrenderableMarket
 from agents.venue.faults import FAULTS_HEADER, FaultMiddleware, FaultState
 from agents.venue.schemas import MarketStatus, OrderRequest, OrderStatus, Outcome
 from agents.venue.units import InvalidInput, price_to_ticks, signed_milli, usdc_to_micro
@@ -41,6 +42,7 @@ M = TypeVar("M", bound=BaseModel)
 
 MAX_BODY = 64 * 1024
 MAX_LIMIT = 5000
+MAX_CLOSE_IN_SECONDS = 10 * 366 * 86_400  # about ten years
 SESSION_HEADER = "X-Session-Id"
 ERROR_NAMES = {
     400: "Bad Request",
@@ -86,23 +88,28 @@ def parse_accounts(text: str) -> list[AccountSpec]:
             raise ValueError(f"VENUE_ACCOUNTS entry {item!r} is not name:key:usdc")
         try:
             usdc = Decimal(parts[2])
-            usdc_to_micro(usdc)
-        except (ArithmeticError, InvalidInput) as exc:
+            micro = usdc_to_micro(usdc)
+        except (ArithmeticError, ValueError) as exc:  # InvalidInput is a ValueError
             raise ValueError(f"VENUE_ACCOUNTS entry {item!r} has a bad USDC amount") from exc
+        if micro < 0:
+            raise ValueError(f"VENUE_ACCOUNTS entry {item!r} has a negative USDC amount")
         specs.append(AccountSpec(parts[0], parts[1], usdc))
     return specs
 
 
 def build_engine(config: VenueConfig) -> Engine:
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    return Engine(
-        str(config.db_path),
-        seed=config.seed,
-        settle_lag=config.settle_lag,
-        accounts=config.accounts,
-        demo_markets=config.demo_markets,
-        sqlite_sync=config.sqlite_sync,
-    )
+    try:
+        return Engine(
+            str(config.db_path),
+            seed=config.seed,
+            settle_lag=config.settle_lag,
+            accounts=config.accounts,
+            demo_markets=config.demo_markets,
+            sqlite_sync=config.sqlite_sync,
+        )
+    except InvalidInput as exc:  # only the configured accounts are checked at start-up
+        raise ValueError(f"VENUE_ACCOUNTS: {exc}") from exc
 
 
 # ------------------------------------------------------------------------------------ errors
@@ -159,7 +166,8 @@ def query_int(request: Request, name: str, default: int, low: int = 1, high: int
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    # isdigit() alone accepts '²' and unbounded lengths, on which int() raises: check ASCII and length first.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(high))) or not low <= int(raw) <= high:
         raise ApiError(400, f"{name}: must be an integer from {low} to {high}")
     return int(raw)
 
@@ -238,7 +246,9 @@ class MarketBody(_Body):
     description: str = ""
     category: str = "Test"
     market_type: str = "test"
-    close_in_seconds: float = Field(default=86_400.0, gt=0)
+    # Bounded so close_time is always a datetime that renders: 1e400 would become inf, be
+    # saved, and break every market listing (and /healthz) until the row was removed.
+    close_in_seconds: float = Field(default=86_400.0, gt=0, le=MAX_CLOSE_IN_SECONDS, allow_inf_nan=False)
     note: str = ""
     resolution_text: str = ""
     simulated: bool = False
@@ -461,7 +471,7 @@ class Api:
 
     async def healthz(self, request: Request) -> Response:
         return JSONResponse(
-            {"status": "ok", "markets": len(self.engine.markets()), "time": datetime.now(UTC).isoformat()}
+            {"status": "ok", "markets": self.engine.market_count(), "time": datetime.now(UTC).isoformat()}
         )
 
     async def markets_active(self, request: Request) -> Response:
@@ -640,9 +650,10 @@ class Api:
         self.check_faults(request)
         b = parse_model(MarketBody, await json_body(request))
         fair = price_to_ticks(b.fair, "fair")
+        close_time = _close_timestamp(b.close_in_seconds)  # before anything is created or stored
         state = MarketState(
             b.slug, b.title, b.description, b.category, b.market_type, MarketStatus.OPEN,
-            time.time() + b.close_in_seconds, b.note, b.resolution_text, fair=fair, simulated=b.simulated,
+            close_time, b.note, b.resolution_text, fair=fair, simulated=b.simulated,
         )  # fmt: skip
         return JSONResponse(dump(self.engine.create_market(state)), status_code=201)
 
@@ -692,11 +703,7 @@ class Api:
     async def f_account(self, request: Request) -> Response:
         self.check_faults(request)
         b = parse_model(AccountBody, await json_body(request))
-        if self.engine.account_for_key(b.api_key) not in (None, b.name):
-            raise ApiError(400, "api_key: already belongs to another account")
-        created = self.engine.account_for_key(b.api_key) is None
-        self.engine.ensure_account(b.name, b.api_key, b.usdc if created else Decimal(0))
-        balance = self.engine.balance(b.name) if created else self.engine.fund(b.name, b.usdc)
+        created, balance = self.engine.open_account(b.name, b.api_key, b.usdc)
         return JSONResponse({"name": b.name, "created": created, "balance": dump(balance)})
 
     async def f_tick(self, request: Request) -> Response:
@@ -717,6 +724,16 @@ class Api:
         return JSONResponse(self.faults.snapshot())
 
 
+def _close_timestamp(close_in_seconds: float) -> float:
+    """The close time as a timestamp that is known to render as a datetime (the model bounds it too)."""
+    close_time = time.time() + close_in_seconds
+    try:
+        datetime.fromtimestamp(close_time, UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise ApiError(400, "close_in_seconds: is out of range") from exc
+    return close_time
+
+
 def _cancel_reply(result: Any) -> Response:
     body = dump(result)
     return JSONResponse({"message": f"{len(result.canceled)} orders canceled", **body})
@@ -734,6 +751,8 @@ def _guard(handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Reque
             return error_response(400, str(exc))
         except NotFound as exc:
             return error_response(404, str(exc))
+        except UnrenderableMarket as exc:  # a damaged stored row: fail this market, say which
+            return error_response(500, str(exc))
         except Exception:
             log.exception("unexpected error on %s %s", request.method, request.url.path)
             return error_response(500, "internal error")
@@ -814,23 +833,78 @@ async def _tick_loop(engine: Engine, interval: float) -> None:
 
 
 def config_from_env(env: dict[str, str] | None = None) -> VenueConfig:
-    """Read the VENUE_* / ACADEMY_DATA_DIR environment; refuse nonsense loudly."""
+    """Read the VENUE_* / ACADEMY_DATA_DIR environment; refuse nonsense loudly.
+
+    Every bad value raises ValueError naming the variable, so start-up stops instead of
+    running with a silently broken setting (e.g. a NaN heartbeat timeout never fires).
+    """
     env = dict(os.environ if env is None else env)
     config = VenueConfig()
-    config.port = int(env.get("VENUE_PORT", config.port))
+    config.port = _env_int(env, "VENUE_PORT", config.port, low=1, high=65_535)
     config.host = env.get("VENUE_HOST", config.host)
     if "ACADEMY_DATA_DIR" in env:
         config.data_dir = Path(env["ACADEMY_DATA_DIR"])
-    config.seed = int(env.get("VENUE_SEED", config.seed))
+    config.seed = _env_int(env, "VENUE_SEED", config.seed, low=0, high=2**63 - 1)
     config.faults_token = env.get("VENUE_FAULTS_TOKEN", "")
-    config.tick_interval = float(env.get("VENUE_TICK_INTERVAL", config.tick_interval))
-    config.heartbeat_interval = float(env.get("VENUE_HEARTBEAT_INTERVAL", config.heartbeat_interval))
-    config.heartbeat_timeout = float(env.get("VENUE_HEARTBEAT_TIMEOUT", config.heartbeat_timeout))
-    config.settle_lag = float(env.get("VENUE_SETTLE_LAG", config.settle_lag))
-    config.sqlite_sync = env.get("VENUE_SQLITE_SYNC", config.sqlite_sync).upper()
-    config.demo_markets = env.get("VENUE_DEMO_MARKETS", "1") not in ("0", "false", "no")
+    config.tick_interval = _env_seconds(env, "VENUE_TICK_INTERVAL", config.tick_interval, zero_ok=True)
+    config.heartbeat_interval = _env_seconds(env, "VENUE_HEARTBEAT_INTERVAL", config.heartbeat_interval)
+    config.heartbeat_timeout = _env_seconds(env, "VENUE_HEARTBEAT_TIMEOUT", config.heartbeat_timeout)
+    # 0 is allowed: chain events settle at once (the /_faults/chain/lag control accepts 0 too).
+    config.settle_lag = _env_seconds(env, "VENUE_SETTLE_LAG", config.settle_lag, zero_ok=True)
+    config.sqlite_sync = _env_choice(env, "VENUE_SQLITE_SYNC", config.sqlite_sync, SQLITE_SYNC_MODES)
+    config.demo_markets = _env_bool(env, "VENUE_DEMO_MARKETS", config.demo_markets)
     if env.get("VENUE_ACCOUNTS"):
         config.accounts = parse_accounts(env["VENUE_ACCOUNTS"])
-    if config.heartbeat_interval <= 0 or config.heartbeat_timeout <= 0 or config.settle_lag < 0:
-        raise ValueError("VENUE_HEARTBEAT_* must be > 0 and VENUE_SETTLE_LAG >= 0")
     return config
+
+
+MAX_SECONDS_SETTING = 86_400.0  # a day: beyond it a timer setting is a typo, and asyncio.sleep stays sane
+SQLITE_SYNC_MODES = ("OFF", "NORMAL", "FULL")
+TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _env_seconds(env: dict[str, str], name: str, default: float, *, zero_ok: bool = False) -> float:
+    """A duration in seconds: finite, > 0 (or >= 0 with zero_ok), at most a day."""
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not a number of seconds") from None
+    # NaN fails every comparison, so test finiteness explicitly rather than relying on `<= 0`.
+    low_ok = value >= 0 if zero_ok else value > 0
+    if not math.isfinite(value) or not low_ok or value > MAX_SECONDS_SETTING:
+        lower = ">= 0" if zero_ok else "> 0"
+        raise ValueError(f"{name}={raw!r} must be a finite number of seconds {lower} and <= {MAX_SECONDS_SETTING:g}")
+    return value
+
+
+def _env_int(env: dict[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ValueError(f"{name}={raw!r} is not an integer") from None
+    if not low <= value <= high:
+        raise ValueError(f"{name}={raw!r} must be from {low} to {high}")
+    return value
+
+
+def _env_choice(env: dict[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name, default).strip().upper()
+    if value not in choices:
+        raise ValueError(f"{name}={env.get(name)!r} must be one of {', '.join(choices)}")
+    return value
+
+
+def _env_bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    word = raw.strip().lower()
+    if word not in TRUE_WORDS + FALSE_WORDS:
+        raise ValueError(f"{name}={raw!r} must be one of {', '.join(TRUE_WORDS + FALSE_WORDS)}")
+    return word in TRUE_WORDS

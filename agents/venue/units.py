@@ -8,13 +8,14 @@ micro-USDC, so cost, payout and locks are exact integer products with no roundin
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 TICKS_PER_UNIT = 1000  # price ticks in 1 USDC
 MILLI_PER_SHARE = 1000
 MICRO_PER_USDC = 1_000_000
 MAX_SIZE_MILLI = 10_000_000 * MILLI_PER_SHARE  # 10 M shares per order: far above any sane order
 MAX_USDC_MICRO = 10**15 * MICRO_PER_USDC
+MAX_MAGNITUDE_DIGITS = 18  # refuse any |value| >= 1e19 before looking at its digits
 
 
 class InvalidInput(ValueError):
@@ -27,18 +28,46 @@ class InvalidInput(ValueError):
 
 
 def _scaled_int(value: Decimal, scale: int, field: str, step_text: str) -> int:
-    """Return value*scale as an int, refusing non-finite, huge or off-step values."""
+    """Return value*scale as an int, refusing non-finite, huge or off-step values.
+
+    Works on the digits and exponent with Python ints, never with Decimal arithmetic: the
+    default context rounds to 28 digits (so '0.5000…0001' would pass as 0.5) and raises
+    Overflow on exponents like 1e999999999. Any arithmetic or conversion failure is still
+    turned into InvalidInput, so client input can only ever produce a 400 naming the field.
+    """
     try:
-        if not value.is_finite():
-            raise InvalidInput(field, "must be a finite number")
-        if abs(value) > Decimal(10) ** 18:
-            raise InvalidInput(field, "is out of range")
-        scaled = value * scale
-        if scaled != scaled.to_integral_value():
-            raise InvalidInput(field, f"must be a multiple of {step_text}")
-        return int(scaled)
-    except InvalidOperation as exc:  # e.g. exponent overflow on absurd input
+        return _exact_scaled(value, scale, field, step_text)
+    except InvalidInput:
+        raise
+    except (ArithmeticError, ValueError, TypeError) as exc:  # InvalidOperation and Overflow are ArithmeticError
         raise InvalidInput(field, "is not a valid number") from exc
+
+
+def _exact_scaled(value: Decimal, scale: int, field: str, step_text: str) -> int:
+    if not isinstance(value, Decimal) or not value.is_finite():
+        raise InvalidInput(field, "must be a finite number")
+    if value.is_zero():  # also "-0" and "0E-999999999"
+        return 0
+    if value.adjusted() > MAX_MAGNITUDE_DIGITS:  # adjusted() is exact: no context, no overflow
+        raise InvalidInput(field, "is out of range")
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite, checked above
+    while digits[-1] == 0:  # drop trailing zeros so the last digit decides the step
+        digits, exponent = digits[:-1], exponent + 1
+    exponent += _decimal_places(scale)
+    if exponent < 0:  # a non-zero digit below the step: e.g. 0.0005 at a 0.001 step, or 1e-30
+        raise InvalidInput(field, f"must be a multiple of {step_text}")
+    # Bounded: adjusted() <= 18 keeps len(digits) and exponent small, so this int is small too.
+    magnitude = int("".join(map(str, digits))) * 10**exponent
+    return -magnitude if sign else magnitude
+
+
+def _decimal_places(scale: int) -> int:
+    """3 for 1000, 6 for 1_000_000: every scale here is a power of ten."""
+    places = len(str(scale)) - 1
+    if scale != 10**places:
+        raise ValueError(f"scale {scale} is not a power of ten")
+    return places
 
 
 def price_to_ticks(value: Decimal, field: str = "price") -> int:

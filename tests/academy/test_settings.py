@@ -106,3 +106,23 @@ def test_it_uses_redis_for_the_queue_and_channels_when_redis_url_is_set(tmp_path
            "ACADEMY_DATA_DIR": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:6379/3"}
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["redis://127.0.0.1:6379/3", "False", "channels_redis.core.RedisChannelLayer"]
+
+
+def test_it_refuses_a_model_url_that_would_send_a_key_in_clear(monkeypatch):
+    monkeypatch.setenv("X_URL", "http://models.example.com/v1")
+    with pytest.raises(ImproperlyConfigured, match="X_URL"):
+        envconf.env_url("X_URL", "", secure_unless_loopback=True)
+    monkeypatch.setenv("X_URL", "http://127.0.0.1:9000/v1/")
+    assert envconf.env_url("X_URL", "", secure_unless_loopback=True) == "http://127.0.0.1:9000/v1"
+    monkeypatch.setenv("X_URL", "notaurl")
+    with pytest.raises(ImproperlyConfigured, match="X_URL"):
+        envconf.env_url("X_URL", "")
+
+
+def test_it_only_adds_to_the_redacted_variables(tmp_path):
+    code = "import django; django.setup(); from django.conf import settings as s; print(*s.TRACE_SECRET_ENV_VARS)"
+    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "academy.settings", "DEBUG": "true",
+           "ACADEMY_DATA_DIR": str(tmp_path), "TRACE_SECRET_ENV_VARS": "MY_BROKER_PASSWORD"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    names = out.stdout.split()
+    assert "MY_BROKER_PASSWORD" in names and "VENUE_API_KEY" in names and "SECRET_KEY" in names

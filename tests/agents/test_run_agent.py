@@ -130,6 +130,8 @@ def test_it_keeps_a_fake_api_key_out_of_every_trace(make_trader, agent, market, 
         assert leak not in text and leak not in rows  # ...with the secrets redacted
     all_files = "".join(p.read_text() for p in (settings.DATA_DIR / "state" / "traces").rglob("*.ndjson"))
     assert FAKE_KEY not in all_files
+    run.refresh_from_db()
+    assert "my key is" in run.end_reason and FAKE_KEY not in run.end_reason  # the Run row, shown on pages
 
 
 def test_it_skips_a_run_while_another_process_holds_the_agent_lock(make_trader, agent, market):

@@ -14,6 +14,7 @@ from django.contrib.auth.models import Permission
 from agents.core.orders import client_order_id
 from agents.core.risk import order_notional
 from agents.models import AgentConfig, Run
+from agents.services import order_key
 from agents.venue.schemas import Side
 from approvals.models import ApprovalRequest
 from tests.factories import AgentConfigFactory, ApprovalRequestFactory, RunFactory
@@ -56,7 +57,7 @@ def make_request(agent: AgentConfig) -> MakeRequest:
         notional = order_notional(Side.BUY, Decimal(price), Decimal(size))
         return ApprovalRequestFactory(
             run=run, agent=run.agent, step=step, call_index=call_index,
-            client_order_id=client_order_id(str(run.pk), step, call_index), market=market, market_type="test",
+            client_order_id=client_order_id(order_key(run), step, call_index), market=market, market_type="test",
             side="BUY", price=Decimal(price), size=Decimal(size), notional=notional, **fields,
         )
 

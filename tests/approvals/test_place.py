@@ -166,6 +166,7 @@ def test_it_finishes_a_placement_interrupted_after_the_venue_accepted_it(make_tr
     from django.utils import timezone
 
     from agents.core.orders import client_order_id
+    from agents.services import order_key
     from agents.venue.schemas import OrderRequest
     from approvals.models import ApprovalRequest
     from approvals.services import approvals_retry_stuck
@@ -174,7 +175,7 @@ def test_it_finishes_a_placement_interrupted_after_the_venue_accepted_it(make_tr
     trader = make_trader()
     settings.VENUE_URL, settings.VENUE_API_KEY = venue.url, trader.api_key
     run = RunFactory()
-    cid = client_order_id(str(run.pk), 1, 0)
+    cid = client_order_id(order_key(run), 1, 0)
     request = ApprovalRequestFactory(run=run, agent=run.agent, step=1, call_index=0, client_order_id=cid,
                                      status="approved", decided_at=timezone.now() - timedelta(minutes=30),
                                      market="btc-above-100k-next-hour", price="0.100", size="1")
