@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
@@ -88,3 +90,49 @@ def test_it_applies_cancel_on_disconnect_for_sessions_cut_by_a_crash(tmp_path: P
             assert httpx.get(venue.url + "/healthz").json()["status"] == "ok"
         finally:
             venue.stop()
+
+
+def test_it_refuses_an_unrepresentable_close_time_and_keeps_serving_across_a_restart(tmp_path: Path) -> None:
+    with running_venue(tmp_path) as venue:
+        token = {"X-Faults-Token": venue.faults_token, "Content-Type": "application/json"}
+        for raw in (b"1e400", b'"1e999999999"', b"3.2e8", b"0"):  # inf, overflow, > 10 years, not > 0
+            body = b'{"slug": "far-future", "close_in_seconds": ' + raw + b"}"
+            r = httpx.post(venue.url + "/_faults/markets", content=body, headers=token)
+            assert r.status_code == 400 and r.json()["message"].startswith("close_in_seconds"), (raw, r.text)
+        _assert_serving(venue.url, broken=None)
+        venue = restart_venue(venue)
+        try:
+            _assert_serving(venue.url, broken=None)
+            assert httpx.get(venue.url + "/markets/far-future").status_code == 404  # nothing was stored
+        finally:
+            venue.stop()
+
+
+def test_it_serves_every_other_market_when_one_stored_row_cannot_be_rendered(tmp_path: Path) -> None:
+    with running_venue(tmp_path) as venue:
+        Faults(venue.url, venue.faults_token).create_market("damaged")
+        venue.stop()
+        with sqlite3.connect(venue.data_dir / "venue.sqlite3") as db:  # as an older build could have saved it
+            (data,) = db.execute("SELECT data FROM markets WHERE slug='damaged'").fetchone()
+            db.execute(
+                "UPDATE markets SET data=? WHERE slug='damaged'",
+                (json.dumps({**json.loads(data), "close_time": float("inf")}),),
+            )
+        venue = restart_venue(venue)
+        try:
+            _assert_serving(venue.url, broken="damaged")
+        finally:
+            venue.stop()
+
+
+def _assert_serving(url: str, broken: str | None) -> None:
+    """/healthz and the market list answer; a damaged market fails alone, with its name."""
+    health = httpx.get(url + "/healthz")
+    assert health.status_code == 200 and health.json()["markets"] == 5 + (broken is not None), health.text
+    active = httpx.get(url + "/markets/active")
+    assert active.status_code == 200 and len(active.json()["data"]) == 5, active.text
+    assert httpx.get(url + "/markets/btc-above-100k-next-hour").status_code == 200
+    if broken is not None:
+        r = httpx.get(url + f"/markets/{broken}")
+        assert r.status_code == 500 and broken in r.json()["message"], r.text
+        assert httpx.get(url + f"/markets/{broken}/orderbook").status_code == 200

@@ -100,6 +100,10 @@ def test_it_answers_bad_input_with_400_naming_the_field(venue: RunningVenue, mak
         ({**good, "size": "-1"}, "size"),
         ({**good, "size": "1e400"}, "size"),
         ({**good, "size": 10**30}, "size"),
+        *_bad_decimals(good, "price"),
+        *_bad_decimals(good, "size"),
+        ({**good, "price": "0.5000000000000000000000000000000001"}, "price"),  # past Decimal's 28 digits
+        ({**good, "size": "1.0000000000000000000000000000000001"}, "size"),
         ({**good, "side": "HOLD"}, "side"),
         ({**good, "order_type": "IOC"}, "order_type"),
         ({**good, "surprise": 1}, "surprise"),
@@ -108,12 +112,57 @@ def test_it_answers_bad_input_with_400_naming_the_field(venue: RunningVenue, mak
     ]
     for body, field in cases:
         content = body if isinstance(body, bytes) else httpx.Request("POST", "/", json=body).content
-        r = httpx.post(venue.url + "/orders", content=content, headers=headers)
-        assert r.status_code == 400, (body, r.text)
-        assert r.json()["statusCode"] == 400 and r.json()["message"].startswith(field), (body, r.json())
+        _assert_400(httpx.post(venue.url + "/orders", content=content, headers=headers), field, body)
     huge = b'{"size": ' + b"9" * 5000 + b"}"
     assert httpx.post(venue.url + "/orders", content=huge, headers=headers).status_code == 400
     assert trader.orders() == []
+
+
+# Values that must each be a 400 naming the field: overflow and underflow far past Decimal's
+# context (1e999999999 raised decimal.Overflow), non-finite spellings, signed zero, off-step dust.
+BAD_DECIMALS = ("1e999999999", "-1e999999999", "1E+1000000", "1e-999999999", "1e-30", "NaN", "sNaN", "-nan")
+BAD_DECIMALS += ("Infinity", "-Infinity", "inf", "-0", "0E-999999999", "", " ", "0x10")
+
+
+def _bad_decimals(good: dict[str, object], field: str) -> list[tuple[dict[str, object], str]]:
+    return [({**good, field: value}, field) for value in BAD_DECIMALS]
+
+
+def _assert_400(r: httpx.Response, field: str, context: object) -> None:
+    assert r.status_code == 400, (context, r.status_code, r.text)
+    assert r.json()["statusCode"] == 400 and r.json()["message"].startswith(field), (context, r.json())
+
+
+def test_it_answers_bad_fault_and_query_input_with_400_naming_the_field(
+    venue: RunningVenue, faults: Faults, market: str
+) -> None:
+    token = {"X-Faults-Token": venue.faults_token}
+    huge = ("1e999999999", "1E+1000000", "NaN", "Infinity", "-Infinity", "1e-999999999", "abc")
+    drift_base = {"account": "academy", "market": market, "outcome": "YES"}
+    cases: list[tuple[str, dict[str, object], str]] = []
+    for value in huge:
+        cases += [
+            (f"/_faults/markets/{market}/shock", {"price": value}, "price"),
+            ("/_faults/chain/drift", {**drift_base, "usdc": value}, "usdc"),
+            ("/_faults/chain/drift", {**drift_base, "shares": value}, "shares"),
+            ("/_faults/markets", {"slug": f"bad-fair-{len(cases)}", "fair": value}, "fair"),
+            ("/_faults/markets", {"slug": f"bad-close-{len(cases)}", "close_in_seconds": value}, "close_in_seconds"),
+            ("/_faults/accounts", {"name": "bad-usdc", "api_key": "bad-usdc-key-0123", "usdc": value}, "usdc"),
+        ]
+        if value != "1e-999999999":  # a float field reads that as 0.0, which these two accept
+            cases += [
+                ("/_faults/chain/lag", {"seconds": value}, "seconds"),
+                ("/_faults/http", {"error_rate": value}, "error_rate"),
+            ]
+    for path, body, field in cases:
+        _assert_400(httpx.post(venue.url + path, json=body, headers=token), field, (path, body))
+    raw_close = b'{"slug": "bad-close-raw", "close_in_seconds": 1e400}'  # a JSON number, not a string
+    r = httpx.post(venue.url + "/_faults/markets", content=raw_close, headers=token)
+    _assert_400(r, "close_in_seconds", raw_close)
+    for query in ("limit=%C2%B2", "limit=" + "9" * 5000, "limit=%EF%BC%91", "page=-1", "limit=1e3"):
+        _assert_400(httpx.get(venue.url + "/markets/active?" + query), query.split("=")[0], query)
+    slugs = {m["slug"] for m in httpx.get(venue.url + "/markets/active?limit=500").json()["data"]}
+    assert not {s for s in slugs if s.startswith("bad-")}  # nothing was created by a refused call
 
 
 def test_it_answers_401_for_a_wrong_or_missing_key_and_404_for_unknown_things(venue: RunningVenue) -> None:
@@ -273,3 +322,26 @@ def test_it_hides_the_fault_api_without_the_token(
     with running_venue(tmp_path_factory.mktemp("nofaults"), VENUE_FAULTS_TOKEN="") as plain:
         r = httpx.post(plain.url + "/_faults/reset", headers={"X-Faults-Token": ""})
         assert r.status_code == 404
+
+
+def test_it_creates_or_funds_accounts_but_never_rekeys_or_touches_simulated_ones(venue: RunningVenue) -> None:
+    token = {"X-Faults-Token": venue.faults_token}
+
+    def post(name: str, key: str, usdc: str) -> httpx.Response:
+        return httpx.post(
+            venue.url + "/_faults/accounts", json={"name": name, "api_key": key, "usdc": usdc}, headers=token
+        )
+
+    _assert_400(post("acct-neg", "acct-neg-key-0123", "-5"), "usdc", "negative start")
+    first = post("acct-neg", "acct-neg-key-0123", "5")
+    assert first.status_code == 200 and first.json()["created"] is True, first.text  # the refusal stored nothing
+    _assert_400(post("acct-neg", "acct-neg-key-0123", "-1"), "usdc", "negative top-up")
+    again = post("acct-neg", "acct-neg-key-0123", "2")
+    assert again.json()["created"] is False and D(again.json()["balance"]["usdc"]) == 7, again.text
+    _assert_400(post("acct-neg", "acct-new-key-0123", "1"), "api_key", "re-key")
+    _assert_400(post("sim-maker-1", "stolen-sim-key-0123", "1"), "name", "simulated")
+    _assert_400(post("sim-taker", "stolen-sim-key-0123", "0"), "name", "simulated")
+    _assert_400(post("acct-other", "acct-neg-key-0123", "1"), "api_key", "another account's key")
+    assert HttpVenue(venue.url, "acct-neg-key-0123").balance().usdc == D(7)
+    for key in ("acct-new-key-0123", "stolen-sim-key-0123"):
+        assert httpx.get(venue.url + "/portfolio/balances", headers={"X-API-Key": key}).status_code == 401
