@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -26,6 +27,13 @@ log = logging.getLogger("academy.halt")
 
 FLATTEN_PRICE = Decimal("0.001")  # a SELL at the lowest tick crosses every bid: a market sell
 ALERT_KEY = "kill_switch"
+
+
+def _writing() -> Any:
+    """Open the runtime gate of the KillSwitch manager (monitoring.models): only this module does."""
+    from monitoring.models import kill_switch_writer
+
+    return kill_switch_writer()
 
 
 class ResumeRefused(Exception):
@@ -73,52 +81,57 @@ def halt(*, reason: str, source: str, actor: Any = None, flatten: bool = False, 
     if not reason or not reason.strip():
         raise ValueError("a halt needs a reason")
     now = timezone.now()
-    _write_flag(reason, source, now)
     errors: list[str] = []
-    changed = _set_row(reason=reason, source=source, now=now, hold_until=hold_until,
-                       needs_reconciliation=needs_reconciliation, errors=errors)
+    _write_flag(reason, source, now, errors)
+    changed, tightened = _set_row(reason=reason, source=source, now=now, hold_until=hold_until,
+                                  needs_reconciliation=needs_reconciliation, errors=errors)
     venue = venue if venue is not None else _venue()
     cancelled = _cancel_resting(venue, errors)
     flattened = _flatten(venue, now, errors) if flatten else {}
     event = _record(action=HaltEvent.Action.HALT if changed else HaltEvent.Action.NOOP, source=source, actor=actor,
                     reason=reason, now=now, hold_until=hold_until, cancelled=cancelled, flattened=flattened,
-                    errors=errors, figures=figures or {})
-    _alert_halt(event, changed)
+                    errors=errors, figures={**(figures or {}), **({"tightened": tightened} if tightened else {})})
+    _alert_halt(event, changed, escalated=bool(tightened or flattened))
     return event
 
 
-def _write_flag(reason: str, source: str, now: datetime) -> None:
+def _write_flag(reason: str, source: str, now: datetime, errors: list[str]) -> None:
+    """Write the flag atomically (a unique temp file: two halts at once must not collide); a disk
+    that refuses the write must not stop the rest of the halt (the row and the venue sweep)."""
     path = flag_path()
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(f"{now.isoformat()} {source}: {reason}\n")
-    os.replace(tmp, path)  # the loops see the flag whole or not at all
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kill_switch-", suffix=".tmp")
+        with os.fdopen(fd, "w") as handle:
+            handle.write(f"{now.isoformat()} {source}: {reason}\n")
+        os.replace(tmp, path)  # the loops see the flag whole or not at all
+    except OSError as exc:
+        errors.append(f"flag file not written: {exc}")
+        log.critical("halt: flag file not written (%s); the kill-switch row holds the halt", exc)
 
 
 def _set_row(*, reason: str, source: str, now: datetime, hold_until: datetime | None, needs_reconciliation: bool,
-             errors: list[str]) -> bool:
-    """Compare-and-set the row to active; return True when this call made the transition."""
+             errors: list[str]) -> tuple[bool, list[str]]:
+    """Compare-and-set the row to active: (this call made the transition, what a repeat tightened)."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(), _writing():
             changed = KillSwitch.objects.filter(pk=1, active=False).update(
                 active=True, reason=reason, source=source, since=now, hold_until=hold_until,
                 needs_reconciliation=needs_reconciliation,
             )
             if changed:
-                return True
+                return True, []
             row, created = KillSwitch.objects.get_or_create(
                 pk=1, defaults={"active": True, "reason": reason, "source": source, "since": now,
                                 "hold_until": hold_until, "needs_reconciliation": needs_reconciliation})
-            if not created:
-                _tighten(row, hold_until, needs_reconciliation)
-            return created
+            return created, ([] if created else _tighten(row, hold_until, needs_reconciliation))
     except DatabaseError as exc:  # the flag file already stops every loop; keep halting
         errors.append(f"kill-switch row not written: {exc}")
         log.critical("halt: kill-switch row not written (%s); the flag file holds the halt", exc)
-        return True
+        return True, []
 
 
-def _tighten(row: KillSwitch, hold_until: datetime | None, needs_reconciliation: bool) -> None:
-    """A repeat halt may only lengthen a hold or add the reconciliation requirement."""
+def _tighten(row: KillSwitch, hold_until: datetime | None, needs_reconciliation: bool) -> list[str]:
+    """A repeat halt may only lengthen a hold or add the reconciliation requirement; say which."""
     updates: dict[str, Any] = {}
     if hold_until and (row.hold_until is None or hold_until > row.hold_until):
         updates["hold_until"] = hold_until
@@ -126,6 +139,7 @@ def _tighten(row: KillSwitch, hold_until: datetime | None, needs_reconciliation:
         updates["needs_reconciliation"] = True
     if updates:
         KillSwitch.objects.filter(pk=1).update(**updates)
+    return sorted(updates)
 
 
 def _venue() -> Any:
@@ -186,17 +200,46 @@ def _record(*, action: str, source: str, actor: Any, reason: str, now: datetime,
     return event
 
 
-def _alert_halt(event: HaltEvent, changed: bool) -> None:
+def _alert_halt(event: HaltEvent, changed: bool, *, escalated: bool) -> None:
     details = {"reason": event.reason, "source": event.source, "orders_cancelled": event.orders_cancelled,
                "errors": event.errors, "figures": event.figures}
     try:
         alert_fire(key=ALERT_KEY, title=f"Trading HALTED ({event.get_source_display()}): {event.reason}",
                    details=details)
+        if escalated and not changed:  # e.g. a daily loss on top of a manual halt: flatten + hold, page it
+            alert_fire(key=f"{ALERT_KEY}:{event.source}", title=f"While halted: {event.get_source_display()} "
+                       f"tripped too ({event.reason})", details=details)
         if event.errors:
             alert_fire(key=f"halt_errors:{event.pk}", title="Halt completed with errors: check the venue by hand",
                        details=details)
     except DatabaseError:
         log.critical("halt: alert not recorded (database); halt itself is done: %s", details)
+
+
+def sweep_resting(venue: Any = None) -> HaltEvent | None:
+    """While halted, cancel whatever still rests (an order in flight during the halt, or a cancel-all
+    that failed); page when the sweep fails, resolve the halt-error alerts when it comes back clean."""
+    errors: list[str] = []
+    cancelled = _cancel_resting(venue if venue is not None else _venue(), errors)
+    if errors:
+        alert_fire(key="halt_sweep", title="Halted, but resting orders could not be cancelled: check the venue",
+                   details={"errors": errors})
+        return None
+    alert_resolve(key="halt_sweep")
+    _resolve_halt_errors("a later sweep found the venue clean")
+    if not cancelled:
+        return None
+    return _record(action=HaltEvent.Action.NOOP, source=HaltSource.COMMAND, actor=None, now=timezone.now(),
+                   reason=f"sweep while halted: {cancelled} resting order(s) found and cancelled", hold_until=None,
+                   cancelled=cancelled, flattened={}, errors=[], figures={})
+
+
+def _resolve_halt_errors(why: str) -> None:
+    from monitoring.models import Alert, AlertState
+
+    for key in Alert.objects.filter(state=AlertState.FIRING, key__startswith="halt_errors:").values_list("key",
+                                                                                                      flat=True):
+        alert_resolve(key=key, details={"resolved": why})
 
 
 # --- resume ----------------------------------------------------------------------------------
@@ -216,15 +259,38 @@ def resume(*, actor: Any, reason: str, source: str = HaltSource.COMMAND) -> Halt
         raise ResumeRefused(refusal)
     # The flag goes first: while the row is still active the loops stay stopped, and the flag
     # watcher (which halts on "flag present, row inactive") never sees a half-resumed state.
+    flag_text = _read_flag()
     flag_path().unlink(missing_ok=True)
-    with transaction.atomic():
-        changed = KillSwitch.objects.filter(pk=1, active=row.active).update(
-            active=False, reason="", source="", since=None, hold_until=None, needs_reconciliation=False)
-        if not changed:
-            raise ResumeRefused("the kill switch changed meanwhile; look again")
-        event = _record_plain(HaltEvent.Action.RESUME, source, actor, reason, now)
+    with transaction.atomic(), _writing():
+        # Compare-and-set on everything the refusal check saw: a daily-loss hold or a drift
+        # reconciliation that landed since then must win over this resume.
+        changed = KillSwitch.objects.filter(
+            pk=1, active=row.active, since=row.since, hold_until=row.hold_until,
+            needs_reconciliation=row.needs_reconciliation,
+        ).update(active=False, reason="", source="", since=None, hold_until=None, needs_reconciliation=False)
+        if changed:
+            event = _record_plain(HaltEvent.Action.RESUME, source, actor, reason, now)
+    if not changed:
+        _restore_flag(flag_text)
+        raise ResumeRefused("the kill switch changed meanwhile (another halt landed); look again")
     alert_resolve(key=ALERT_KEY, details={"resumed_by": actor.get_username(), "reason": reason})
+    for key in [k for k in HaltSource.values]:
+        alert_resolve(key=f"{ALERT_KEY}:{key}")
+    _resolve_halt_errors(f"resumed by {actor.get_username()}")
     return event
+
+
+def _read_flag() -> str:
+    try:
+        return flag_path().read_text()
+    except OSError:
+        return ""
+
+
+def _restore_flag(text: str) -> None:
+    """Put the flag back after a resume that lost its race (the halt stays whole)."""
+    if text:
+        _write_flag(text.strip(), "restored", timezone.now(), [])
 
 
 def _resume_refusal(row: KillSwitch, now: datetime) -> str:
@@ -248,7 +314,7 @@ def reconcile_chain(*, actor: Any, note: str, drift: Decimal, dust: Decimal) -> 
         _record_plain(HaltEvent.Action.REFUSED, HaltSource.CHAIN_DRIFT, actor,
                       f"reconciliation refused: drift {drift} still above dust {dust}", now)
         raise ResumeRefused(f"REST and chain still differ by {drift} (dust is {dust})")
-    with transaction.atomic():
+    with transaction.atomic(), _writing():
         KillSwitch.objects.filter(pk=1).update(needs_reconciliation=False)
         return _record_plain(HaltEvent.Action.RECONCILE, HaltSource.CHAIN_DRIFT, actor, note, now,
                              figures={"drift": str(drift), "dust": str(dust)})

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from monitoring.alerts import alert_fire, alert_resolve
-from monitoring.halt import flag_path, halt, kill_switch_state
+from monitoring.halt import flag_path, halt, kill_switch_state, sweep_resting
 from monitoring.metrics import (
     baseline,
     decision_rate,
@@ -277,6 +277,8 @@ class Monitor:
             trip = self._evaluate(name, guard, venue, now)
             if trip is not None and not _in_force(kill_switch_state(), trip):
                 halts.append(_halt(trip, venue))
+        if kill_switch_state()["halted"]:
+            sweep_resting(venue)  # whatever still rests while halted (in flight, or a failed cancel-all)
         self._page_rates(now)
         self._page_deadman()
         metric_record("kill_switch_active", 1 if kill_switch_state()["halted"] else 0, ts=now)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -45,8 +50,61 @@ class HaltSource(models.TextChoices):
     SUSPICIOUS_OUTPUT = "suspicious_output", "Suspicious tool output"
 
 
+_KILL_SWITCH_WRITER: ContextVar[bool] = ContextVar("kill_switch_writer", default=False)
+
+
+@contextmanager
+def kill_switch_writer() -> Iterator[None]:
+    """The gate monitoring/halt.py opens around its writes; nothing else may open it."""
+    token = _KILL_SWITCH_WRITER.set(True)
+    try:
+        yield
+    finally:
+        _KILL_SWITCH_WRITER.reset(token)
+
+
+class KillSwitchWriteRefused(RuntimeError):
+    """Code outside monitoring/halt.py tried to change the kill switch."""
+
+
+class KillSwitchQuerySet(models.QuerySet):
+    """Refuses every write unless halt.py opened the gate: the one halt path, enforced at run time."""
+
+    def _gate(self) -> None:
+        if not _KILL_SWITCH_WRITER.get():
+            raise KillSwitchWriteRefused("only monitoring/halt.py changes the kill switch (halt() / resume())")
+
+    def update(self, **kwargs: Any) -> int:
+        self._gate()
+        return super().update(**kwargs)
+
+    def _update(self, values: Any) -> Any:  # instance.save() of an existing row
+        self._gate()
+        return super()._update(values)
+
+    def _insert(self, *args: Any, **kwargs: Any) -> Any:  # instance.save() of a new row, create()
+        self._gate()
+        return super()._insert(*args, **kwargs)
+
+    def delete(self) -> Any:
+        self._gate()
+        return super().delete()
+
+    def create(self, **kwargs: Any) -> Any:
+        self._gate()
+        return super().create(**kwargs)
+
+    def bulk_create(self, *args: Any, **kwargs: Any) -> Any:
+        self._gate()
+        return super().bulk_create(*args, **kwargs)
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> Any:
+        self._gate()
+        return super().bulk_update(*args, **kwargs)
+
+
 class KillSwitch(models.Model):
-    """The one kill-switch row. Only monitoring/halt.py writes it."""
+    """The one kill-switch row. Only monitoring/halt.py writes it (its manager refuses anyone else)."""
 
     active = models.BooleanField(default=False)
     reason = models.TextField(blank=True)
@@ -58,8 +116,11 @@ class KillSwitch(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = KillSwitchQuerySet.as_manager()
+
     class Meta:
         verbose_name = "kill switch"
+        base_manager_name = "objects"  # instance.save() goes through the gated queryset too
         verbose_name_plural = "kill switch"
         permissions = [("toggle_kill_switch", "Can halt and resume trading")]
         constraints = [

@@ -114,9 +114,10 @@ def kill_switch_row(request):
         return
     transactional = bool(marker and marker.kwargs.get("transaction")) or "transactional_db" in request.fixturenames
     request.getfixturevalue("transactional_db" if transactional else "db")
-    from monitoring.models import KillSwitch
+    from monitoring.models import KillSwitch, kill_switch_writer
 
-    KillSwitch.objects.get_or_create(pk=1)
+    with kill_switch_writer():
+        KillSwitch.objects.get_or_create(pk=1)
 
 
 @pytest.fixture(autouse=True)
@@ -131,3 +132,13 @@ def no_operator_files():
     yield
     for path in paths:
         path.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def fresh_venue(tmp_path_factory) -> Iterator[tuple[RunningVenue, HttpVenue]]:
+    """A venue process of its own with untouched demo books (for tests that need real spreads:
+    on the shared venue, other tests' quotes narrow them), and a client for its demo account."""
+    with running_venue(tmp_path_factory.mktemp("fresh-venue"), VENUE_SEED="11") as running:
+        client = HttpVenue(running.url, running.api_key)
+        yield running, client
+        client.close()

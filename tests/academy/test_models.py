@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 
 from academy.append_only import AppendOnlyError
 from agents.models import TraceEvent
-from monitoring.models import HaltEvent, KillSwitch
+from monitoring.models import HaltEvent, KillSwitch, kill_switch_writer
 from tests.factories import (
     AgentConfigFactory,
     ApprovalRequestFactory,
@@ -63,7 +63,8 @@ def test_it_refuses_a_reused_trace_sequence_number():
 def test_it_refuses_a_second_kill_switch_row():
     assert KillSwitch.objects.filter(pk=1, active=False).exists()  # created by the migration
     with pytest.raises(IntegrityError), transaction.atomic():
-        KillSwitch.objects.create(pk=2)
+        with kill_switch_writer():
+            KillSwitch.objects.create(pk=2)
 
 
 def test_it_refuses_to_update_or_delete_trace_events():

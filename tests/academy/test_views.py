@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from monitoring.models import KillSwitch
+from monitoring.models import KillSwitch, kill_switch_writer
 from tests.factories import AgentConfigFactory, RunFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,8 @@ def test_it_lists_agents_with_their_last_run(client, nobody):
 
 
 def test_it_shows_the_kill_switch_halted_from_the_row(client, nobody):
-    KillSwitch.objects.filter(pk=1).update(active=True, reason="drill", source="command")
+    with kill_switch_writer():
+        KillSwitch.objects.filter(pk=1).update(active=True, reason="drill", source="command")
     client.force_login(nobody)
     page = client.get(reverse("home")).content.decode()
     assert "HALTED" in page and "drill" in page
@@ -45,7 +46,8 @@ def test_it_shows_the_kill_switch_halted_from_the_flag_file(client, nobody):
 
 
 def test_it_shows_unknown_not_running_when_the_row_is_missing(client, nobody):
-    KillSwitch.objects.all().delete()
+    with kill_switch_writer():
+        KillSwitch.objects.all().delete()
     client.force_login(nobody)
     page = client.get(reverse("home")).content.decode()
     assert "STATE UNKNOWN" in page and "TRADING ENABLED" not in page

@@ -19,7 +19,7 @@ from agents.models import Order, OrderStatus, Run, RunStatus, TraceEvent
 from agents.services import run_agent
 from agents.venue.schemas import OrderRequest
 from approvals.models import ApprovalRequest
-from monitoring.models import KillSwitch
+from monitoring.models import KillSwitch, kill_switch_writer
 from tests.factories import AgentConfigFactory, RunFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)  # tools run in worker threads with their own connections
@@ -49,8 +49,8 @@ def no_flag():
     flag.unlink(missing_ok=True)
 
 
-def test_it_trades_on_the_paper_venue_with_the_rules_policy(make_trader):
-    trader = make_trader()
+def test_it_trades_on_the_paper_venue_with_the_rules_policy(fresh_venue):
+    trader = fresh_venue[1]
     agent = AgentConfigFactory(known_market_types=["crypto-hourly", "sports", "politics", "test"])
     run = run_agent(agent_id=agent.pk, venue=trader, policy=RulesPolicy())
     assert run.status == RunStatus.COMPLETED, run.end_reason
@@ -110,7 +110,8 @@ def test_it_stops_before_the_next_action_when_the_flag_is_touched(make_trader, a
 
 
 def test_it_stops_at_once_when_the_database_kill_switch_is_active(make_trader, agent, market):
-    KillSwitch.objects.filter(pk=1).update(active=True, reason="drill")
+    with kill_switch_writer():  # set the row as a halt would, without the venue sweep
+        KillSwitch.objects.filter(pk=1).update(active=True, reason="drill")
     trader = make_trader()
     run = run_agent(agent_id=agent.pk, venue=trader, policy=ScriptedPolicy([[buy(market, "1")]], repeat_last=True))
     assert run.status == RunStatus.KILL_SWITCH and "drill" in run.end_reason

@@ -147,3 +147,96 @@ def test_it_lets_no_module_but_halt_py_write_the_kill_switch_state():
         if lines:
             writers[rel] = lines
     assert set(writers) == {"monitoring/halt.py"}, writers  # halt.py must be seen: the scan is not blind
+
+
+# --- review fixes: races, a refusing disk, sweeping while halted, escalation, the runtime gate -------
+
+
+def test_it_lets_a_hold_that_lands_during_a_resume_win(trader, operator, monkeypatch):
+    import monitoring.halt as halt_module
+
+    halt(reason="manual", source="panel")
+    real_check = halt_module._resume_refusal
+
+    def check_then_loss_lands(row, now):
+        verdict = real_check(row, now)  # the resume has looked: nothing in the way...
+        halt(reason="daily loss", source="daily_loss", hold_until=timezone.now() + timedelta(hours=24))
+        return verdict
+
+    monkeypatch.setattr(halt_module, "_resume_refusal", check_then_loss_lands)
+    with pytest.raises(ResumeRefused, match="changed meanwhile"):
+        resume(actor=operator, reason="all fine")
+    row = KillSwitch.objects.get(pk=1)
+    assert row.active and row.hold_until is not None and flag_path().exists()
+
+
+def test_it_halts_at_the_venue_and_in_the_database_when_the_flag_file_cannot_be_written(trader, market,
+                                                                                         monkeypatch):
+    import monitoring.halt as halt_module
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(halt_module.tempfile, "mkstemp", disk_full)
+    rest(trader, market, 2)
+    event = halt(reason="disk full drill", source="command")
+    assert KillSwitch.objects.get(pk=1).active and live(trader) == []
+    assert any("flag file not written" in e for e in event.errors)
+
+
+def test_it_writes_the_flag_safely_from_concurrent_halts(trader):
+    import threading
+
+    import monitoring.halt as halt_module
+
+    failures: list[Exception] = []
+
+    def write_many() -> None:
+        for _ in range(200):
+            errors: list[str] = []
+            halt_module._write_flag("race", "command", timezone.now(), errors)
+            failures.extend(errors)
+
+    threads = [threading.Thread(target=write_many) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == [] and flag_path().read_text().endswith("command: race\n")
+    assert list(flag_path().parent.glob(".kill_switch-*.tmp")) == []
+
+
+def test_it_sweeps_the_venue_again_while_halted_and_clears_the_error_alert(trader, market):
+    from monitoring.health import Monitor
+
+    dead = HttpVenue(f"http://127.0.0.1:{free_port()}", "k", timeout=0.3, retries=0)
+    event = halt(reason="venue down", source="command", venue=dead)
+    assert Alert.objects.get(key=f"halt_errors:{event.pk}").state == "firing"
+    rest(trader, market, 3, prefix="in-flight")  # orders that rested through the failed cancel-all
+    Monitor(lambda: trader).health_tick()
+    assert live(trader) == []
+    assert Alert.objects.get(key=f"halt_errors:{event.pk}").state == "resolved"
+    assert HaltEvent.objects.filter(reason__startswith="sweep while halted: 3").exists()
+
+
+def test_it_pages_a_daily_loss_that_trips_on_top_of_a_manual_halt(trader):
+    halt(reason="manual", source="panel")
+    event = halt(reason="NAV down 4%", source="daily_loss", hold_until=timezone.now() + timedelta(hours=24))
+    assert event.action == "noop" and event.figures["tightened"] == ["hold_until"]
+    assert Alert.objects.filter(key="kill_switch:daily_loss", state="firing").exists()
+
+
+def test_it_refuses_kill_switch_writes_from_anywhere_but_the_halt_path():
+    from django.db import transaction
+
+    from monitoring.models import KillSwitchWriteRefused
+
+    with pytest.raises(KillSwitchWriteRefused), transaction.atomic():
+        KillSwitch.objects.filter(pk=1).update(active=True)
+    row = KillSwitch.objects.get(pk=1)
+    row.active = True
+    with pytest.raises(KillSwitchWriteRefused), transaction.atomic():
+        row.save()
+    with pytest.raises(KillSwitchWriteRefused), transaction.atomic():
+        KillSwitch.objects.create(pk=3)
+    assert not KillSwitch.objects.get(pk=1).active

@@ -11,7 +11,7 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from monitoring.alerts import alert_fire, alert_resolve
-from monitoring.models import AlertDelivery, KillSwitch
+from monitoring.models import AlertDelivery, KillSwitch, kill_switch_writer
 from monitoring.prom import check_metrics_access, quantile
 from monitoring.views_metrics import metrics
 from tests.factories import (
@@ -61,7 +61,8 @@ def test_it_serves_the_latest_figures_from_the_database(client) -> None:
     alert_resolve(key="c")
     ApprovalRequestFactory(run__agent=alpha)
     ApprovalRequestFactory(run__agent=alpha, status="rejected")
-    KillSwitch.objects.filter(pk=1).update(active=True)
+    with kill_switch_writer():
+        KillSwitch.objects.filter(pk=1).update(active=True)
 
     response = client.get("/metrics")  # the routed URL, from loopback
     assert response.status_code == 200

@@ -26,16 +26,16 @@ pytestmark = pytest.mark.scaled
 
 
 @pytest.fixture
-def scaled_env(tmp_path, venue, make_trader) -> Iterator[dict[str, str]]:
+def scaled_env(tmp_path, fresh_venue) -> Iterator[dict[str, str]]:
     name = f"academy_scaled_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     db = 11
     redis.Redis(host="127.0.0.1", port=6379, db=db).flushdb()
-    trader = make_trader()
+    venue, _ = fresh_venue
     env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "academy.settings", "DEBUG": "true",
            "ACADEMY_DATA_DIR": str(tmp_path), "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}",
-           "REDIS_URL": f"redis://127.0.0.1:6379/{db}", "VENUE_URL": venue.url, "VENUE_API_KEY": trader.api_key,
+           "REDIS_URL": f"redis://127.0.0.1:6379/{db}", "VENUE_URL": venue.url, "VENUE_API_KEY": venue.api_key,
            "Q_WORKERS": "1"}
     manage(env, "migrate", "--noinput")
     yield env
