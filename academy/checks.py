@@ -26,3 +26,11 @@ def check_debug_exposed(app_configs: Any, **kwargs: Any) -> list[Warning]:
     if settings.DEBUG and exposed:
         return [Warning(f"DEBUG is on while ALLOWED_HOSTS admits {sorted(exposed)}", id="academy.W001")]
     return []
+
+
+@register(deploy=True)
+def check_wildcard_hosts(app_configs: Any, **kwargs: Any) -> list[Warning]:
+    """A wildcard host accepts any Host header (cache poisoning, password-reset links to elsewhere)."""
+    if not settings.DEBUG and "*" in settings.ALLOWED_HOSTS:
+        return [Warning("ALLOWED_HOSTS contains '*' with DEBUG off: name the hosts", id="academy.W002")]
+    return []

@@ -192,6 +192,8 @@ PAGE_TOOL_CALLS_PER_RUN = env_int("PAGE_TOOL_CALLS_PER_RUN", 30, minimum=1)
 PAGE_LATENCY_P95_X = env_decimal("PAGE_LATENCY_P95_X", "2")
 PAGE_ERROR_RATE_5M = env_decimal("PAGE_ERROR_RATE_5M", "0.01")
 PAGE_DECISION_RATE_X = env_decimal("PAGE_DECISION_RATE_X", "3")
+# With a baseline of 0 (an agent that usually does nothing), page above this many decisions an hour.
+PAGE_DECISION_RATE_FLOOR = env_decimal("PAGE_DECISION_RATE_FLOOR", "10")
 # Cold start: until an agent has BASELINE_MIN_SAMPLES samples, these stand in for its baseline.
 COLD_START_BASELINE = {
     "cost_per_run": env_decimal("COLD_START_COST_PER_RUN", "0.10"),

@@ -89,8 +89,11 @@ def rate_checks(agent: Any, now: datetime) -> list[Check]:
     rate, _ = tool_error_rate(since=now - timedelta(minutes=5), agent_id=agent.pk)
     decisions = decision_rate(agent.pk, now=now)
     base = baseline("decision_rate", agent.pk, now=now)
-    far = base is not None and base > 0 and (decisions > base * settings.PAGE_DECISION_RATE_X
-                                             or decisions * settings.PAGE_DECISION_RATE_X < base)
+    if base is not None and base == 0:  # a quiet agent suddenly busy: a multiple of 0 would never page
+        far = decisions > settings.PAGE_DECISION_RATE_FLOOR
+    else:
+        far = base is not None and (decisions > base * settings.PAGE_DECISION_RATE_X
+                                    or decisions * settings.PAGE_DECISION_RATE_X < base)
     return [
         _above("error_rate_5m", agent, rate, settings.PAGE_ERROR_RATE_5M, f"> {settings.PAGE_ERROR_RATE_5M}"),
         Check("decision_rate", agent.name, decisions, base, far,
@@ -277,7 +280,8 @@ class Monitor:
             trip = self._evaluate(name, guard, venue, now)
             if trip is not None and not _in_force(kill_switch_state(), trip):
                 halts.append(_halt(trip, venue))
-        if kill_switch_state()["halted"]:
+        row = kill_switch_state().get("row")
+        if row is not None and row.active:  # a flag without the row is the watcher's to complete
             sweep_resting(venue)  # whatever still rests while halted (in flight, or a failed cancel-all)
         self._page_rates(now)
         self._page_deadman()
@@ -313,7 +317,9 @@ class Monitor:
         for agent in AgentConfig.objects.filter(enabled=True):
             page(rate_checks(agent, now))
         state = kill_switch_state()
-        page([Check("kill_switch_active", None, Decimal(int(state["halted"])), ZERO, state["halted"], "any")])
+        if state["halted"]:  # the same key as the halt's own alert: one page per halt, not two
+            alert_fire(key="kill_switch", title=f"kill_switch_active: trading is halted ({state.get('reason', '')})",
+                       details={"source": state.get("source", ""), "flag_file": state.get("flag_file")})
 
 
 # --- for the panel -----------------------------------------------------------------------------

@@ -162,8 +162,15 @@ def parse_networks(items: Iterable[str]) -> list[Network]:
 
 @register("monitoring")
 def check_metrics_access(app_configs: Any = None, **kwargs: Any) -> list[Error]:
-    """METRICS_ALLOWED_IPS must parse (monitoring.E020): a typo must not open or close /metrics by surprise."""
+    """METRICS_ALLOWED_IPS must parse (monitoring.E020): a typo must not open or close /metrics by surprise.
+
+    Behind a reverse proxy every request arrives from loopback, so the loopback default would open
+    /metrics (NAV, P&L) to the internet: there a token or an allowlist is required (monitoring.E021).
+    """
     errors = []
+    if settings.SECURE_PROXY_SSL_HEADER and not (settings.METRICS_TOKEN or settings.METRICS_ALLOWED_IPS):
+        errors.append(Error("BEHIND_TLS_PROXY is on and /metrics has no METRICS_TOKEN or METRICS_ALLOWED_IPS: "
+                            "through the proxy every scrape looks like loopback", id="monitoring.E021"))
     for item in settings.METRICS_ALLOWED_IPS:
         try:
             ipaddress.ip_network(item.strip(), strict=False)

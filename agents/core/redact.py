@@ -35,7 +35,7 @@ _ANY_SHAPE = re.compile("|".join(f"(?:{p.pattern})" for _, p in PATTERNS))
 # Whatever the value looks like, these keys hold secrets.
 SECRET_KEY_NAMES = re.compile(
     r"(?i)^(x-)?(api[_-]?key|authorization|password|passwd|secret|client[_-]?secret|private[_-]?key|"
-    r"access[_-]?token|refresh[_-]?token|session[_-]?token)$"
+    r"token|auth[_-]?token|bearer|access[_-]?token|refresh[_-]?token|session[_-]?token|routing[_-]?key)$"
 )
 
 

@@ -126,3 +126,19 @@ def test_it_only_adds_to_the_redacted_variables(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     names = out.stdout.split()
     assert "MY_BROKER_PASSWORD" in names and "VENUE_API_KEY" in names and "SECRET_KEY" in names
+
+
+def test_it_warns_about_a_wildcard_host_in_production(tmp_path):
+    env = {"DEBUG": "false", "SECRET_KEY": "p" + "roduction-secret-" * 4, "ALLOWED_HOSTS": "*",
+           "ACADEMY_DATA_DIR": str(tmp_path)}
+    result = _start(env, "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode != 0 and "academy.W002" in result.stderr
+
+
+def test_it_refuses_an_open_metrics_endpoint_behind_a_proxy(tmp_path):
+    env = {"DEBUG": "false", "SECRET_KEY": "p" + "roduction-secret-" * 4, "ALLOWED_HOSTS": "academy.example.com",
+           "ACADEMY_DATA_DIR": str(tmp_path), "BEHIND_TLS_PROXY": "true"}
+    result = _start(env, "check", "--deploy")
+    assert result.returncode != 0 and "monitoring.E021" in result.stderr
+    ok = _start({**env, "METRICS_TOKEN": "t" * 40}, "check", "--deploy", "--fail-level", "WARNING")
+    assert ok.returncode == 0, ok.stderr

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from monitoring.halt import flag_path, halt
 from monitoring.health import after_run, page, panel_metrics, rate_checks
 from monitoring.metrics import baseline, metric_record, p95
 from monitoring.models import Alert, AlertDelivery, MetricSample
@@ -85,15 +86,55 @@ def test_it_pages_when_the_decision_rate_is_far_from_its_baseline():
     assert firing(f"decision_rate:{agent.name}")  # 7 an hour against a baseline of 2
 
 
-def test_it_pages_while_the_kill_switch_is_active(trader):
-    from monitoring.halt import halt
+def test_it_pages_while_the_kill_switch_is_active_once_not_twice(trader):
     from monitoring.health import Monitor
 
     Monitor(lambda: trader).health_tick()
-    assert not firing("kill_switch_active:system")
+    assert not firing("kill_switch")
+    flag_path().write_text("by hand, monitor not yet watching\n")  # active without a halt() call yet
+    Monitor(lambda: trader).health_tick()
+    assert firing("kill_switch")
     halt(reason="drill", source="command")
     Monitor(lambda: trader).health_tick()
-    assert firing("kill_switch_active:system") and firing("kill_switch")
+    assert Alert.objects.filter(key__startswith="kill_switch").count() == 1  # one page for one halt
+    assert Alert.objects.get(key="kill_switch").fire_count >= 3
+
+
+def test_it_pages_when_the_decision_rate_falls_far_below_its_baseline():
+    agent = AgentConfigFactory()
+    history(agent, "decision_rate", ["30"] * 5)
+    run = finished_run(agent)
+    for seq in range(5):  # 5 an hour against 30: the agent has stopped doing what it does
+        TraceEventFactory(run=run, agent=agent, seq=seq, kind="tool_call", tool="cancel_order")
+    page(rate_checks(agent, timezone.now()))
+    assert firing(f"decision_rate:{agent.name}")
+
+
+def test_it_pages_a_usually_idle_agent_that_starts_trading(settings):
+    settings.PAGE_DECISION_RATE_FLOOR = Decimal("10")
+    agent = AgentConfigFactory()
+    history(agent, "decision_rate", ["0"] * 5)
+    run = finished_run(agent)
+    for seq in range(11):
+        TraceEventFactory(run=run, agent=agent, seq=seq, kind="tool_call", tool="place_limit_order")
+    page(rate_checks(agent, timezone.now()))
+    assert firing(f"decision_rate:{agent.name}")
+
+
+def test_it_delivers_a_threshold_page_to_a_real_webhook_receiver(settings):
+    from monitoring.models import AlertDelivery
+    from monitoring.tasks import alert_deliver
+    from tests.monitoring.receiver import receiving
+
+    with receiving() as receiver:
+        settings.ALERT_SINKS = ["webhook"]
+        settings.ALERT_WEBHOOK_URL = receiver.url + "/page"
+        agent = AgentConfigFactory()
+        after_run(finished_run(agent, tool_calls=31), [])
+        delivery = AlertDelivery.objects.get(alert__key=f"tool_calls_per_run:{agent.name}")
+        alert_deliver(delivery.pk)
+        (request,) = receiver.requests
+    assert request.body["key"] == f"tool_calls_per_run:{agent.name}" and request.body["state"] == "firing"
 
 
 def test_it_pages_on_chain_drift_above_dust(trader, faults):

@@ -50,10 +50,11 @@ def test_it_completes_the_halt_from_the_real_monitor_process(trader, market, mon
     monitor_process(trader.api_key, VENUE_CANCEL_ON_DISCONNECT="false")
     flag_path().touch()
     deadline = time.monotonic() + 30  # a generous wait, not a timing assertion: the bench times it
-    while time.monotonic() < deadline and trader.orders(status=OrderStatus.LIVE):
+    halted = HaltEvent.objects.filter(source="file_flag", action="halt")
+    while time.monotonic() < deadline and not halted.exists():
         time.sleep(0.1)
+    assert halted.exists(), list(HaltEvent.objects.values_list("source", "action", "reason"))
     assert trader.orders(status=OrderStatus.LIVE) == []
-    assert HaltEvent.objects.filter(source="file_flag", action="halt").exists()
 
 
 # 2. daily loss ----------------------------------------------------------------------------------
@@ -82,25 +83,29 @@ def test_it_halts_flattens_and_holds_on_a_daily_loss(trader, make_trader, market
 # 3. cost cap ------------------------------------------------------------------------------------
 
 
-def test_it_halts_when_inference_spend_passes_the_daily_cap(trader, settings):
+def test_it_halts_when_inference_spend_passes_the_daily_cap(trader, settings, market):
     settings.HALT_COST_CAP_USD = Decimal("1")
     RunFactory(cost=Decimal("0.60"))
     assert monitor(trader).health_tick() == []
+    rest(trader, market, 2)
     RunFactory(cost=Decimal("0.50"))
     halts = monitor(trader).health_tick()
     assert [h.source for h in halts] == ["cost_cap"] and "1.10" in halts[0].reason
+    assert trader.orders(status=OrderStatus.LIVE) == [] and halts[0].orders_cancelled == 2
 
 
 # 4. tool error rate -----------------------------------------------------------------------------
 
 
-def test_it_halts_on_a_tool_error_rate_above_five_percent_over_five_minutes(trader):
+def test_it_halts_on_a_tool_error_rate_above_five_percent_over_five_minutes(trader, market):
     now = timezone.now()
     RunFactory(ended_at=now - timedelta(minutes=10), tool_calls=10, tool_errors=10)  # outside the window
     RunFactory(ended_at=now - timedelta(minutes=1), tool_calls=100, tool_errors=5)  # exactly 5%: not above
     assert monitor(trader).health_tick() == []
     RunFactory(ended_at=now, tool_calls=20, tool_errors=2)  # 7 / 120 = 5.8%
+    rest(trader, market, 1)
     assert [h.source for h in monitor(trader).health_tick()] == ["tool_error_rate"]
+    assert trader.orders(status=OrderStatus.LIVE) == []
 
 
 # 5. chain drift ---------------------------------------------------------------------------------
@@ -110,8 +115,10 @@ def test_it_halts_on_chain_drift_and_resumes_only_after_reconciliation(trader, f
     faults.settle_now()
     first = monitor(trader).health_tick()
     assert first == [], [h.reason for h in first]  # REST and chain agree
+    rest(trader, market, 1)
     faults.chain_drift(trader.account_name, usdc="5")
     halts = monitor(trader).health_tick()
+    assert trader.orders(status=OrderStatus.LIVE) == []
     assert [h.source for h in halts] == ["chain_drift"] and KillSwitch.objects.get(pk=1).needs_reconciliation
     with pytest.raises(ResumeRefused, match="reconcile"):
         resume(actor=operator, reason="ok")
@@ -158,7 +165,7 @@ def test_it_halts_and_resumes_from_the_command_line(trader, market, operator):
     out = StringIO()
     call_command("halt", reason="from the shell", stdout=out)
     assert "HALTED: 2 resting orders cancelled" in out.getvalue()
-    assert last_halt().source == "command"
+    assert last_halt().source == "command" and last_halt().figures["os_user"]
     with pytest.raises(CommandError, match="no active user"):
         call_command("resume", reason="ok", user="nobody-here", stdout=StringIO())
     with pytest.raises(CommandError, match="refused"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+import socket
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -19,7 +21,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, reason: str, flatten: bool, **options: Any) -> None:
         try:
-            event = halt(reason=reason, source=HaltSource.COMMAND, flatten=flatten)
+            # No Django user on a shell: record who ran it on the host (the halt needs no permission).
+            event = halt(reason=reason, source=HaltSource.COMMAND, flatten=flatten,
+                         figures={"os_user": getpass.getuser(), "host": socket.gethostname()})
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         verb = "HALTED" if event.action == "halt" else "Already halted (recorded)"
