@@ -10,7 +10,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from academy.append_only import AppendOnlyManager
+from academy.append_only import AppendOnlyManager, AppendOnlyModel
 from agents.core.tracing import EventKind
 
 USDC = {"max_digits": 18, "decimal_places": 6}
@@ -173,7 +173,7 @@ class Run(models.Model):
 TraceKind = models.TextChoices("TraceKind", [(k.name, k.value) for k in EventKind])
 
 
-class TraceEvent(models.Model):
+class TraceEvent(AppendOnlyModel):
     """One step of a run, already redacted. Append-only: never edited, never deleted by the app."""
 
     run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="events")
@@ -189,6 +189,7 @@ class TraceEvent(models.Model):
     objects = AppendOnlyManager()
 
     class Meta:
+        base_manager_name = "objects"  # instance.save()/delete() refused too (append-only)
         # Newest first by time; id breaks ties. Every index below ends in ts (and SQLite and
         # PostgreSQL both carry the row id), so each filter is served in this order with no sort.
         ordering = ["-ts", "-id"]

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from academy.append_only import AppendOnlyManager
+from academy.append_only import AppendOnlyManager, AppendOnlyModel
 
 
 class MetricSample(models.Model):
@@ -132,7 +132,7 @@ class KillSwitch(models.Model):
         return "HALTED" if self.active else "running"
 
 
-class HaltEvent(models.Model):
+class HaltEvent(AppendOnlyModel):
     """Append-only: each halt and resume, who or what did it, why, and the figures."""
 
     class Action(models.TextChoices):
@@ -158,6 +158,7 @@ class HaltEvent(models.Model):
     objects = AppendOnlyManager()
 
     class Meta:
+        base_manager_name = "objects"  # instance.save()/delete() refused too (append-only)
         ordering = ["-ts", "-id"]
         indexes = [
             # Panel feed and admin list: newest first.
@@ -231,7 +232,7 @@ class AlertDelivery(models.Model):
         return f"{self.sink} {self.event} {self.status}"
 
 
-class OutboxEvent(models.Model):
+class OutboxEvent(AppendOnlyModel):
     """Append-only outbox: state changes for the live panels, written in the same transaction.
 
     Any process writes here; the web process tails it (by id) and fans out over the channel
@@ -245,6 +246,7 @@ class OutboxEvent(models.Model):
     objects = AppendOnlyManager()
 
     class Meta:
+        base_manager_name = "objects"  # instance.save()/delete() refused too (append-only)
         ordering = ["id"]
 
     def __str__(self) -> str:

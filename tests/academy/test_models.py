@@ -120,3 +120,13 @@ def test_it_refuses_an_aliased_model_in_the_admin(client, operator):
     page = client.post(reverse("admin:agents_agentconfig_add"), data).content.decode()
     assert "alias" in page
     assert not AgentConfigFactory._meta.model.objects.filter(name="x").exists()
+
+
+def test_it_refuses_to_save_a_changed_trace_event_or_delete_one():
+    event = TraceEventFactory()
+    event.kind = "decision"
+    with pytest.raises(AppendOnlyError), transaction.atomic():
+        event.save()
+    with pytest.raises(AppendOnlyError), transaction.atomic():
+        event.delete()
+    assert TraceEvent.objects.get(pk=event.pk).kind == "tool_call"
