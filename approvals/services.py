@@ -118,7 +118,7 @@ def approval_decide(*, request_id: int, actor: Any, decision: str, note: str = "
                               "approved. The agent is told on its next run.")
     with transaction.atomic():
         request = _request_for_update(request_id)
-        _check_decidable(request, actor, now)
+        _check_decidable(request, actor, now, choice)
         _vote(request, actor, choice, note, now)
         status = _status_after_vote(request, choice)
         _compare_and_set(request, status, now)
@@ -144,11 +144,14 @@ def _request_for_update(request_id: int) -> ApprovalRequest:
         raise DecisionRefused(f"There is no approval request #{request_id}.") from None
 
 
-def _check_decidable(request: ApprovalRequest, actor: Any, now: datetime) -> None:
+def _check_decidable(request: ApprovalRequest, actor: Any, now: datetime, choice: Decision) -> None:
     if request.status != ApprovalStatus.PENDING:
         raise DecisionRefused(_already_decided(request))
     if request.expires_at <= now:
         raise DecisionRefused(f"Request #{request.pk} has expired; it can no longer be approved.")
+    if choice == Decision.APPROVE and not request.agent.enabled:
+        raise DecisionRefused(f"Agent {request.agent.name} is disabled: request #{request.pk} cannot be approved "
+                              "(its order would not be placed). Reject it, or enable the agent first.")
     if request.run.started_by_id == actor.pk:
         raise DecisionRefused(f"Four-eyes rule: you started run #{request.run_id}, which raised request "
                               f"#{request.pk}; someone else must decide it.")
@@ -249,7 +252,8 @@ def approval_place(*, request_id: int, venue: VenuePort | None = None) -> Approv
 
     1. nothing to do unless the request is approved (a repeated task is a no-op);
     2. hold the agent's single-writer lock, so no run of the agent trades or writes the trace meanwhile;
-    3. place with approved=True: the kill switch and the hard limits are checked again, now;
+    3. refuse if the agent is disabled now; else place with approved=True: the kill switch and the hard
+       limits are checked again, now;
     4. compare-and-set approved -> placed | refused, with the outcome in the run's trace and on the panel.
     """
     request = ApprovalRequest.objects.select_related("agent", "run").get(pk=request_id)
@@ -321,7 +325,7 @@ def _place_through_desk(request: ApprovalRequest, venue: VenuePort) -> tuple[str
         landed = _lookup(venue, request.client_order_id)  # a retry after a crash: the order may be there
         if landed is not None:
             return ApprovalStatus.PLACED, f"placed at the venue as order {landed.id}"
-        problem = _stale_problem(request)
+        problem = _disabled_problem(request) or _stale_problem(request)
         if problem:
             recorder.append(EventKind.REFUSAL, request.step, _refusal_event(request, problem))
             return ApprovalStatus.REFUSED, f"refused: {problem}"
@@ -348,6 +352,14 @@ def order_key(run: Run) -> str:
     from agents.services import order_key as key
 
     return key(run)
+
+
+def _disabled_problem(request: ApprovalRequest) -> str:
+    """A disabled agent places nothing, approved or not: read the flag now (it may have changed since the vote)."""
+    enabled = AgentConfig.objects.filter(pk=request.agent_id).values_list("enabled", flat=True).first()
+    if not enabled:
+        return f"agent {request.agent.name} is disabled; approved orders of a disabled agent are not placed"
+    return ""
 
 
 def _stale_problem(request: ApprovalRequest) -> str:

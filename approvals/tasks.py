@@ -11,5 +11,5 @@ def approval_place_task(request_id: int) -> str:
 
 
 def approvals_expire_task() -> int:
-    """The sweep the schedule runs: expire overdue pending requests; return how many."""
+    """The expiry sweep as a task (`manage.py monitor` calls approvals_expire itself every 30 s); return how many."""
     return approvals_expire()

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from approvals.access import may_view_approvals
 from approvals.forms import DecisionForm
 from approvals.models import ApprovalRequest, ApprovalStatus, Decision
 from approvals.queue import queue_rows, recent_decided
@@ -21,7 +22,6 @@ from approvals.services import PERMISSION, DecisionRefused, approval_decide
 from monitoring.halt import kill_switch_state
 
 POLL_MS = 5000
-VIEW_PERMISSIONS = (PERMISSION, "approvals.view_approvalrequest")
 
 
 def may_view_queue(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -29,7 +29,7 @@ def may_view_queue(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
 
     @wraps(view)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not any(request.user.has_perm(p) for p in VIEW_PERMISSIONS):
+        if not may_view_approvals(request.user):
             raise PermissionDenied("viewing the approval queue needs approve_trade or view_approvalrequest")
         return view(request, *args, **kwargs)
 

@@ -23,7 +23,8 @@ sys.path.insert(0, str(ROOT))
 
 
 def setup(data_dir: Path) -> None:
-    os.environ.update({"ACADEMY_DATA_DIR": str(data_dir), "DEBUG": "true", "DJANGO_SETTINGS_MODULE": "academy.settings"})
+    os.environ.update({"ACADEMY_DATA_DIR": str(data_dir), "DEBUG": "true",
+                       "DJANGO_SETTINGS_MODULE": "academy.settings"})
     import django
 
     django.setup()

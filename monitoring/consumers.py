@@ -21,6 +21,7 @@ class PanelConsumer(AsyncJsonWebsocketConsumer):
     """One open panel. Anonymous users are refused before the handshake completes."""
 
     can_toggle = False
+    can_see_approvals = False
     sent_in_catchup: set[int]
 
     async def connect(self) -> None:
@@ -30,6 +31,7 @@ class PanelConsumer(AsyncJsonWebsocketConsumer):
             return
         self.sent_in_catchup = set()
         self.can_toggle = await database_sync_to_async(user.has_perm)("monitoring.toggle_kill_switch")
+        self.can_see_approvals = await database_sync_to_async(panel.may_see_approvals)(user)
         await self.accept()
         await panel.tailer.subscribe(self.channel_name)  # first: live events queue up from here on
         await self._send_state(_last_id(self.scope))
@@ -37,10 +39,16 @@ class PanelConsumer(AsyncJsonWebsocketConsumer):
     async def _send_state(self, last_id: int | None) -> None:
         """1. the snapshot; 2. the events after last_id (when given), oldest first."""
         snap, (events, truncated) = await database_sync_to_async(_state)(last_id)
-        await self.send_json({"type": "snapshot", "snapshot": snap, "can_toggle": self.can_toggle})
+        await self._send_snapshot(snap)
         if last_id is not None:
             self.sent_in_catchup = {e["id"] for e in events}
+            events = panel.events_for_user(events, approvals=self.can_see_approvals)
             await self.send_json({"type": "events", "events": events, "catchup": True, "truncated": truncated})
+
+    async def _send_snapshot(self, snap: dict[str, Any]) -> None:
+        """Every snapshot goes through here: pending approvals only for users who may see the queue."""
+        await self.send_json({"type": "snapshot", "snapshot": panel.for_user(snap, approvals=self.can_see_approvals),
+                              "can_toggle": self.can_toggle})
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "sent_in_catchup", None) is not None:  # only subscribed after accept()
@@ -55,10 +63,11 @@ class PanelConsumer(AsyncJsonWebsocketConsumer):
     async def panel_batch(self, message: dict[str, Any]) -> None:
         """A batch from this process's tailer; skip what the catch-up already sent."""
         events = [e for e in message["events"] if e["id"] not in self.sent_in_catchup]
+        events = panel.events_for_user(events, approvals=self.can_see_approvals)
         if events:
             await self.send_json({"type": "events", "events": events, "catchup": False, "truncated": False})
         if message.get("snapshot") is not None:
-            await self.send_json({"type": "snapshot", "snapshot": message["snapshot"], "can_toggle": self.can_toggle})
+            await self._send_snapshot(message["snapshot"])
 
 
 def _state(last_id: int | None) -> tuple[dict[str, Any], tuple[list[dict[str, Any]], bool]]:

@@ -13,6 +13,10 @@ Design (docs/panel.md has the long version):
 * A connecting panel sends ?last_id=N and gets every event after N from the table (catch-up),
   then the live ones. The consumer joins the group before it reads the catch-up, and the
   tailer's cursor is fixed before that read, so no event falls between the two.
+* Channel layers forget group members after `group_expiry` (default 24 h), so the tailer re-adds
+  its subscribers to the group every GROUP_REFRESH_S (at most a third of the layer's expiry).
+* Pending approvals (market, side, size) are only for users who may see the approvals queue:
+  `for_user()` strips them from every snapshot and event batch before it reaches anyone else.
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ MAX_GAP = 100
 CATCHUP_MAX = 500
 FEED_KINDS = ("halt", "resume", "kill_switch", "run_end", "override")
 FEED_SIZE = 30
+GROUP_REFRESH_S = 300.0  # re-add subscribers to the group this often (capped at a third of group_expiry)
+APPROVAL_KINDS = frozenset({"approval"})
 BUDGET_STOPPED = {"budget_tokens", "budget_tool_calls", "budget_time", "budget_cost", "max_steps"}
 
 
@@ -50,7 +56,13 @@ BUDGET_STOPPED = {"budget_tokens", "budget_tool_calls", "budget_time", "budget_c
 
 
 def snapshot() -> dict[str, Any]:
-    """Describe everything the panel shows, as plain JSON (it travels over the channel layer)."""
+    """Describe everything the panel shows, as plain JSON (it travels over the channel layer).
+
+    `last_id` is read FIRST and the feed is capped at it: the feed is then complete up to last_id,
+    and an event committed meanwhile (id > last_id) comes with the next catch-up or live batch.
+    Includes pending approvals: pass it through for_user() before showing it to anyone.
+    """
+    last_id = last_event_id()
     ks = kill_switch_snapshot()
     return {
         "kill_switch": ks,
@@ -59,9 +71,9 @@ def snapshot() -> dict[str, Any]:
         "metrics": metrics_snapshot(),
         "alerts": alerts_snapshot(),
         "approvals": approvals_snapshot(),
-        "feed": [event_json(e) for e in reversed(OutboxEvent.objects.filter(kind__in=FEED_KINDS)
+        "feed": [event_json(e) for e in reversed(OutboxEvent.objects.filter(kind__in=FEED_KINDS, id__lte=last_id)
                                                  .order_by("-id")[:FEED_SIZE])],
-        "last_id": last_event_id(),
+        "last_id": last_id,
         "generated_at": timezone.now().isoformat(),
     }
 
@@ -152,6 +164,25 @@ def approvals_snapshot() -> list[dict[str, Any]]:
              "requested_at": _iso(r.requested_at), "expires_at": _iso(r.expires_at)} for r in rows]
 
 
+def may_see_approvals(user: Any) -> bool:
+    """The approvals queue's own rule (approvals/access.py): approvers and those who may view requests."""
+    from approvals.access import may_view_approvals
+
+    return may_view_approvals(user)
+
+
+def for_user(snap: dict[str, Any] | None, *, approvals: bool) -> dict[str, Any] | None:
+    """The snapshot as this user may see it: without `approvals` unless they may see the queue."""
+    if snap is None or approvals:
+        return snap
+    return {k: v for k, v in snap.items() if k != "approvals"}
+
+
+def events_for_user(events: list[dict[str, Any]], *, approvals: bool) -> list[dict[str, Any]]:
+    """The events this user may see: approval events (market, side, size) only for the queue's users."""
+    return events if approvals else [e for e in events if e["kind"] not in APPROVAL_KINDS]
+
+
 def last_event_id() -> int:
     return OutboxEvent.objects.aggregate(m=Max("id"))["m"] or 0
 
@@ -196,6 +227,7 @@ class OutboxTailer:
         self.group = f"panel.{uuid.uuid4().hex}"  # unique per process: see the module docstring
         self.cursor = 0
         self.subscribers = 0
+        self.members: set[str] = set()  # channel names in the group, re-added every GROUP_REFRESH_S
         self.task: asyncio.Task[None] | None = None
         self.gaps: dict[int, float] = {}  # id -> when first noticed missing
         self._snapshot_task: asyncio.Task[None] | None = None
@@ -208,6 +240,7 @@ class OutboxTailer:
         await get_channel_layer().group_add(self.group, channel_name)
         async with self._get_lock():
             self.subscribers += 1
+            self.members.add(channel_name)
             if self.task is None or self.task.done():
                 self.cursor = await database_sync_to_async(last_event_id)()
                 self.gaps.clear()
@@ -217,20 +250,36 @@ class OutboxTailer:
         await get_channel_layer().group_discard(self.group, channel_name)
         async with self._get_lock():
             self.subscribers = max(0, self.subscribers - 1)
+            self.members.discard(channel_name)
 
     def _get_lock(self) -> asyncio.Lock:
         # A lock belongs to one event loop; tests run several loops one after another.
         loop = asyncio.get_running_loop()
         if self._lock is None or self._loop is not loop:
             self._lock, self._loop, self.task, self.subscribers = asyncio.Lock(), loop, None, 0
+            self.members = set()
         return self._lock
+
+    async def refresh_group(self) -> None:
+        """Re-add every subscriber: the layer drops group members after group_expiry (24 h by default),
+        and a panel open longer than that would silently stop receiving anything."""
+        layer = get_channel_layer()
+        for channel_name in list(self.members):
+            await layer.group_add(self.group, channel_name)
+
+    def refresh_every_s(self) -> float:
+        expiry = float(getattr(get_channel_layer(), "group_expiry", 86400) or 86400)
+        return max(0.1, min(GROUP_REFRESH_S, expiry / 3))
 
     async def _run(self) -> None:
         """Poll until the last panel leaves; a failing poll is logged and retried, never fatal."""
-        last_snapshot = time.monotonic()
+        last_snapshot = last_refresh = time.monotonic()
         flag = await _in_thread(_flag_present)()
         while self.subscribers > 0:
             try:
+                if time.monotonic() - last_refresh >= self.refresh_every_s():
+                    await self.refresh_group()
+                    last_refresh = time.monotonic()
                 flag, last_snapshot = await self._tick(flag, last_snapshot)
             except Exception:
                 log.exception("panel: outbox poll failed; retrying")

@@ -31,9 +31,11 @@ WS_PATH = "/ws/panel/"  # monitoring/routing.py; websocket routes are outside RO
 @require_GET
 def panel(request: HttpRequest) -> HttpResponse:
     """Show the panel; everyone logged in reads it, only TOGGLE users get the buttons."""
+    approvals = panel_data.may_see_approvals(request.user)
     context = {
-        "snapshot": panel_data.snapshot(),
+        "snapshot": panel_data.for_user(panel_data.snapshot(), approvals=approvals),
         "can_toggle": request.user.has_perm(TOGGLE),
+        "can_see_approvals": approvals,
         "urls": {
             "ws": WS_PATH,
             "halt": reverse("monitoring:panel_halt"),
@@ -51,7 +53,8 @@ def panel(request: HttpRequest) -> HttpResponse:
 @require_GET
 def panel_state(request: HttpRequest) -> JsonResponse:
     """The same snapshot as JSON (debugging, and scripts that poll instead of subscribing)."""
-    return JsonResponse({"snapshot": panel_data.snapshot(), "can_toggle": request.user.has_perm(TOGGLE)})
+    snap = panel_data.for_user(panel_data.snapshot(), approvals=panel_data.may_see_approvals(request.user))
+    return JsonResponse({"snapshot": snap, "can_toggle": request.user.has_perm(TOGGLE)})
 
 
 @login_required

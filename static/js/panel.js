@@ -3,6 +3,11 @@
  * 1. Render the snapshot embedded in the page at once.
  * 2. Open /ws/panel/?last_id=N: the server sends a fresh snapshot, the events after N, then live ones.
  * 3. On a lost connection say so plainly, reconnect with backoff, and catch up from the last id seen.
+ *    The server sends a snapshot every 5 s, so STALE_MS without any message means the connection is
+ *    dead even if the socket never closed (a frozen server, a dropped NAT mapping): same treatment.
+ * lastId only advances from events actually delivered (and from the page's own snapshot, whose feed is
+ * complete up to its last_id), never from a live snapshot: an event committed while a snapshot was
+ * computed would otherwise be skipped by the next ?last_id catch-up.
  * Everything from the server is inserted as text (textContent), never as HTML.
  */
 (function () {
@@ -18,7 +23,10 @@
     agentUrl: root.dataset.agentUrl,
     canToggle: root.dataset.canToggle === "1",
   };
-  var state = { lastId: 0, from: 0, opened: 0, feed: [], seen: {}, retry: 0, socket: null, timer: null, snapshot: null };
+  var state = { lastId: 0, from: 0, opened: 0, feed: [], seen: {}, retry: 0, socket: null, timer: null, snapshot: null,
+    lastMessageAt: 0 };
+  var STALE_MS = 12000; // the server sends a snapshot every 5 s: this much silence is a dead connection
+  var WATCH_MS = 1000;
   var FEED_KINDS = { halt: 1, resume: 1, kill_switch: 1, run_end: 1, override: 1 };
   var FEED_SIZE = 30;
 
@@ -58,9 +66,8 @@
     renderAgents(snap.agents);
     renderMetrics(snap.metrics);
     renderList("alerts", snap.alerts, alertItem, "No firing alerts.");
-    renderList("approvals", snap.approvals, approvalItem, "No pending approvals.");
-    mergeFeed(snap.feed, onConnect);
-    if (snap.last_id > state.lastId) state.lastId = snap.last_id;
+    if (snap.approvals && $("approvals")) renderList("approvals", snap.approvals, approvalItem, "No pending approvals.");
+    mergeFeed(snap.feed, onConnect, false); // a snapshot's feed never moves lastId (see the top)
   }
 
   function renderKillSwitch(ks, override) {
@@ -142,11 +149,11 @@
   }
 
   // --- the feed: outbox events, merged by id (catch-up and live may overlap) ------------------
-  function mergeFeed(events, onConnect) {
+  function mergeFeed(events, onConnect, delivered) {
     // An event first seen right after a REconnect, newer than what we had, happened while we were away.
     var away = onConnect && state.opened > 1;
     events.forEach(function (e) {
-      if (e.id > state.lastId) state.lastId = e.id;
+      if (delivered && e.id > state.lastId) state.lastId = e.id;
       if (state.seen[e.id] || !FEED_KINDS[e.kind]) return;
       state.seen[e.id] = true;
       e.missed = away && e.id > state.from;
@@ -189,23 +196,37 @@
     state.from = state.lastId;
     var ws = new WebSocket(proto + location.host + cfg.ws + "?last_id=" + state.lastId);
     state.socket = ws;
-    ws.onopen = function () { state.retry = 0; state.opened += 1; setConn("live", true); };
-    ws.onmessage = function (msg) { handle(JSON.parse(msg.data)); };
-    ws.onclose = function () { if (state.socket === ws) scheduleReconnect(); };
+    ws.onopen = function () { state.retry = 0; state.opened += 1; state.lastMessageAt = Date.now(); setConn("live", true); };
+    ws.onmessage = function (msg) {
+      if (state.socket !== ws) return; // a socket we gave up on: ignore what it still says
+      state.lastMessageAt = Date.now();
+      handle(JSON.parse(msg.data));
+    };
+    ws.onclose = function () { if (state.socket === ws) { state.socket = null; scheduleReconnect(); } };
   }
 
-  function scheduleReconnect() {
+  function watchdog() {
+    // An open socket that says nothing for STALE_MS is as good as closed: drop it, say so, reconnect.
+    var ws = state.socket;
+    if (!ws || ws.readyState !== WebSocket.OPEN || Date.now() - state.lastMessageAt <= STALE_MS) return;
+    state.socket = null;
+    try { ws.close(); } catch (e) { /* already closing */ }
+    scheduleReconnect("no message from the server for " + Math.round(STALE_MS / 1000) + " s");
+  }
+
+  function scheduleReconnect(why) {
     // 0.5, 1, 2, 4, 8, 10, 10… seconds with jitter, so a restarted server is not stampeded.
     var delay = Math.min(10, 0.5 * Math.pow(2, state.retry)) * (0.8 + Math.random() * 0.4);
     state.retry += 1;
-    setConn("disconnected — reconnecting in " + delay.toFixed(1) + " s (the state shown may be stale)", false);
+    setConn("disconnected" + (why ? " (" + why + ")" : "") + " — reconnecting in " + delay.toFixed(1) +
+      " s (the state shown may be stale)", false);
     clearTimeout(state.timer);
     state.timer = setTimeout(connect, delay * 1000);
   }
 
   function handle(msg) {
     if (msg.type === "snapshot") render(msg.snapshot, true);
-    else if (msg.type === "events") mergeFeed(msg.events, msg.catchup);
+    else if (msg.type === "events") mergeFeed(msg.events, msg.catchup, true);
     else if (msg.type === "error") say(msg.message, false);
   }
 
@@ -245,7 +266,10 @@
     });
   }
 
-  render(JSON.parse($("panel-snapshot").textContent), false);
+  var initial = JSON.parse($("panel-snapshot").textContent);
+  render(initial, false);
+  state.lastId = Math.max(state.lastId, initial.last_id || 0); // the page's feed is complete up to last_id
   wireActions();
   connect();
+  setInterval(watchdog, WATCH_MS);
 })();

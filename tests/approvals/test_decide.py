@@ -212,3 +212,17 @@ def test_it_enqueues_the_real_placement_task_on_the_broker(make_request, approve
         decide(request, approver)
     queued = OrmQ.objects.get()
     assert queued.func() == "approvals.tasks.approval_place_task" and queued.task["args"] == (request.pk,)
+
+
+def test_it_refuses_to_approve_a_request_of_a_disabled_agent(make_request, approver, agent, enqueued):
+    request = make_request()
+    agent.enabled = False
+    agent.save()
+    with pytest.raises(DecisionRefused) as refused:
+        decide(request, approver)
+    assert str(refused.value) == (f"Agent {agent.name} is disabled: request #{request.pk} cannot be approved (its "
+                                  "order would not be placed). Reject it, or enable the agent first.")
+    request.refresh_from_db()
+    assert request.status == ApprovalStatus.PENDING and enqueued == []
+    assert not ApprovalDecision.objects.filter(request=request).exists()  # the refused vote is not recorded
+    assert decide(request, approver, "reject").status == ApprovalStatus.REJECTED  # rejecting still works

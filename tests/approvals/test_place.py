@@ -11,8 +11,9 @@ from django.utils import timezone
 
 from agents.core.policies import ScriptedPolicy
 from agents.core.policies.base import PolicyContext, PolicyStep
-from agents.models import Order, Run, TraceEvent
+from agents.models import AgentConfig, Order, Run, TraceEvent
 from agents.services import run_agent
+from approvals import services
 from approvals.models import ApprovalRequest, ApprovalStatus
 from approvals.services import approval_briefing, approval_decide, approval_place
 from approvals.tasks import approval_place_task
@@ -83,6 +84,32 @@ def test_it_refuses_a_trade_that_now_breaks_a_hard_cap(make_request, approver, a
     assert request.status == ApprovalStatus.REFUSED and "per-order cap" in request.outcome_note
     assert trader.orders() == []
     assert "per-order cap" in TraceEvent.objects.get(run=request.run, kind="refusal").data["reason"]
+
+
+def test_it_refuses_to_place_an_approved_order_of_a_disabled_agent(make_request, approver, agent, make_trader,
+                                                                   market, place_inline,
+                                                                   django_capture_on_commit_callbacks):
+    trader = make_trader()
+    enqueued = place_inline(trader)
+    request = make_request(market=market)
+    original = services.approval_place
+
+    def disable_then_place(*, request_id: int, venue=None):
+        AgentConfig.objects.filter(pk=agent.pk).update(enabled=False)  # an operator disables it meanwhile
+        return original(request_id=request_id, venue=venue)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(services, "approval_place", disable_then_place)
+        request = approve(request, approver, django_capture_on_commit_callbacks)
+    assert enqueued == [request.pk]
+    assert request.status == ApprovalStatus.REFUSED
+    assert request.outcome_note == (f"refused: agent {agent.name} is disabled; approved orders of a disabled agent "
+                                    "are not placed")
+    assert trader.orders() == [] and not Order.objects.exists()  # nothing reached the venue
+    refusal = TraceEvent.objects.get(run=request.run, kind="refusal")
+    assert refusal.data["approval_id"] == request.pk and "disabled" in refusal.data["reason"]
+    event = OutboxEvent.objects.filter(kind="approval", payload__event="refused", payload__id=request.pk).get()
+    assert "disabled" in event.payload["outcome_note"]
 
 
 def test_it_tells_the_agents_next_run_what_happened(make_request, approver, agent, make_trader, market,

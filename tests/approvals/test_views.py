@@ -69,9 +69,26 @@ def test_it_lists_pending_requests_newest_first_with_what_a_person_needs(approve
     assert html.index(f'id="approval-{newer.pk}"') < html.index(f'id="approval-{older.pk}"')
     assert "momentum after news" in html and "market type &#x27;test&#x27; is new" in html
     assert older.agent.name in html and "16.500000 USDC" in html and "min" in html and "left" in html
-    assert reverse("admin:agents_run_change", args=[older.run_id]) in html
+    assert f"run #{older.run_id}" in html
     assert "venue unreachable" in html  # the book is optional; the page still renders
     assert 'name="viewport"' in html and "setInterval" in html
+
+
+def test_it_links_the_run_to_the_run_viewer_only_for_users_who_may_view_runs(client, approver, make_request,
+                                                                               venue_down):
+    from django.contrib.auth.models import Permission
+
+    request = make_request()
+    viewer_url = reverse("agents:run", args=[request.run_id])
+    client.force_login(approver)  # approve_trade only: the run number, no link (the viewer would say 403)
+    html = client.get(QUEUE).content.decode()
+    assert f"run #{request.run_id}" in html and viewer_url not in html
+    assert "/admin/" not in html
+    approver.user_permissions.add(Permission.objects.get(codename="view_run"))
+    client.force_login(type(approver).objects.get(pk=approver.pk))
+    for url in (QUEUE, FRAGMENT):
+        html = client.get(url).content.decode()
+        assert f'href="{viewer_url}"' in html and "/admin/" not in html
 
 
 def test_it_shows_the_current_book_from_the_venue(approver_client, make_request, make_trader, market, venue,

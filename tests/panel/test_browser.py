@@ -1,12 +1,16 @@
 """The panel in real browsers (Playwright + Debian chromium) against a real daphne process.
 
-The tests share one server and run in file order: halt from a browser, resume from a browser,
-halt from another process, lose the connection and catch up, then a hold that refuses a resume.
+Each test sets up its own state: the module shares one server, but every test starts from
+"trading enabled" with fresh logged-in pages (the `running` fixture), and the hold test, which
+leaves a hold nobody can lift, gets a server of its own. Any one test passes alone, in any order,
+and under `-p xdist -n 2 --dist loadfile`. The last tests drive panel.js against a mocked websocket
+and a fake clock (its liveness check and which messages may move its last id).
 Set UPDATE_SCREENSHOTS=1 to write the PNGs in docs/screenshots/ (otherwise they go to a temp dir).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -60,16 +64,41 @@ def _panel(browser, server: PanelServer, username: str, **context_args):
     return page
 
 
-@pytest.fixture(scope="module")
-def operator_page(browser, server):
-    page = _panel(browser, server, "operator")
+RESET = ("from django.contrib.auth.models import User; from monitoring.halt import kill_switch_state, resume; "
+         "kill_switch_state()['halted'] and resume(actor=User.objects.get(username='operator'), reason='test setup')")
+
+
+@pytest.fixture
+def running(server: PanelServer) -> PanelServer:
+    """This test's starting state, whatever ran before: the server up and trading enabled."""
+    if server.process is None or server.process.poll() is not None:
+        server.start()
+    server.shell(RESET)
+    return server
+
+
+@pytest.fixture
+def held_server(venue: RunningVenue, tmp_path: Path) -> Iterator[PanelServer]:
+    """A server of the test's own: a hold cannot be lifted, so it must not leak into other tests."""
+    faults = Faults(venue.url, venue.faults_token)
+    key = f"key-panel-held-{os.getpid()}-{time.monotonic_ns()}"
+    faults.account(key[:40], key, "10000")
+    faults.close()
+    running = PanelServer.create(tmp_path / "panel-held", venue_url=venue.url, venue_api_key=key)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def operator_page(browser, running):
+    page = _panel(browser, running, "operator")
     yield page
     page.context.close()
 
 
-@pytest.fixture(scope="module")
-def viewer_page(browser, server):
-    page = _panel(browser, server, "viewer")
+@pytest.fixture
+def viewer_page(browser, running):
+    page = _panel(browser, running, "viewer")
     yield page
     page.context.close()
 
@@ -94,7 +123,8 @@ def test_it_shows_a_halt_from_one_browser_in_the_other_within_a_second(operator_
     assert operator_page.text_content("#action-message").startswith("Trading HALTED.")
 
 
-def test_it_resumes_with_a_reason(operator_page, viewer_page):
+def test_it_resumes_with_a_reason(running, operator_page, viewer_page):
+    running.shell("from monitoring.halt import halt; halt(reason='fills look wrong', source='command')")
     _wait_state(operator_page, "HALTED")
     assert operator_page.locator("#halt-form").is_hidden()
     operator_page.click("#resume-button")  # an empty reason: the browser refuses to submit
@@ -106,15 +136,19 @@ def test_it_resumes_with_a_reason(operator_page, viewer_page):
     viewer_page.wait_for_selector("#feed li:first-child >> text=fills explained: venue replay")
 
 
-def test_it_shows_a_halt_tripped_by_another_process(server, operator_page, viewer_page):
-    server.shell("from monitoring.halt import halt; halt(reason='daily loss 3.1% > 3%', source='daily_loss')")
+def test_it_shows_a_halt_tripped_by_another_process(running, operator_page, viewer_page):
+    _wait_state(viewer_page, "TRADING ENABLED")
+    running.shell("from monitoring.halt import halt; halt(reason='daily loss 3.1% > 3%', source='daily_loss')")
     _wait_state(viewer_page, "HALTED")
     _wait_state(operator_page, "HALTED")
     viewer_page.wait_for_selector("#ks-detail >> text=daily loss 3.1% > 3%", timeout=1000)
     assert "Daily loss" in viewer_page.text_content("#ks-detail")
 
 
-def test_it_says_disconnected_and_catches_up_after_a_restart(server, viewer_page):
+def test_it_says_disconnected_and_catches_up_after_a_restart(running, viewer_page):
+    server = running
+    server.shell("from monitoring.halt import halt; halt(reason='before the restart', source='command')")
+    _wait_state(viewer_page, "HALTED")
     server.stop()
     viewer_page.wait_for_selector("#conn.down", timeout=3000)
     assert viewer_page.text_content("#conn").startswith("disconnected — reconnecting")
@@ -127,9 +161,9 @@ def test_it_says_disconnected_and_catches_up_after_a_restart(server, viewer_page
     assert "missed while disconnected" in missed.text_content()
 
 
-def test_it_shows_why_a_resume_is_refused_during_a_hold(server, operator_page, viewer_page, browser):
-    operator_page.reload()
-    operator_page.wait_for_selector("#conn.live")
+def test_it_shows_why_a_resume_is_refused_during_a_hold(held_server, browser):
+    server = held_server
+    operator_page = _panel(browser, server, "operator")
     server.shell("from datetime import timedelta; from django.utils import timezone; "
                  "from monitoring.halt import halt; halt(reason='daily loss 3.4% > 3%', source='daily_loss', "
                  "hold_until=timezone.now() + timedelta(hours=6))")
@@ -141,6 +175,7 @@ def test_it_shows_why_a_resume_is_refused_during_a_hold(server, operator_page, v
     message = operator_page.text_content("#action-message")
     assert re.match(r"Resume refused: a hold is in force until \S+ \S+ UTC", message)
     _screenshots(server, operator_page, browser)
+    operator_page.context.close()
 
 
 def _screenshots(server: PanelServer, operator_page, browser) -> None:
@@ -170,3 +205,82 @@ def _screenshots(server: PanelServer, operator_page, browser) -> None:
         out.mkdir(parents=True, exist_ok=True)
         for png in tmp.glob("*.png"):
             shutil.copy(png, out / png.name)
+
+
+# --- panel.js against a mocked websocket and a fake clock -----------------------------------------
+
+
+class FakeSockets:
+    """Stand in for /ws/panel/: record each connection's ?last_id and let the test speak for the server."""
+
+    def __init__(self) -> None:
+        self.routes: list[object] = []
+
+    def __call__(self, route) -> None:  # playwright calls this for every websocket the page opens
+        self.routes.append(route)
+
+    def last_ids(self) -> list[str]:
+        return [re.search(r"last_id=(\d+)", r.url).group(1) for r in self.routes]
+
+    def send(self, message: dict) -> None:
+        self.routes[-1].send(json.dumps(message))
+
+
+def _mocked_panel(browser, running: PanelServer):
+    """The real page, logged in, with its websocket answered by the test and timers on a fake clock."""
+    sockets = FakeSockets()
+    page = browser.new_context().new_page()
+    page.clock.install()
+    page.route_web_socket(re.compile(r".*/ws/panel/.*"), sockets)
+    page.goto(f"{running.url}/accounts/login/?next=/panel/")
+    page.fill("#id_username", "viewer")
+    page.fill("#id_password", "pw-viewer")
+    page.click("button[type=submit]")
+    page.wait_for_selector("#conn.live")
+    page.wait_for_function("() => true")
+    initial = json.loads(page.text_content("#panel-snapshot"))
+    return page, sockets, initial
+
+
+def _wait_connections(page, sockets: FakeSockets, n: int) -> None:
+    for _ in range(200):
+        if len(sockets.routes) >= n:
+            return
+        page.clock.run_for(100)
+    raise AssertionError(f"{len(sockets.routes)} websocket connection(s), expected {n}")
+
+
+def test_it_treats_a_silent_connection_as_lost_and_reconnects_from_the_last_id(browser, running):
+    page, sockets, initial = _mocked_panel(browser, running)
+    _wait_connections(page, sockets, 1)
+    assert sockets.last_ids() == [str(initial["last_id"])]
+    sockets.send({"type": "events", "catchup": True, "truncated": False, "events": [
+        {"id": initial["last_id"] + 7, "ts": None, "kind": "override", "payload": {"note": "delivered"}}]})
+    page.clock.run_for(11_000)  # the server snapshots every 5 s: 11 s of silence is still within the grace
+    assert page.locator("#conn.live").count() == 1
+    page.clock.run_for(2_000)  # > 12 s without a message: dead, even though the socket never closed
+    page.wait_for_selector("#conn.down", timeout=3000)
+    assert "no message from the server" in page.text_content("#conn")
+    assert "ks-state" in page.eval_on_selector("#ks-state.stale", "e => e.id")
+    _wait_connections(page, sockets, 2)  # reconnects by itself, catching up from the last delivered event
+    assert sockets.last_ids()[1] == str(initial["last_id"] + 7)
+    page.wait_for_selector("#conn.live")
+    page.context.close()
+
+
+def test_it_moves_its_last_id_only_on_delivered_events_not_on_live_snapshots(browser, running):
+    page, sockets, initial = _mocked_panel(browser, running)
+    _wait_connections(page, sockets, 1)
+    ahead = dict(initial, last_id=initial["last_id"] + 50)  # a snapshot claims a later id than anything delivered
+    sockets.send({"type": "snapshot", "snapshot": ahead, "can_toggle": False})
+    page.wait_for_function("() => true")
+    sockets.routes[-1].close()  # the server goes away: reconnect
+    _wait_connections(page, sockets, 2)
+    assert sockets.last_ids() == [str(initial["last_id"])] * 2  # not the snapshot's last_id
+    sockets.send({"type": "events", "catchup": True, "truncated": False, "events": [
+        {"id": initial["last_id"] + 3, "ts": None, "kind": "run_end", "payload": {"run": 1}}]})
+    page.wait_for_function("() => true")
+    sockets.routes[-1].close()
+    _wait_connections(page, sockets, 3)
+    assert sockets.last_ids()[2] == str(initial["last_id"] + 3)
+    page.context.close()

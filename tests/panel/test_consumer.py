@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import override_settings
 
 from agents.venue.client import HttpVenue
+from monitoring import panel
 from monitoring.halt import halt, kill_switch_state
 from monitoring.models import OutboxEvent
 from monitoring.outbox import outbox_publish
@@ -21,6 +23,14 @@ from tests.panel.conftest import communicator, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TIMEOUT = 3
+
+
+@pytest.fixture
+def make_request_row():
+    """A pending approval request (market secret-market) as the panel's snapshot lists it."""
+    from tests.factories import ApprovalRequestFactory
+
+    return lambda: ApprovalRequestFactory(market="secret-market")
 
 
 async def _receive_until(comm: WebsocketCommunicator, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
@@ -118,19 +128,95 @@ def test_it_catches_up_on_reconnect_from_the_last_id_seen(operator):
     async_to_sync(scenario)()
 
 
-def test_it_sends_an_event_once_when_catch_up_and_live_overlap(operator):
+def test_it_sends_an_event_once_when_catch_up_and_live_overlap(operator, monkeypatch):
+    """An event committed after the tailer fixed its cursor but before the catch-up read is in BOTH
+    the catch-up and the tailer's next live batch: the consumer must send it once."""
     cookie = session_cookie(operator)
+    base = outbox_publish("run_end", {"run": 1})
+    real_events_after = panel.events_after
+    overlap: list[int] = []
+
+    def events_after_with_a_commit_first(last_id: int, limit: int = panel.CATCHUP_MAX):
+        # Runs after subscribe() fixed the cursor at base.pk: this event is also the tailer's next live one.
+        overlap.append(outbox_publish("run_end", {"run": 2}).pk)
+        return real_events_after(last_id, limit)
+
+    monkeypatch.setattr(panel, "events_after", events_after_with_a_commit_first)
 
     async def scenario() -> None:
-        base = await database_sync_to_async(outbox_publish)("run_end", {"run": 1})
         comm = communicator(cookie, last_id=base.pk - 1)
         assert (await comm.connect())[0]
-        await comm.receive_json_from(timeout=TIMEOUT)
+        assert (await comm.receive_json_from(timeout=TIMEOUT))["type"] == "snapshot"
         caught = await comm.receive_json_from(timeout=TIMEOUT)
-        assert [e["id"] for e in caught["events"]] == [base.pk]
-        live = await database_sync_to_async(outbox_publish)("run_end", {"run": 2})
-        got = await _receive_until(comm, _events_of("run_end"))
-        assert [e["id"] for e in got["events"]] == [live.pk]
+        assert caught["catchup"] is True
+        assert [e["id"] for e in caught["events"]] == [base.pk, overlap[0]]
+        marker = await database_sync_to_async(outbox_publish)("override", {"note": "marker"})
+        delivered: list[int] = []
+        while marker.pk not in delivered:  # everything live up to the marker (the overlap batch came first)
+            message = await comm.receive_json_from(timeout=TIMEOUT)
+            if message["type"] == "events":
+                assert message["catchup"] is False
+                delivered += [e["id"] for e in message["events"]]
+        assert delivered == [marker.pk]  # the overlapping event was not sent a second time
+        await comm.disconnect()
+
+    async_to_sync(scenario)()
+
+
+def test_it_still_delivers_a_halt_after_the_group_membership_expired(operator, make_trader):
+    """Channel layers drop group members after group_expiry (24 h by default): the tailer re-adds them."""
+    trader = make_trader()
+    cookie = session_cookie(operator)
+    layer = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"group_expiry": 1}}}
+
+    async def scenario() -> None:
+        comm = communicator(cookie)
+        assert (await comm.connect())[0]
+        await comm.receive_json_from(timeout=TIMEOUT)
+        await asyncio.sleep(2.5)  # > group_expiry: the join from connect() alone has expired by now
+        await database_sync_to_async(halt)(reason="after expiry", source="command", venue=trader)
+        events = await _receive_until(comm, _events_of("halt"))
+        assert [e["payload"]["reason"] for e in events["events"] if e["kind"] == "halt"] == ["after expiry"]
+        await comm.disconnect()
+
+    with override_settings(CHANNEL_LAYERS=layer):
+        async_to_sync(scenario)()
+
+
+def _approval_event() -> OutboxEvent:
+    return outbox_publish("approval", {"id": 1, "event": "requested", "status": "pending", "market": "secret-market",
+                                       "side": "BUY", "size": "50"})
+
+
+@pytest.mark.parametrize("who,sees", [("nobody", False), ("approver", True)])
+def test_it_shows_approvals_over_the_websocket_only_to_users_of_the_queue(request, make_request_row, who, sees):
+    """Snapshot on connect, catch-up, live events and live snapshots: no approval for `nobody`."""
+    user = request.getfixturevalue(who)
+    make_request_row()
+    cookie = session_cookie(user)
+    before = _approval_event()
+
+    async def scenario() -> None:
+        comm = communicator(cookie, last_id=before.pk - 1)
+        assert (await comm.connect())[0]
+        first = await comm.receive_json_from(timeout=TIMEOUT)
+        assert ("approvals" in first["snapshot"]) is sees
+        if sees:
+            assert [a["market"] for a in first["snapshot"]["approvals"]] == ["secret-market"]
+        caught = await comm.receive_json_from(timeout=TIMEOUT)
+        assert [e["kind"] for e in caught["events"]] == (["approval"] if sees else [])
+        live = await database_sync_to_async(_approval_event)()
+        marker = await database_sync_to_async(outbox_publish)("override", {"note": "marker"})
+        delivered: list[dict[str, Any]] = []
+        snapshots: list[dict[str, Any]] = []
+        while marker.pk not in [e["id"] for e in delivered] or not snapshots:
+            message = await comm.receive_json_from(timeout=TIMEOUT)
+            if message["type"] == "events":
+                delivered += message["events"]
+            elif message["type"] == "snapshot":
+                snapshots.append(message["snapshot"])
+        assert (live.pk in [e["id"] for e in delivered]) is sees
+        assert all(("approvals" in snap) is sees for snap in snapshots)
         await comm.disconnect()
 
     async_to_sync(scenario)()
