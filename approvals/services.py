@@ -25,6 +25,7 @@ from agents.core.orders import ApprovalDraft, OrderIntent, OrderResult, client_o
 from agents.core.ports import SystemClock, VenuePort
 from agents.core.state import AgentLock, AlreadyRunning
 from agents.core.tracing import EventKind
+from agents.lease import Lease, lease_claim, lease_release
 from agents.models import AgentConfig, Run
 from agents.venue.schemas import Outcome, Side
 from approvals.models import ApprovalDecision, ApprovalRequest, ApprovalStatus, Decision
@@ -260,25 +261,41 @@ def approval_place(*, request_id: int, venue: VenuePort | None = None) -> Approv
     if request.status != ApprovalStatus.APPROVED:
         return request
     lock = AgentLock(_state_dir(), str(request.agent_id))
-    if not _acquire(lock, _lock_wait_s(request.agent)):
+    deadline = time.monotonic() + _lock_wait_s(request.agent)
+    if not _acquire(lock, deadline - time.monotonic()):
         return _record_outcome(request, ApprovalStatus.REFUSED,
                                "refused: the agent was busy with a run for too long to place it safely")
     try:
-        request.refresh_from_db()
-        if request.status != ApprovalStatus.APPROVED:
-            return request  # a concurrent task got here first
-        return _record_outcome(request, *_place_or_explain(request, venue))
+        lease = _claim_lease(request.agent, deadline)  # other hosts: the same single writer as a run
+        if lease is None:
+            return _record_outcome(request, ApprovalStatus.REFUSED,
+                                   "refused: another worker held the agent for too long to place it safely")
+        try:
+            request.refresh_from_db()
+            if request.status != ApprovalStatus.APPROVED:
+                return request  # a concurrent task got here first
+            return _record_outcome(request, *_place_or_explain(request, venue, lease))
+        finally:
+            lease_release(lease)
     finally:
         lock.release()
 
 
-def _place_or_explain(request: ApprovalRequest, venue: VenuePort | None) -> tuple[str, str]:
+def _claim_lease(agent: AgentConfig, deadline: float) -> Lease | None:
+    while True:
+        lease = lease_claim(agent)
+        if lease is not None or time.monotonic() >= deadline:
+            return lease
+        time.sleep(LOCK_POLL_S)
+
+
+def _place_or_explain(request: ApprovalRequest, venue: VenuePort | None, lease: Lease | None = None) -> tuple[str, str]:
     """Place; if anything raises, ask the venue whether the order landed, so the request tells the truth."""
     from agents.services import venue_client
 
     inner = venue or venue_client()
     try:
-        return _place_through_desk(request, inner)
+        return _place_through_desk(request, inner, lease)
     except Exception as exc:
         log.exception("approval %s: placement raised", request.pk)
         landed = _lookup(inner, request.client_order_id)
@@ -314,7 +331,7 @@ def _acquire(lock: AgentLock, wait_s: float) -> bool:
             time.sleep(LOCK_POLL_S)
 
 
-def _place_through_desk(request: ApprovalRequest, venue: VenuePort) -> tuple[str, str]:
+def _place_through_desk(request: ApprovalRequest, venue: VenuePort, lease: Lease | None = None) -> tuple[str, str]:
     """Run place_order_safe for the request; return (status, note). The desk's recorder writes the trace."""
     from agents.journal import JournaledVenue
     from agents.services import open_run_recorder, order_desk
@@ -330,7 +347,8 @@ def _place_through_desk(request: ApprovalRequest, venue: VenuePort) -> tuple[str
             recorder.append(EventKind.REFUSAL, request.step, _refusal_event(request, problem))
             return ApprovalStatus.REFUSED, f"refused: {problem}"
         journaled = JournaledVenue(venue, agent=request.agent, run=request.run)
-        desk = order_desk(request.agent, request.run, venue=journaled, recorder=recorder, clock=SystemClock())
+        desk = order_desk(request.agent, request.run, venue=journaled, recorder=recorder, clock=SystemClock(),
+                          lease=lease)
         # call_index is not None here: _stale_problem refused the request otherwise.
         result = place_order_safe(desk, _intent(request), step=request.step, call_index=request.call_index or 0,
                                   approved=True)

@@ -211,3 +211,23 @@ def test_it_finishes_a_placement_interrupted_after_the_venue_accepted_it(make_tr
     assert approvals_retry_stuck() == 1
     request = ApprovalRequest.objects.get(pk=request.pk)
     assert request.status == "placed" and "placed at the venue" in request.outcome_note
+
+
+def test_it_refuses_to_place_while_another_worker_holds_the_agent(make_request, approver, make_trader, market,
+                                                                   django_capture_on_commit_callbacks, monkeypatch,
+                                                                   settings):
+    """Placement is a single writer of its agent, like a run, across hosts too (the DB lease)."""
+    from datetime import timedelta
+
+    from agents.models import AgentLease
+    from approvals import services
+
+    monkeypatch.setattr(services, "async_task", lambda *a, **k: None)
+    monkeypatch.setattr(services, "_lock_wait_s", lambda agent: 0.3)  # don't wait a run's length here
+    trader = make_trader()
+    request = approve(make_request(market=market), approver, django_capture_on_commit_callbacks)
+    AgentLease.objects.create(agent=request.agent, holder="host-b:1:run", token=3,
+                              expires_at=timezone.now() + timedelta(minutes=5))
+    placed = approval_place(request_id=request.pk, venue=trader)
+    assert placed.status == ApprovalStatus.REFUSED and "another worker" in placed.outcome_note
+    assert trader.orders() == []
