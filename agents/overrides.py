@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ from django.conf import settings
 from pydantic import ValidationError
 
 from agents.core.guards import OverrideFile
+from agents.core.state import atomic_write
 
 log = logging.getLogger("academy.override")
 
@@ -52,17 +51,7 @@ def override_write(*, text: str, actor: Any) -> OverrideFile:
     from monitoring.outbox import outbox_publish
 
     doc = override_parse(text)
-    path = override_path()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".override-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text if text.endswith("\n") else text + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(override_path(), (text if text.endswith("\n") else text + "\n").encode(), mode=0o644)
     who = actor.get_username()
     log.warning("operator: %s wrote override.json (pause=%s): %s", who, doc.pause, doc.note)
     outbox_publish("override", {"actor": who, "source": "override.json", "pause": doc.pause,

@@ -15,24 +15,10 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from decimal import Decimal
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-
-def setup(data_dir: Path) -> None:
-    os.environ.update({"ACADEMY_DATA_DIR": str(data_dir), "DEBUG": "true",
-                       "DJANGO_SETTINGS_MODULE": "academy.settings"})
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+from django_setup import ROOT, setup_django  # noqa: E402
 
 
 def rest_orders(client, market: str, n: int, round_no: int) -> None:
@@ -71,8 +57,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--flag-poll", default="0.2")
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="academy-halt-bench-"))
-    setup(data_dir)
+    data_dir = setup_django("academy-halt-bench-")
     from django.contrib.auth import get_user_model
 
     from agents.venue.client import HttpVenue

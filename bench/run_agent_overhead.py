@@ -11,26 +11,10 @@ venue on loopback, a fresh SQLite database. Per step = (run wall time - time ins
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-
-def setup(data_dir: Path) -> None:
-    os.environ.update({"ACADEMY_DATA_DIR": str(data_dir), "DEBUG": "true",
-                       "DJANGO_SETTINGS_MODULE": "academy.settings"})
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+from django_setup import setup_django  # noqa: E402
 
 
 def report(label: str, values: list[float]) -> None:
@@ -43,8 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=100)
     args = parser.parse_args()
-    data_dir = Path(tempfile.mkdtemp(prefix="academy-run-bench-"))
-    setup(data_dir)
+    data_dir = setup_django("academy-run-bench-")
     import logging
 
     logging.disable(logging.WARNING)  # ALERT log lines are not what is measured

@@ -7,8 +7,6 @@ checks that no other module does.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -98,12 +96,10 @@ def halt(*, reason: str, source: str, actor: Any = None, flatten: bool = False, 
 def _write_flag(reason: str, source: str, now: datetime, errors: list[str]) -> None:
     """Write the flag atomically (a unique temp file: two halts at once must not collide); a disk
     that refuses the write must not stop the rest of the halt (the row and the venue sweep)."""
-    path = flag_path()
-    try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kill_switch-", suffix=".tmp")
-        with os.fdopen(fd, "w") as handle:
-            handle.write(f"{now.isoformat()} {source}: {reason}\n")
-        os.replace(tmp, path)  # the loops see the flag whole or not at all
+    from agents.core.state import atomic_write
+
+    try:  # the loops see the flag whole or not at all; a unique temp file per writer
+        atomic_write(flag_path(), f"{now.isoformat()} {source}: {reason}\n".encode(), mode=0o644)
     except OSError as exc:
         errors.append(f"flag file not written: {exc}")
         log.critical("halt: flag file not written (%s); the kill-switch row holds the halt", exc)

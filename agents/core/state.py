@@ -113,12 +113,18 @@ def load_state(state_dir: Path, agent_id: str) -> AgentState:
 
 
 def save_state(state_dir: Path, state: AgentState) -> None:
-    """Atomic replace: 1. temp in the same dir; 2. fsync it; 3. rename over; 4. fsync the dir."""
-    path = state_path(state_dir, state.agent_id)
-    data = json.dumps(asdict(state), sort_keys=True, indent=1).encode()
+    """Write the agent's state file atomically."""
+    atomic_write(state_path(state_dir, state.agent_id), json.dumps(asdict(state), sort_keys=True, indent=1).encode())
+
+
+def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """Replace `path` whole: 1. temp in the same dir; 2. fsync it; 3. rename over; 4. fsync the dir.
+
+    A reader sees the old content or the new, never half; a crash leaves one of the two.
+    """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, 0o600)
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -172,12 +172,11 @@ def test_it_lets_a_hold_that_lands_during_a_resume_win(trader, operator, monkeyp
 
 def test_it_halts_at_the_venue_and_in_the_database_when_the_flag_file_cannot_be_written(trader, market,
                                                                                          monkeypatch):
-    import monitoring.halt as halt_module
 
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(halt_module.tempfile, "mkstemp", disk_full)
+    monkeypatch.setattr("agents.core.state.tempfile.mkstemp", disk_full)
     rest(trader, market, 2)
     event = halt(reason="disk full drill", source="command")
     assert KillSwitch.objects.get(pk=1).active and live(trader) == []
@@ -203,7 +202,7 @@ def test_it_writes_the_flag_safely_from_concurrent_halts(trader):
     for t in threads:
         t.join()
     assert failures == [] and flag_path().read_text().endswith("command: race\n")
-    assert list(flag_path().parent.glob(".kill_switch-*.tmp")) == []
+    assert list(flag_path().parent.glob(".kill_switch.flag.*.tmp")) == []
 
 
 def test_it_sweeps_the_venue_again_while_halted_and_clears_the_error_alert(trader, market):
