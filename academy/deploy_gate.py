@@ -1,0 +1,384 @@
+"""The deploy gate (reference card, first section): seven checks, one result each.
+
+Each check exercises the real code, never the configured venue (it may be a live exchange):
+orders go to a `LocalVenue` over an in-process `Engine` in a temp dir, and anything that writes
+files runs with `settings.DATA_DIR` pointed at a temp dir, so the real flag file and traces are
+never touched. `manage.py deploy_gate` prints the results; docs/deploy-gate.md explains them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import ROUND_CEILING, Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.test.utils import override_settings
+from django.utils import timezone
+
+from agents import services
+from agents.core.guards import guards_for_data_dir
+from agents.core.loop import RunResult, run_loop
+from agents.core.orders import ApprovalDraft, OrderDesk, OrderIntent, OrderResult, place_order_safe
+from agents.core.policies.scripted import ScriptedPolicy
+from agents.core.ports import SystemClock
+from agents.core.risk import venue_exposure
+from agents.core.spec import AgentSpec
+from agents.core.tools import build_toolbox
+from agents.core.tracing import FileRecorder, MemoryRecorder, Recorder, TraceWriter
+from agents.venue.client import LocalVenue
+from agents.venue.engine import AccountSpec, Engine, MarketState
+from agents.venue.schemas import SHARE_STEP, MarketStatus, Side
+
+PASS, FAIL, NOT_CHECKED = "PASS", "FAIL", "NOT CHECKED"
+
+ACCOUNT = "deploy-gate"
+MARKET = "deploy-gate-market"
+FLAG_NAME = "kill_switch.flag"  # guards_for_data_dir's layout
+REDACTION_MARKER = "[REDACTED:"  # agents.core.redact.mask()
+TEST_COMMAND_ARGS = ("-q", "-x", "--ds=academy.settings_test", "tests/core", "tests/agents")
+SUITE_ENV_KEEP = frozenset({"PATH", "HOME", "LANG", "TMPDIR", "TERM"})
+RUNBOOK_SECTIONS = {"how to stop": "stop", "how to flatten": "flatten", "who to call": "who to call"}
+RUNBOOK_MAX_LINES = 120
+CANCEL_ON_DISCONNECT_KEY = "cancel_on_disconnect:system"
+
+
+@dataclass(frozen=True)
+class GateResult:
+    item: str
+    status: str  # PASS | FAIL | NOT CHECKED
+    detail: str
+
+    @property
+    def failed(self) -> bool:
+        return self.status == FAIL
+
+
+# --- the sandbox: a private venue and data dir ----------------------------------------------------
+
+
+@dataclass
+class Sandbox:
+    data_dir: Path
+    engine: Engine
+    venue: LocalVenue
+    approvals: list[ApprovalDraft] = field(default_factory=list)
+
+    def approve_sink(self, draft: ApprovalDraft) -> str:
+        self.approvals.append(draft)  # kept here: no ApprovalRequest row, nobody is asked
+        return f"deploy-gate-approval-{len(self.approvals)}"
+
+    def orders_at_venue(self) -> int:
+        return len(self.venue.orders())
+
+
+@contextmanager
+def sandbox(*, market_type: str = "deploy-gate", funds: Decimal = Decimal(10_000_000)) -> Iterator[Sandbox]:
+    """A temp dir holding an in-process venue (one funded account, one open market) and a data dir
+    that settings.DATA_DIR points at for the duration."""
+    with tempfile.TemporaryDirectory(prefix="deploy-gate-") as tmp:
+        root = Path(tmp)
+        data_dir = root / "data"
+        data_dir.mkdir(mode=0o700)
+        engine = Engine(str(root / "venue.sqlite3"), seed=1, settle_lag=3600.0, demo_markets=False,
+                        accounts=[AccountSpec(ACCOUNT, f"{ACCOUNT}-key", funds)])
+        try:
+            now = engine.clock()
+            engine.create_market(MarketState(MARKET, "Deploy gate market", "", "deploy-gate", market_type,
+                                             MarketStatus.OPEN, now + 3600, simulated=False))
+            with override_settings(DATA_DIR=data_dir):
+                yield Sandbox(data_dir=data_dir, engine=engine, venue=LocalVenue(engine, ACCOUNT))
+        finally:
+            engine.close()
+
+
+def _desk(box: Sandbox, spec: AgentSpec, recorder: Recorder, run_id: str) -> OrderDesk:
+    clock = SystemClock()
+    return OrderDesk(spec=spec, run_id=run_id, venue=box.venue, stop_check=guards_for_data_dir(box.data_dir),
+                     exposure=lambda: venue_exposure(box.venue, clock), approvals=box.approve_sink,
+                     recorder=recorder, clock=clock)
+
+
+def _market_type(spec: AgentSpec) -> str:
+    """A market type the agent knows, so no approval request stands between its order and the venue."""
+    return spec.soft.known_market_types[0] if spec.soft.known_market_types else "deploy-gate"
+
+
+def _enabled_specs() -> tuple[list[tuple[str, AgentSpec]], list[str]]:
+    """Each enabled agent's real spec, and the agents whose spec cannot be built (with why)."""
+    from agents.models import AgentConfig
+
+    specs, broken = [], []
+    for agent in AgentConfig.objects.filter(enabled=True).order_by("name"):
+        try:
+            specs.append((agent.name, services.agent_spec(agent)))
+        except Exception as exc:
+            broken.append(f"{agent.name}: spec invalid ({_short(exc)})")
+    return specs, broken
+
+
+def _short(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+
+
+def _per_agent(item: str, check: Callable[[str, AgentSpec], tuple[bool, str]]) -> GateResult:
+    """Run `check` for every enabled agent: PASS only when each one passes."""
+    specs, broken = _enabled_specs()
+    if not specs and not broken:
+        return GateResult(item, NOT_CHECKED, "no enabled agent: nothing to verify")
+    outcomes = [check(name, spec) for name, spec in specs]
+    failures = broken + [detail for ok, detail in outcomes if not ok]
+    if failures:
+        return GateResult(item, FAIL, "; ".join(failures))
+    return GateResult(item, PASS, "; ".join(detail for _, detail in outcomes))
+
+
+# --- 1. tests green ---------------------------------------------------------------------------
+
+
+def suite_command() -> list[str]:
+    pytest = Path(settings.BASE_DIR) / ".venv" / "bin" / "pytest"
+    runner = [str(pytest)] if pytest.exists() else [sys.executable, "-m", "pytest"]
+    return [*runner, *TEST_COMMAND_ARGS]
+
+
+def suite_env() -> dict[str, str]:
+    """A bare environment for the suite: on a deploy host this process carries the deployment's
+    DATABASE_URL, VENUE_URL and keys (and manage.py's DJANGO_SETTINGS_MODULE); the tests must run on
+    the embedded default of academy.settings_test, never against those."""
+    return {k: v for k, v in os.environ.items() if k in SUITE_ENV_KEEP or k.startswith("LC_")}
+
+
+def check_tests(*, run: bool = False, command: Sequence[str] | None = None) -> GateResult:
+    """Not run by default (minutes); with run=True, the core and agents suites must pass."""
+    item = "1. Tests green"
+    if not run:
+        return GateResult(item, NOT_CHECKED, "run `make test` (or pass --run-tests for tests/core and tests/agents)")
+    cmd = list(command or suite_command())
+    proc = subprocess.run(cmd, cwd=settings.BASE_DIR, env=suite_env(), capture_output=True, text=True, check=False)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
+    summary = lines[-1].strip() if lines else proc.stderr.strip()[-200:]
+    status = PASS if proc.returncode == 0 else FAIL
+    return GateResult(item, status, f"`{' '.join(cmd)}` exited {proc.returncode}: {summary}")
+
+
+# --- 2. risk caps in code ---------------------------------------------------------------------
+
+
+def oversize_intent(spec: AgentSpec) -> OrderIntent:
+    """A BUY at 0.5 whose notional is 10x the per-order cap (at least 0.5 USDC when the cap is 0)."""
+    price = Decimal("0.500")
+    size = max(spec.hard.max_order_notional * 10 / price, Decimal(1))
+    return OrderIntent(market=MARKET, side=Side.BUY, price=price,
+                       size=size.quantize(SHARE_STEP, rounding=ROUND_CEILING))
+
+
+def _cap_holds(name: str, spec: AgentSpec) -> tuple[bool, str]:
+    intent = oversize_intent(spec)
+    cap = spec.hard.max_order_notional
+    with sandbox(market_type=_market_type(spec), funds=max(Decimal(10_000_000), cap * 100)) as box:
+        desk = _desk(box, spec, MemoryRecorder(services.redactor()), "deploy-gate-caps")
+        # approved=True: even an order a human had waved through must stop at the cap.
+        res: OrderResult = place_order_safe(desk, intent, step=0, call_index=0, approved=True)
+        placed = box.orders_at_venue()
+    figures = f"{name}: order {intent.size} @ {intent.price} = {res.notional} USDC vs cap {cap} USDC"
+    ok = res.status == "rejected" and "per-order cap" in res.reason and placed == 0
+    return ok, f"{figures} -> {res.status} ({res.reason or 'no reason'}); {placed} order(s) at the venue"
+
+
+def check_risk_caps() -> GateResult:
+    """Per enabled agent: place_order_safe refuses an order 10x its per-order cap, and sends nothing."""
+    return _per_agent("2. Risk caps in code", _cap_holds)
+
+
+# --- 3. kill switch verified --------------------------------------------------------------------
+
+
+def order_script(spec: AgentSpec) -> ScriptedPolicy:
+    """A model that wants to buy one share at 0.5, then stops."""
+    order = {"market": MARKET, "side": "BUY", "price": "0.500", "size": "1"}
+    return ScriptedPolicy([[("place_limit_order", order)], "done"])
+
+
+def _loop(box: Sandbox, spec: AgentSpec, policy: ScriptedPolicy, recorder: Recorder, run_id: str) -> RunResult:
+    alerts: list[tuple[str, Any]] = []  # never monitoring's alert: it would halt and page for real
+    desk = _desk(box, spec, recorder, run_id)
+    return run_loop(run_id=run_id, spec=spec, policy=policy, toolbox=build_toolbox(spec=spec, desk=desk),
+                    stop_check=guards_for_data_dir(box.data_dir), recorder=recorder, clock=desk.clock,
+                    alert=lambda message, details: alerts.append((message, details)),
+                    prices=services.price_table(), redactor=services.redactor())
+
+
+def _kill_switch_stops(name: str, spec: AgentSpec) -> tuple[bool, str]:
+    with sandbox(market_type=_market_type(spec)) as box:
+        (box.data_dir / FLAG_NAME).touch()  # the gate's own temp data dir: the real flag is never touched
+        recorder = MemoryRecorder(services.redactor())
+        result = _loop(box, spec, order_script(spec), recorder, "deploy-gate-kill-switch")
+        placed = box.orders_at_venue()
+    asked = len(recorder.of("model_request"))
+    ok = result.outcome == "kill_switch" and result.steps <= 1 and placed == 0
+    return ok, (f"{name}: outcome {result.outcome} after {result.steps} iteration(s), model asked {asked} time(s), "
+                f"{placed} order(s) at the venue")
+
+
+def check_kill_switch() -> GateResult:
+    """Per enabled agent: with the flag file present the loop stops within one iteration, placing nothing."""
+    return _per_agent("3. Kill switch verified", _kill_switch_stops)
+
+
+# --- 4. trace redaction -------------------------------------------------------------------------
+
+
+@contextmanager
+def planted_env(value: str) -> Iterator[str]:
+    """Put `value` in os.environ under a TRACE_SECRET_ENV_VARS name (an unset one if any); restore after."""
+    names = list(settings.TRACE_SECRET_ENV_VARS)
+    name = next((n for n in names if n not in os.environ), names[0])
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield name
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
+
+
+def check_trace_redaction() -> GateResult:
+    """A fake key in the environment and in a tool's output must not reach any written trace file."""
+    item = "4. Trace redaction"
+    key = f"sk-proj-DEPLOYGATE{secrets.token_hex(16)}"
+    spec = AgentSpec(name="deploy-gate", policy="scripted", model="scripted-v1", allowed_tools=("get_market",))
+    policy = ScriptedPolicy([[("get_market", {"slug": MARKET})], "done"])
+    with sandbox() as box, planted_env(key) as env_name:
+        box.engine.set_text(MARKET, "description", f"Resolves YES. Support key: {key}")
+        writer = TraceWriter(traces_dir=services.traces_dir(), run_id="deploy-gate-redaction", clock=SystemClock(),
+                             redactor=services.redactor())
+        try:
+            result = _loop(box, spec, policy, FileRecorder(writer), "deploy-gate-redaction")
+        finally:
+            writer.close()
+        files = [p for p in box.data_dir.rglob("*") if p.is_file()]
+        texts = [p.read_text(encoding="utf-8", errors="replace") for p in files]
+    leaked = sum(key in t for t in texts)
+    markers = sum(t.count(REDACTION_MARKER) for t in texts)
+    detail = (f"key planted in ${env_name} and a market description; run {result.outcome}; {len(files)} file(s) "
+              f"written, {leaked} carry the key, {markers} redaction marker(s)")
+    ok = bool(files) and leaked == 0 and markers > 0
+    return GateResult(item, PASS if ok else FAIL, detail)
+
+
+# --- 5. health monitor wired ----------------------------------------------------------------------
+
+
+def monitor_alive() -> tuple[bool, str]:
+    """The monitor records kill_switch_active every pass: a sample within 3 intervals means it runs."""
+    from monitoring.metrics import latest
+
+    limit = timedelta(seconds=float(settings.MONITOR_INTERVAL_S) * 3)
+    sample = latest("kill_switch_active")
+    if sample is None:
+        return False, "monitor: no kill_switch_active sample ever recorded (is `manage.py monitor` running?)"
+    age = timezone.now() - sample.ts
+    figures = f"last kill_switch_active sample {age.total_seconds():.1f} s ago (limit {limit.total_seconds():g} s)"
+    return age <= limit, f"monitor: {figures}"
+
+
+def check_health_monitor() -> GateResult:
+    """A real sink besides the log, its settings complete, and the monitor process alive."""
+    from monitoring.sinks import check_alert_sinks
+
+    item = "5. Health monitor wired"
+    sinks = list(settings.ALERT_SINKS)
+    paging = [s for s in sinks if s != "log"]
+    errors = check_alert_sinks()
+    alive, monitor = monitor_alive()
+    parts = [
+        (bool(paging), f"sinks: {', '.join(paging)}" if paging else f"sinks: only {sinks or 'none'} (pages nobody)"),
+        (not errors, "sink config: valid" if not errors else "sink config: " + "; ".join(f"{e.id} {e.msg}"
+                                                                                          for e in errors)),
+        (alive, monitor),
+    ]
+    return _combine(item, parts)
+
+
+def _combine(item: str, parts: list[tuple[bool, str]]) -> GateResult:
+    failed = [d for ok, d in parts if not ok]
+    if failed:
+        return GateResult(item, FAIL, "FAILED " + "; ".join(failed) + " | ok: " + "; ".join(d for ok, d in parts if ok))
+    return GateResult(item, PASS, "; ".join(d for _, d in parts))
+
+
+# --- 6. cancel-on-disconnect ----------------------------------------------------------------------
+
+
+def check_cancel_on_disconnect() -> GateResult:
+    """On in settings, the monitor's session not paged as down, and the monitor alive."""
+    from monitoring.models import Alert, AlertState
+
+    item = "6. Cancel-on-disconnect on"
+    enabled = bool(settings.VENUE_CANCEL_ON_DISCONNECT)
+    firing = Alert.objects.filter(key=CANCEL_ON_DISCONNECT_KEY, state=AlertState.FIRING).first()
+    alive, monitor = monitor_alive()
+    parts = [
+        (enabled, f"VENUE_CANCEL_ON_DISCONNECT={enabled}"),
+        (firing is None, f"alert {CANCEL_ON_DISCONNECT_KEY}: " + (
+            "not firing" if firing is None else f"FIRING since {firing.first_fired_at:%Y-%m-%d %H:%M:%S} UTC "
+                                                f"(the monitor's venue session is down)")),
+        (alive, monitor),
+    ]
+    return _combine(item, parts)
+
+
+# --- 7. run-book ----------------------------------------------------------------------------------
+
+
+def check_runbook(path: Path | None = None) -> GateResult:
+    """runbook.md: headings for how to stop, how to flatten and who to call; one page."""
+    item = "7. Run-book exists"
+    path = path or Path(settings.BASE_DIR) / "runbook.md"
+    if not path.is_file():
+        return GateResult(item, FAIL, f"{path} not found")
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    headings = [ln.lstrip("#").strip().lower() for ln in lines if ln.startswith("#")]
+    missing = [section for section, word in RUNBOOK_SECTIONS.items() if not any(word in h for h in headings)]
+    figures = f"{path.name}: {len(lines)} lines (max {RUNBOOK_MAX_LINES}), {len(headings)} headings"
+    problems = ([f"no heading for {', '.join(missing)}"] if missing else []) + (
+        [f"longer than one page ({len(lines)} > {RUNBOOK_MAX_LINES} lines)"] if len(lines) > RUNBOOK_MAX_LINES else [])
+    if problems:
+        return GateResult(item, FAIL, f"{figures}; " + "; ".join(problems))
+    return GateResult(item, PASS, f"{figures}; has how to stop, how to flatten, who to call")
+
+
+# --- the gate -----------------------------------------------------------------------------------
+
+
+def run_gate(run_tests: bool = False, runbook: Path | None = None) -> list[GateResult]:
+    """Run the seven checks in card order; a check that raises is a FAIL naming the error."""
+    checks: list[tuple[str, Callable[[], GateResult]]] = [
+        ("1. Tests green", lambda: check_tests(run=run_tests)),
+        ("2. Risk caps in code", check_risk_caps),
+        ("3. Kill switch verified", check_kill_switch),
+        ("4. Trace redaction", check_trace_redaction),
+        ("5. Health monitor wired", check_health_monitor),
+        ("6. Cancel-on-disconnect on", check_cancel_on_disconnect),
+        ("7. Run-book exists", lambda: check_runbook(runbook)),
+    ]
+    return [_safely(item, check) for item, check in checks]
+
+
+def _safely(item: str, check: Callable[[], GateResult]) -> GateResult:
+    try:
+        return check()
+    except Exception as exc:  # a check that cannot run has not shown the item holds: fail closed
+        return GateResult(item, FAIL, f"check could not run: {_short(exc)}")
