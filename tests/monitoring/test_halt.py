@@ -126,13 +126,13 @@ def _writes_kill_switch(source: str) -> list[int]:
     hits = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in WRITE_METHODS:
-            receiver = ast.unparse(node.func.value)
-            args = " ".join(ast.unparse(a) for a in node.args)
-            if any(s in receiver or s in args for s in ("KillSwitch", "kill_switch", "flag_path", "flag")):
+            receiver = ast.unparse(node.func.value).lower()
+            args = " ".join(ast.unparse(a) for a in node.args).lower()
+            if any(s in receiver or s in args for s in ("killswitch", "kill_switch", "flag")):
                 hits.append(node.lineno)
         if isinstance(node, ast.Call) and ast.unparse(node.func) in {"os.replace", "os.rename", "os.remove",
                                                                       "os.unlink", "open"}:
-            if "flag" in ast.unparse(node) or "kill_switch" in ast.unparse(node):
+            if "flag" in ast.unparse(node).lower() or "kill_switch" in ast.unparse(node).lower():
                 hits.append(node.lineno)
     return hits
 
