@@ -196,16 +196,33 @@ class SettlementPending(Exception):
 
 
 def chain_drift_amount(venue: Any) -> Decimal:
-    """|REST USDC - chain USDC| + sum over positions of |REST shares - chain shares|."""
+    """|REST USDC - chain USDC| + sum over positions of |REST shares - chain shares|.
+
+    Settlements still inside the lag are added to the chain side when the venue reports them
+    (the paper venue does), so drift is measured at any moment; a venue that only counts them
+    leaves us to wait for a moment with nothing pending (SettlementPending).
+    """
     ledger = venue.chain_ledger()
+    chain_usdc = ledger.usdc
+    chain = _shares(ledger.positions)
     if ledger.pending:
-        raise SettlementPending(f"{ledger.pending} settlements pending")
-    drift = abs(venue.balance().usdc - ledger.usdc)
-    rest = {(p.market, p.outcome): p.shares for p in venue.positions()}
-    chain = {(p.market, p.outcome): p.shares for p in ledger.positions}
+        if ledger.pending_usdc is None or ledger.pending_positions is None:
+            raise SettlementPending(f"{ledger.pending} settlements pending")
+        chain_usdc += ledger.pending_usdc
+        for key, shares in _shares(ledger.pending_positions).items():
+            chain[key] = chain.get(key, ZERO) + shares
+    drift = abs(venue.balance().usdc - chain_usdc)
+    rest = _shares(venue.positions())
     for key in rest.keys() | chain.keys():
         drift += abs(rest.get(key, ZERO) - chain.get(key, ZERO))
     return drift
+
+
+def _shares(positions: Any) -> dict[tuple[str, Any], Decimal]:
+    out: dict[tuple[str, Any], Decimal] = {}
+    for p in positions:
+        out[(p.market, p.outcome)] = out.get((p.market, p.outcome), ZERO) + p.shares
+    return out
 
 
 def chain_drift(venue: Any, now: datetime) -> Trip | None:

@@ -973,19 +973,16 @@ class Engine:
                 "SELECT COUNT(*) AS n, MIN(settle_at) AS first FROM chain_events WHERE account=? AND settle_at>?",
                 (account, now),
             )[0]
-            usdc = sum(r["usdc"] for r in rows)
-            positions = [
-                Position(
-                    market=r["market"],
-                    outcome=Outcome(r["outcome"]),
-                    shares=milli_dec(r["shares"]),
-                    avg_price=Decimal(0),
-                )
-                for r in rows
-                if r["market"] and r["shares"]
-            ]
+            unsettled = self._store.rows(
+                "SELECT market, outcome, SUM(usdc) AS usdc, SUM(shares) AS shares FROM chain_events "
+                "WHERE account=? AND settle_at>? GROUP BY market, outcome ORDER BY market, outcome",
+                (account, now),
+            )
             through = _utc(now) if pending["n"] == 0 else _utc(pending["first"])
-            return ChainLedger(usdc=micro_dec(usdc), positions=positions, settled_through=through, pending=pending["n"])
+            return ChainLedger(usdc=micro_dec(sum(r["usdc"] for r in rows)), positions=_chain_positions(rows),
+                               settled_through=through, pending=pending["n"],
+                               pending_usdc=micro_dec(sum(r["usdc"] or 0 for r in unsettled)),
+                               pending_positions=_chain_positions(unsettled))
 
     # ---------------------------------------------------------------- views
 
@@ -1219,6 +1216,12 @@ class Engine:
     def close(self) -> None:
         with self._lock:
             self._store.close()
+
+
+def _chain_positions(rows: list[Any]) -> list[Position]:
+    """Summed chain events -> positions (a chain knows no cost: avg_price 0)."""
+    return [Position(market=r["market"], outcome=Outcome(r["outcome"]), shares=milli_dec(r["shares"]),
+                     avg_price=Decimal(0)) for r in rows if r["market"] and r["shares"]]
 
 
 def demo_market_states(now: float) -> list[MarketState]:

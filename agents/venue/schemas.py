@@ -162,3 +162,7 @@ class ChainLedger(_Model):
     positions: list[Position]
     settled_through: datetime | None = None
     pending: int = 0  # fills/payouts not yet settled (still inside the settlement lag)
+    # What those pending events will add once settled (None: the venue cannot say). With them a
+    # reader compares REST with chain + pending at any moment, not only when nothing is pending.
+    pending_usdc: Dec | None = None
+    pending_positions: list[Position] | None = None

@@ -15,7 +15,7 @@ from agents.venue.client import HttpVenue
 from agents.venue.schemas import OrderStatus
 from agents.venue.testing import free_port
 from monitoring.halt import ResumeRefused, flag_path, resume
-from monitoring.health import Monitor
+from monitoring.health import Monitor, chain_drift_amount
 from monitoring.models import HaltEvent, KillSwitch
 from tests.factories import RunFactory
 from tests.monitoring.conftest import give_position, rest
@@ -142,9 +142,34 @@ def test_it_trips_a_guard_that_cannot_be_computed(trader):
     assert "could not be computed" in halts[0].reason
 
 
-def test_it_tolerates_settlement_in_progress_but_not_stuck_settlement(trader, make_trader, market, faults):
-    give_position(trader, make_trader(), market, shares="1")  # a fill, not yet settled (lag 3600 s here)
+def test_it_measures_drift_while_settlement_is_in_progress(trader, make_trader, market, faults):
+    """Fills inside the settlement lag (3600 s in the test venue) count as pending, not as drift."""
+    give_position(trader, make_trader(), market, shares="1")
+    ledger = trader.chain_ledger()
+    assert ledger.pending and ledger.pending_usdc is not None
+    assert chain_drift_amount(trader) == 0  # REST = settled chain + pending, exactly
     watch = monitor(trader)
+    assert watch.health_tick() == [] and watch.health_tick(now=timezone.now() + timedelta(seconds=301)) == []
+    faults.chain_drift(trader.account_name, market=market, outcome="YES", shares="0.5")  # a real difference
+    assert [h.source for h in monitor(trader).health_tick()] == ["chain_drift"]
+
+
+class CountOnlyLedger:
+    """A venue that says how many settlements are pending but not what they hold (a real chain may not)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def chain_ledger(self):
+        return self.inner.chain_ledger().model_copy(update={"pending_usdc": None, "pending_positions": None})
+
+
+def test_it_waits_for_settlement_it_cannot_see_into_but_trips_when_it_stays_pending(trader, make_trader, market):
+    give_position(trader, make_trader(), market, shares="1")
+    watch = monitor(CountOnlyLedger(trader))
     assert watch.health_tick() == []
     stuck = watch.health_tick(now=timezone.now() + timedelta(seconds=301))
     assert [h.source for h in stuck] == ["chain_drift"] and "pending" in stuck[0].reason
