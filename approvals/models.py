@@ -48,6 +48,9 @@ class ApprovalRequest(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     outcome_note = models.TextField(blank=True, help_text="Placed, or refused and why.")
     reported_at = models.DateTimeField(null=True, blank=True, help_text="When the agent's next run was told.")
+    placement_enqueued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When placement was last handed to a worker (the retry sweep waits it out)."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

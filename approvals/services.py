@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -206,6 +207,7 @@ def _compare_and_set(request: ApprovalRequest, status: str, now: datetime) -> No
 
 
 def _enqueue_placement(request_id: int) -> None:
+    ApprovalRequest.objects.filter(pk=request_id).update(placement_enqueued_at=timezone.now())
     async_task("approvals.tasks.approval_place_task", request_id, task_name=f"approval-place-{request_id}")
 
 
@@ -240,11 +242,14 @@ STUCK_AFTER = timedelta(minutes=2)
 def approvals_retry_stuck() -> int:
     """Re-run placement for approvals left `approved` (a worker died mid-placement); safe to repeat:
     placement looks the client order id up at the venue first, and holds the agent's lock."""
-    cutoff = timezone.now() - STUCK_AFTER
+    # Enqueue, never place inline: the monitor calls this, and a placement may wait minutes for a
+    # busy agent's lock. Only after a placement task had time to finish or be killed (Q_TIMEOUT).
+    cutoff = timezone.now() - max(STUCK_AFTER, timedelta(seconds=settings.Q_TIMEOUT + 60))
     stuck = list(ApprovalRequest.objects.filter(status=ApprovalStatus.APPROVED, decided_at__lt=cutoff)
+                 .filter(Q(placement_enqueued_at__isnull=True) | Q(placement_enqueued_at__lt=cutoff))
                  .values_list("pk", flat=True)[:100])
     for request_id in stuck:
-        approval_place(request_id=request_id)
+        _enqueue_placement(request_id)
     return len(stuck)
 
 

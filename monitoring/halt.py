@@ -42,12 +42,23 @@ def flag_path() -> Path:
     return settings.DATA_DIR / "kill_switch.flag"
 
 
+def flag_present() -> bool:
+    """The same test the loops use (agents/core/guards.py): only "not there" is absent; any other
+    error (permission, I/O) raises, and callers count it as halted."""
+    from agents.core.guards import flag_present as present
+
+    return present(flag_path())
+
+
 # --- reading the state (anyone may) --------------------------------------------------------
 
 
 def kill_switch_state() -> dict[str, Any]:
     """Describe the kill switch for pages and panels; unreadable counts as halted, never as running."""
-    flag = flag_path().exists()
+    try:
+        flag = flag_present()
+    except OSError as exc:
+        return {"state": "unknown", "halted": True, "flag_file": True, "detail": f"flag file unreadable: {exc}"}
     try:
         row = KillSwitch.objects.filter(pk=1).first()
     except DatabaseError as exc:
@@ -290,7 +301,7 @@ def _restore_flag(text: str) -> None:
 
 
 def _resume_refusal(row: KillSwitch, now: datetime) -> str:
-    if not row.active and not flag_path().exists():
+    if not row.active and not flag_present():
         return "trading is not halted"
     if row.hold_until and now < row.hold_until:
         return f"a hold is in force until {row.hold_until:%Y-%m-%d %H:%M:%S} UTC ({row.reason})"

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from monitoring.alerts import alert_fire, alert_resolve
-from monitoring.halt import flag_path, halt, kill_switch_state, sweep_resting
+from monitoring.halt import flag_path, flag_present, halt, kill_switch_state, sweep_resting
 from monitoring.metrics import (
     baseline,
     decision_rate,
@@ -275,16 +275,16 @@ class Monitor:
 
     def flag_tick(self) -> HaltEvent | None:
         """A hand-touched flag file with the row not yet active: run the rest of the halt path."""
-        path = flag_path()
-        if not path.exists():
-            return None
-        state = kill_switch_state()
-        if state["state"] == "halted" and state.get("row") is not None and state["row"].active:
-            return None
         try:
-            text = path.read_text(errors="replace").strip()[:500]
-        except OSError:
-            text = ""
+            present, why = flag_present(), ""
+        except OSError as exc:  # cannot tell whether someone touched it: that is a halt, not a pass
+            present, why = True, f"flag file cannot be checked ({exc})"
+        if not present:
+            return None
+        row = kill_switch_state().get("row")
+        if row is not None and row.active:
+            return None
+        text = why or _flag_text()
         return halt(reason=f"flag file touched: {text or 'no reason written'}", source=HaltSource.FILE_FLAG,
                     venue=self.venue_factory())
 
@@ -337,6 +337,13 @@ class Monitor:
         if state["halted"]:  # the same key as the halt's own alert: one page per halt, not two
             alert_fire(key="kill_switch", title=f"kill_switch_active: trading is halted ({state.get('reason', '')})",
                        details={"source": state.get("source", ""), "flag_file": state.get("flag_file")})
+
+
+def _flag_text() -> str:
+    try:
+        return flag_path().read_text(errors="replace").strip()[:500]
+    except OSError:
+        return ""
 
 
 # --- for the panel -----------------------------------------------------------------------------

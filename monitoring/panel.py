@@ -345,9 +345,13 @@ def _in_thread(fn: Any) -> Any:
 
 
 def _flag_present() -> bool:
-    from monitoring.halt import flag_path
+    """Shown as halted when the flag cannot be checked either (never as running)."""
+    from monitoring.halt import flag_present
 
-    return flag_path().exists()
+    try:
+        return flag_present()
+    except OSError:
+        return True
 
 
 tailer = OutboxTailer()

@@ -138,7 +138,7 @@ class Guards:
             return GuardReading(StopReason("kill_switch", f"guard could not be computed: {_first_line(exc)}"))
 
     def _read(self) -> GuardReading:
-        if self.flag_path is not None and _flag_present(self.flag_path):
+        if self.flag_path is not None and flag_present(self.flag_path):
             return GuardReading(StopReason("kill_switch", f"kill switch flag present: {self.flag_path}"))
         if self.db_state is not None:
             halted = self.db_state()
@@ -155,10 +155,15 @@ class Guards:
         return GuardReading(None, override)
 
 
-def _flag_present(path: Path) -> bool:
-    # lexists: a dangling symlink still counts as "someone touched the flag".
-    # Errors other than "not there" propagate and trip the guard.
-    return os.path.lexists(path)
+def flag_present(path: Path) -> bool:
+    """lstat, not exists(): a dangling symlink still counts as "someone touched the flag", and
+    os.path.(l)exists answers False on *any* error (permission, I/O, stale NFS handle). Only
+    "not there" means absent; every other error propagates and trips the guard."""
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    return True
 
 
 def _note(o: Override) -> str:

@@ -186,7 +186,7 @@ def test_it_tells_the_truth_when_placement_blows_up(make_request, approver, make
     assert [o.client_order_id for o in trader.orders()] == [landed.client_order_id]
 
 
-def test_it_finishes_a_placement_interrupted_after_the_venue_accepted_it(make_trader, settings, venue):
+def test_it_finishes_a_placement_interrupted_after_the_venue_accepted_it(make_trader, settings, venue, monkeypatch):
     """A worker died after the venue took the order: the retry sees it there and says placed."""
     from datetime import timedelta
 
@@ -208,7 +208,13 @@ def test_it_finishes_a_placement_interrupted_after_the_venue_accepted_it(make_tr
                                      market="btc-above-100k-next-hour", price="0.100", size="1")
     trader.place(OrderRequest(market=request.market, side="BUY", price=request.price, size=request.size,
                               client_order_id=cid))
-    assert approvals_retry_stuck() == 1
+    from approvals import services
+
+    enqueued: list[int] = []
+    monkeypatch.setattr(services, "async_task", lambda func, request_id, **kw: enqueued.append(request_id))
+    assert approvals_retry_stuck() == 1 and enqueued == [request.pk]  # handed to a worker, never inline
+    assert approvals_retry_stuck() == 0  # and not again while that worker may still be on it
+    services.approval_place(request_id=request.pk)  # what the worker does
     request = ApprovalRequest.objects.get(pk=request.pk)
     assert request.status == "placed" and "placed at the venue" in request.outcome_note
 

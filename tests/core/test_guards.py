@@ -64,3 +64,21 @@ def test_it_tightens_but_never_loosens(tmp_path: Path) -> None:
                                                  max_open_positions=5, max_market_exposure=Decimal("25")))
     assert (limits.max_order_notional, limits.max_daily_notional, limits.max_open_positions,
             limits.max_market_exposure) == (Decimal("2"), Decimal("100"), 1, Decimal("25"))
+
+
+def test_it_trips_when_the_flag_file_cannot_be_checked(tmp_path, monkeypatch):
+    """os.path.exists answers False on a permission or I/O error: that must never read as "no flag"."""
+    import os as os_module
+
+    from agents.core.guards import guards_for_data_dir
+
+    real_lstat = os_module.lstat
+
+    def broken(path, *args, **kwargs):
+        if str(path).endswith("kill_switch.flag"):
+            raise PermissionError(13, "Permission denied")
+        return real_lstat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os_module, "lstat", broken)
+    reading = guards_for_data_dir(tmp_path)()
+    assert reading.stop is not None and reading.stop.kind == "kill_switch"

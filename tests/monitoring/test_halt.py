@@ -241,3 +241,23 @@ def test_it_refuses_kill_switch_writes_from_anywhere_but_the_halt_path():
     with pytest.raises(KillSwitchWriteRefused), transaction.atomic():
         KillSwitch.objects.create(pk=3)
     assert not KillSwitch.objects.get(pk=1).active
+
+
+def test_it_counts_an_uncheckable_flag_as_halted_and_the_watcher_halts(trader, market, monkeypatch):
+    import os as os_module
+
+    from monitoring.halt import kill_switch_state
+    from monitoring.health import Monitor
+
+    real_lstat = os_module.lstat
+
+    def broken(path, *args, **kwargs):
+        if str(path).endswith("kill_switch.flag"):
+            raise OSError(5, "Input/output error")
+        return real_lstat(path, *args, **kwargs)
+
+    rest(trader, market, 1)
+    monkeypatch.setattr(os_module, "lstat", broken)
+    assert kill_switch_state()["halted"] is True
+    event = Monitor(lambda: trader).flag_tick()
+    assert event is not None and "cannot be checked" in event.reason and live(trader) == []
