@@ -153,22 +153,29 @@ def nav_of(venue: Any) -> Decimal:
 
 
 def daily_loss(venue: Any, now: datetime) -> Trip | None:
-    """NAV down more than HALT_DAILY_LOSS since the day's first NAV sample: flatten, hold 24 h."""
+    """NAV down more than HALT_DAILY_LOSS since the day's first NAV sample, on two readings in a row
+    (one stray mark or balance read must not sell everything and lock trading for a day): flatten,
+    hold 24 h."""
     nav = nav_of(venue)
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    start = MetricSample.objects.filter(name="nav", agent=None, ts__gte=midnight).order_by("ts", "id").first()
-    if start is None:
-        metric_record("nav", nav, ts=now)  # the day's opening NAV
-        return None
-    pnl = nav - start.value
+    today = MetricSample.objects.filter(name="nav", agent=None, ts__gte=midnight)
+    start = today.order_by("ts", "id").first()
+    previous = today.order_by("-ts", "-id").first()
     metric_record("nav", nav, ts=now)
-    metric_record("daily_pnl", pnl, ts=now)
-    if start.value > 0 and -pnl / start.value > settings.HALT_DAILY_LOSS:
-        drop = (-pnl / start.value * 100).quantize(Decimal("0.01"))
-        return Trip(HaltSource.DAILY_LOSS, f"NAV down {drop}% today ({start.value} -> {nav} USDC)",
-                    {"nav_start": str(start.value), "nav": str(nav), "drop_pct": str(drop)},
-                    flatten=True, hold_hours=settings.HALT_DAILY_LOSS_HOLD_HOURS)
-    return None
+    if start is None:
+        return None  # this reading is the day's opening NAV
+    metric_record("daily_pnl", nav - start.value, ts=now)
+    if not (_loss_breached(start.value, nav) and _loss_breached(start.value, previous.value)):
+        return None
+    drop = ((start.value - nav) / start.value * 100).quantize(Decimal("0.01"))
+    return Trip(HaltSource.DAILY_LOSS, f"NAV down {drop}% today ({start.value} -> {nav} USDC, confirmed on two "
+                f"readings)", {"nav_start": str(start.value), "nav": str(nav), "nav_previous": str(previous.value),
+                               "drop_pct": str(drop)},
+                flatten=True, hold_hours=settings.HALT_DAILY_LOSS_HOLD_HOURS)
+
+
+def _loss_breached(start: Decimal, nav: Decimal) -> bool:
+    return start > 0 and (start - nav) / start > settings.HALT_DAILY_LOSS
 
 
 def cost_cap(venue: Any, now: datetime) -> Trip | None:

@@ -173,7 +173,10 @@ class HttpVenue:
 
     def order_by_client_id(self, client_order_id: str) -> Order | None:
         found = self._request("GET", "/orders", params={"client_order_id": client_order_id})["data"]
-        return Order.model_validate(found[0]) if found else None
+        # Check the id we got back: a venue that ignored the filter must not make someone else's
+        # order look like ours ("already placed").
+        matches = [o for o in (Order.model_validate(f) for f in found) if o.client_order_id == client_order_id]
+        return matches[0] if matches else None
 
     # -- portfolio ---------------------------------------------------------------------------
 

@@ -70,7 +70,8 @@ def test_it_halts_flattens_and_holds_on_a_daily_loss(trader, make_trader, market
     assert watch.health_tick() == []  # records the day's opening NAV
     faults.price_shock(market, "0.300")  # marks fall: NAV 50 + 100 x 0.30 = 80, down 20%
     faults.settle_now()
-    halts = watch.health_tick()
+    assert watch.health_tick() == []  # one reading is not enough to sell everything
+    halts = watch.health_tick()  # the next one confirms it
     assert [h.source for h in halts] == ["daily_loss"]
     event = halts[0]
     assert event.flattened and event.hold_until - event.ts >= timedelta(hours=23, minutes=59)
@@ -140,6 +141,18 @@ def test_it_trips_a_guard_that_cannot_be_computed(trader):
     sources = {h.source for h in halts}
     assert "daily_loss" in sources and KillSwitch.objects.get(pk=1).active
     assert "could not be computed" in halts[0].reason
+
+
+def test_it_does_not_flatten_on_a_single_stray_reading(trader, make_trader, market, faults):
+    small = make_trader(usdc="100")
+    give_position(small, make_trader(), market, shares="100", price="0.500")
+    faults.settle_now()
+    watch = monitor(small)
+    watch.health_tick()
+    faults.price_shock(market, "0.300")
+    assert watch.health_tick() == []  # a stray mark...
+    faults.price_shock(market, "0.500")
+    assert watch.health_tick() == [] and not KillSwitch.objects.get(pk=1).active  # ...that came back
 
 
 def test_it_measures_drift_while_settlement_is_in_progress(trader, make_trader, market, faults):

@@ -106,3 +106,16 @@ def test_it_sends_the_session_header_only_when_bound() -> None:
     client.session_id = "ws_1"
     client.place(REQ)
     assert "X-Session-Id" not in seen[0].headers and seen[1].headers["X-Session-Id"] == "ws_1"
+
+
+def test_it_ignores_an_order_with_another_client_id_when_the_venue_ignores_the_filter():
+    import httpx
+
+    from agents.venue.client import HttpVenue
+
+    other = {"id": "o1", "client_order_id": "someone-else", "market": "m", "side": "BUY", "outcome": "YES",
+             "price": "0.5", "size": "1", "filled": "0", "remaining": "1", "order_type": "GTC", "status": "LIVE",
+             "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json={"data": [other]}))
+    venue = HttpVenue("http://venue.test", "k", transport=transport)
+    assert venue.order_by_client_id("mine") is None
