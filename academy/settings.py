@@ -207,6 +207,10 @@ HALT_TOOL_ERROR_RATE = env_decimal("HALT_TOOL_ERROR_RATE", "0.05")
 MONITOR_INTERVAL_S = env_decimal("MONITOR_INTERVAL_S", "5")
 FLAG_POLL_S = env_decimal("FLAG_POLL_S", "0.2")
 GUARD_GRACE_S = env_int("GUARD_GRACE_S", 30, minimum=0)
+# No trading without the watcher: the loops stop when the monitor (flag watcher, loss and drift
+# shapes, venue sweeps) has not recorded its heartbeat for this long.
+REQUIRE_MONITOR_HEARTBEAT = env_bool("REQUIRE_MONITOR_HEARTBEAT", True)
+MONITOR_STALE_S = env_int("MONITOR_STALE_S", 60, minimum=10)
 CHAIN_SETTLE_GRACE_S = env_int("CHAIN_SETTLE_GRACE_S", 300, minimum=0)
 
 # Alert sinks (docs/monitoring.md "Alert sinks"). A sink in ALERT_SINKS without its settings

@@ -8,6 +8,8 @@ import tempfile
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "x" * 40)
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+# Most tests run agents without a monitor process; tests/agents/test_monitor_heartbeat.py turns it on.
+os.environ.setdefault("REQUIRE_MONITOR_HEARTBEAT", "false")
 os.environ["ACADEMY_DATA_DIR"] = tempfile.mkdtemp(prefix="academy-test-")
 
 from academy.settings import *  # noqa: E402,F403

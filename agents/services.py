@@ -108,11 +108,31 @@ def db_kill_switch_reason() -> str | None:
     return f"kill switch active: {row['reason']}" if row["active"] else None
 
 
+def monitor_missing_reason() -> str | None:
+    """The monitor records a heartbeat (a system kill_switch_active sample) every pass; without a
+    recent one nothing watches the flag file, the loss and drift shapes or the venue: stop."""
+    if not settings.REQUIRE_MONITOR_HEARTBEAT:
+        return None
+    from monitoring.models import MetricSample
+
+    last = (MetricSample.objects.filter(name="kill_switch_active", agent=None).order_by("-ts")
+            .values_list("ts", flat=True).first())
+    if last is None:
+        return "the monitor has never run (manage.py monitor): no trading without the watcher"
+    age = (timezone.now() - last).total_seconds()
+    if age > settings.MONITOR_STALE_S:
+        return f"the monitor's last heartbeat is {age:.0f} s old (limit {settings.MONITOR_STALE_S} s): is it running?"
+    return None
+
+
 def stop_check(lease: Lease | None = None) -> StopCheck:
-    """The loop's guard: flag file, override file, kill-switch row, and (when given) the agent lease."""
-    if lease is None:
-        return guards_for_data_dir(settings.DATA_DIR, db_state=db_kill_switch_reason)
-    return guards_for_data_dir(settings.DATA_DIR, db_state=lambda: db_kill_switch_reason() or lease_lost(lease))
+    """The loop's guard: flag file, override file, kill-switch row, the monitor's heartbeat, and
+    (when given) the agent lease."""
+
+    def db_state() -> str | None:
+        return db_kill_switch_reason() or monitor_missing_reason() or (lease_lost(lease) if lease else None)
+
+    return guards_for_data_dir(settings.DATA_DIR, db_state=db_state)
 
 
 def loop_alert(message: str, details: Any) -> None:

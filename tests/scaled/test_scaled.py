@@ -61,6 +61,9 @@ def test_it_runs_an_agent_through_the_redis_broker_on_postgresql(scaled_env):
     info = json.loads(shell(scaled_env, "import json; from django.conf import settings as s; from django.db import "
                                         "connection as c; print(json.dumps([c.vendor, s.Q_CLUSTER.get('redis')]))"))
     assert info == ["postgresql", scaled_env["REDIS_URL"]]
+    # The monitor too, as in production: without its heartbeat the agent refuses to trade.
+    monitor = subprocess.Popen([sys.executable, "manage.py", "monitor"], cwd=ROOT, env=scaled_env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     worker = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=scaled_env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
@@ -74,6 +77,8 @@ def test_it_runs_an_agent_through_the_redis_broker_on_postgresql(scaled_env):
                                        "print(r.status if r else '')").strip()
     finally:
         worker.terminate()
+        monitor.terminate()
+        monitor.wait(timeout=20)
         log = worker.communicate(timeout=20)[0].decode()
     assert status == "completed", log[-3000:]
     counts = shell(scaled_env, "from agents.models import TraceEvent, Order; "
