@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-# Local demo defaults; any of these can be overridden from the environment.
-RUN_ENV := DEBUG=$${DEBUG:-true} ACADEMY_DATA_DIR=$${ACADEMY_DATA_DIR:-./var}
+# Local demo defaults; any of these can be overridden from the environment. `make run` also
+# writes them to .env, which manage.py reads, so operator commands work from a plain shell.
+RUN_ENV := DEBUG=$${DEBUG:-true} ACADEMY_DATA_DIR=$${ACADEMY_DATA_DIR:-$(CURDIR)/var}
 
 .PHONY: run test lint lock clean
 # Browser tests drive Debian's chromium through Playwright (never a downloaded browser).
@@ -19,11 +20,14 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+.env:
+	printf 'DEBUG=true\nACADEMY_DATA_DIR=%s/var\n' "$(CURDIR)" > .env
+
+run: $(STAMP) .env
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py demo
 	$(RUN_ENV) $(PY) manage.py schedule_agents
-	@echo "Starting web (http://127.0.0.1:8000), worker and venue. Ctrl-C stops them all."
+	@echo "Starting web (http://127.0.0.1:8000), worker, venue and monitor. Ctrl-C stops them all."
 	$(RUN_ENV) $(VENV)/bin/honcho start -f Procfile
 
 $(CHROMIUM):
@@ -41,4 +45,4 @@ lock: $(STAMP)
 	$(PY) -m pip freeze --exclude-editable | grep -v '^academy' > constraints.txt
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var .env

@@ -142,3 +142,16 @@ def test_it_refuses_an_open_metrics_endpoint_behind_a_proxy(tmp_path):
     assert result.returncode != 0 and "monitoring.E021" in result.stderr
     ok = _start({**env, "METRICS_TOKEN": "t" * 40}, "check", "--deploy", "--fail-level", "WARNING")
     assert ok.returncode == 0, ok.stderr
+
+
+def test_it_reads_the_demo_dotenv_without_overriding_real_variables(tmp_path, monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("manage_module", ROOT / "manage.py")
+    manage = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(manage)
+    (tmp_path / ".env").write_text("DEBUG=true\nACADEMY_DATA_DIR=/srv/academy/var\n# a comment\n")
+    monkeypatch.delenv("DEBUG", raising=False)
+    monkeypatch.setenv("ACADEMY_DATA_DIR", "/already/set")
+    manage._read_dotenv(tmp_path / ".env")
+    assert os.environ["DEBUG"] == "true" and os.environ["ACADEMY_DATA_DIR"] == "/already/set"

@@ -201,15 +201,23 @@ def test_it_waits_out_the_grace_period_before_tripping(trader):
 def test_it_halts_and_resumes_from_the_command_line(trader, market, operator):
     rest(trader, market, 2)
     out = StringIO()
-    call_command("halt", reason="from the shell", stdout=out)
+    call_command("halt", reason="from the shell", user="operator", stdout=out)
     assert "HALTED: 2 resting orders cancelled" in out.getvalue()
-    assert last_halt().source == "command" and last_halt().figures["os_user"]
+    assert last_halt().source == "command" and last_halt().figures["os_user"] and last_halt().actor == operator
     with pytest.raises(CommandError, match="no active user"):
         call_command("resume", reason="ok", user="nobody-here", stdout=StringIO())
     with pytest.raises(CommandError, match="refused"):
         call_command("resume", reason="", user="operator", stdout=StringIO())
     call_command("resume", reason="shell drill over", user="operator", stdout=StringIO())
     assert not KillSwitch.objects.get(pk=1).active
+
+
+def test_it_says_what_a_command_line_flatten_sold(trader, make_trader, market, settings):
+    give_position(trader, make_trader(), market, shares="3")
+    rest(make_trader(), market, 5, price="0.400", prefix="bids")
+    out = StringIO()
+    call_command("halt", reason="flatten from the shell", flatten=True, stdout=out, stderr=StringIO())
+    assert f"flatten {market}:YES: sold 3" in out.getvalue()
 
 
 def test_it_halts_and_resumes_from_admin_actions_with_a_reason(client, trader, operator):
