@@ -160,7 +160,7 @@ class Run(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"run {self.pk} of {self.agent_id}"
+        return f"run {self.pk} of {self.agent.name}"
 
     @property
     def duration_s(self) -> float | None:

@@ -105,6 +105,13 @@ def _decision(d: dict[str, Any]) -> dict[str, Any]:
     return {"title": f"Decided to call: {names}", "tone": "model"}
 
 
+def _approval_decided(d: dict[str, Any]) -> dict[str, Any]:
+    votes = d.get("votes") or []
+    who = ", ".join(f"{v.get('by')} ({v.get('decision')}{': ' + v['note'] if v.get('note') else ''})" for v in votes)
+    return {"title": f"Human approval #{d.get('approval_id')}: {d.get('decision', '?')} by {who or '?'}",
+            "tone": "approval", "fields": [("client order id", str(d.get("client_order_id", "")))]}
+
+
 def _tool_call(d: dict[str, Any]) -> dict[str, Any]:
     return {"title": f"Tool call: {d.get('name', '?')}", "tone": "tool",
             "blocks": [("Arguments", _pretty(d.get("arguments")), True)]}
@@ -180,7 +187,8 @@ def _generic(d: dict[str, Any]) -> dict[str, Any]:
 DESCRIBE: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "run_start": _run_start, "model_request": _model_request, "model_response": _model_response,
     "decision": _decision, "tool_call": _tool_call, "tool_result": _tool_result, "refusal": _refusal,
-    "approval_requested": _approval, "order_placed": _order, "budget_stop": _stop("Budget stop"),
+    "approval_requested": _approval, "approval_decided": _approval_decided,
+    "order_placed": _order, "budget_stop": _stop("Budget stop"),
     "kill_switch_stop": _stop("Kill switch stop"), "max_steps": _stop("Step cap reached (runaway loop)"),
     "tool_timeout": _tool_timeout, "suspicious_output": _suspicious, "recovery": _stop("Recovered"),
     "error": _stop("Error"), "run_end": _run_end,

@@ -65,8 +65,23 @@ def approval_request_create(*, agent: AgentConfig, run: Run, draft: ApprovalDraf
             },
         )
         if created:
+            _supersede_older(request, now)
             _publish(request, "requested")  # same transaction: the panel never sees a rolled-back request
     return request
+
+
+def _supersede_older(request: ApprovalRequest, now: datetime) -> None:
+    """The agent asks again for the same trade each run: keep only the newest request pending,
+    so an approver on a phone cannot approve the same trade three times over."""
+    older = ApprovalRequest.objects.filter(
+        agent=request.agent, market=request.market, side=request.side, outcome=request.outcome,
+        status=ApprovalStatus.PENDING,
+    ).exclude(pk=request.pk)
+    for old in older:
+        changed = ApprovalRequest.objects.filter(pk=old.pk, status=ApprovalStatus.PENDING).update(
+            status=ApprovalStatus.EXPIRED, decided_at=now, outcome_note=f"superseded by request #{request.pk}")
+        if changed:
+            _publish(old, "expired")
 
 
 FINAL = [ApprovalStatus.PLACED, ApprovalStatus.REFUSED, ApprovalStatus.REJECTED, ApprovalStatus.EXPIRED]
@@ -343,7 +358,7 @@ def _place_through_desk(request: ApprovalRequest, venue: VenuePort, lease: Lease
 
     recorder = open_run_recorder(request.run)
     try:
-        recorder.append(EventKind.DECISION, request.step, _decision_event(request))
+        recorder.append(EventKind.APPROVAL_DECIDED, request.step, _decision_event(request))
         landed = _lookup(venue, request.client_order_id)  # a retry after a crash: the order may be there
         if landed is not None:
             return ApprovalStatus.PLACED, f"placed at the venue as order {landed.id}"

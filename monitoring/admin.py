@@ -19,7 +19,7 @@ from monitoring.models import Alert, AlertDelivery, HaltEvent, HaltSource, KillS
 class MetricSampleAdmin(LargeTableAdmin):
     list_display = ["ts", "name", "agent", "value", "run"]
     list_filter = ["name", "agent", ("ts", admin.DateFieldListFilter)]
-    list_select_related = ["agent"]
+    list_select_related = ["agent", "run__agent"]  # the run column names its agent
 
 
 @admin.register(KillSwitch)

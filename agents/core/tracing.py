@@ -30,6 +30,7 @@ class EventKind(StrEnum):
     DECISION = "decision"
     REFUSAL = "refusal"
     APPROVAL_REQUESTED = "approval_requested"
+    APPROVAL_DECIDED = "approval_decided"  # a human's decision, appended when the approved order is placed
     ORDER_PLACED = "order_placed"
     BUDGET_STOP = "budget_stop"
     KILL_SWITCH_STOP = "kill_switch_stop"

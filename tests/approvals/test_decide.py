@@ -226,3 +226,27 @@ def test_it_refuses_to_approve_a_request_of_a_disabled_agent(make_request, appro
     assert request.status == ApprovalStatus.PENDING and enqueued == []
     assert not ApprovalDecision.objects.filter(request=request).exists()  # the refused vote is not recorded
     assert decide(request, approver, "reject").status == ApprovalStatus.REJECTED  # rejecting still works
+
+
+def test_it_keeps_only_the_newest_request_for_the_same_trade_pending(agent):
+    """A run every minute asks again for the same trade: the older request is superseded."""
+    from decimal import Decimal
+
+    from agents.core.orders import ApprovalDraft
+    from agents.venue.schemas import OrderRequest
+    from approvals.models import ApprovalRequest
+    from approvals.services import approval_request_create
+    from tests.factories import RunFactory
+
+    def ask(run, price: str):
+        req = OrderRequest(market="m-dup", side="SELL", price=Decimal(price), size=Decimal("5"),
+                           client_order_id=f"ac-{run.pk}-{price}")
+        draft = ApprovalDraft(agent=agent.name, run_id=str(run.pk), step=1, call_index=0,
+                              client_order_id=req.client_order_id, request=req, notional=Decimal("20"),
+                              market_type="test", reasons=["oversize"])
+        return approval_request_create(agent=agent, run=run, draft=draft)
+
+    first, second = ask(RunFactory(agent=agent), "0.249"), ask(RunFactory(agent=agent), "0.261")
+    first.refresh_from_db()
+    assert (first.status, first.outcome_note) == ("expired", f"superseded by request #{second.pk}")
+    assert list(ApprovalRequest.objects.filter(status="pending").values_list("pk", flat=True)) == [second.pk]

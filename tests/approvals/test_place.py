@@ -43,7 +43,7 @@ def test_it_places_the_order_with_the_requests_client_order_id(make_request, app
     row = Order.objects.get(client_order_id=request.client_order_id)  # journaled like any agent order
     assert row.run_id == request.run_id and row.venue_order_id == at_venue.id
     kinds = list(TraceEvent.objects.filter(run=request.run).order_by("seq").values_list("kind", flat=True))
-    assert kinds == ["decision", "order_placed"]
+    assert kinds == ["approval_decided", "order_placed"]
     assert OutboxEvent.objects.filter(kind="approval", payload__event="placed", payload__id=request.pk).exists()
 
 
@@ -155,7 +155,7 @@ def test_it_places_a_request_the_runtime_raised_end_to_end(approver, agent, make
     assert [o.client_order_id for o in trader.orders()] == [request.client_order_id]
     rows = list(TraceEvent.objects.filter(run=run).order_by("seq").values_list("seq", "kind"))
     assert [seq for seq, _ in rows] == list(range(len(rows)))  # the reopened trace continued the sequence
-    assert [kind for _, kind in rows[-2:]] == ["decision", "order_placed"]
+    assert [kind for _, kind in rows[-2:]] == ["approval_decided", "order_placed"]
     lines = [json.loads(x) for x in Path(Run.objects.get(pk=run.pk).trace_path).read_text().splitlines()]
     assert [(e["seq"], e["kind"]) for e in lines[-2:]] == rows[-2:]  # the NDJSON file got the same events
 

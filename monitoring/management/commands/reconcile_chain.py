@@ -36,5 +36,8 @@ class Command(BaseCommand):
             reconcile_chain(actor=actor, note=note, drift=drift, dust=settings.CHAIN_DUST)
         except (PermissionDenied, ResumeRefused, ValueError) as exc:
             raise CommandError(str(exc)) from None
-        self.stdout.write(self.style.SUCCESS("Reconciliation recorded; `manage.py resume` may now lift the halt."))
+        from monitoring.halt import kill_switch_state
+
+        after = "`manage.py resume` may now lift the halt" if kill_switch_state()["halted"] else "trading is not halted"
+        self.stdout.write(self.style.SUCCESS(f"Reconciliation recorded (drift {drift}); {after}."))
 
