@@ -59,7 +59,7 @@ class RunAdmin(LargeTableAdmin):
 
 @admin.register(TraceEvent)
 class TraceEventAdmin(LargeTableAdmin):
-    list_display = ["id", "ts", "agent", "run_link", "seq", "step", "kind", "tool"]
+    list_display = ["id", "time", "agent", "run_link", "seq", "step", "kind", "tool"]
     list_filter = ["kind", "agent", ("ts", admin.DateFieldListFilter)]
     list_select_related = ["agent"]
     # Exact or prefix matches only, never a scan of the JSON; see get_search_results.
@@ -74,6 +74,10 @@ class TraceEventAdmin(LargeTableAdmin):
         if term.isdigit():
             return queryset.filter(run_id=int(term)), False
         return super().get_search_results(request, queryset, term)
+
+    @admin.display(description="time (UTC)", ordering="ts")
+    def time(self, event: TraceEvent) -> str:
+        return event.ts.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]  # a run lasts seconds: minutes hide its order
 
     @admin.display(description="run", ordering="run_id")
     def run_link(self, event: TraceEvent) -> str:
