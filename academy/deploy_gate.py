@@ -3,11 +3,16 @@
 Each check exercises the real code, never the configured venue (it may be a live exchange):
 orders go to a `LocalVenue` over an in-process `Engine` in a temp dir, and anything that writes
 files runs with `settings.DATA_DIR` pointed at a temp dir, so the real flag file and traces are
-never touched. `manage.py deploy_gate` prints the results; docs/deploy-gate.md explains them.
+never touched. Items 2 and 3 use the production order desk and stop check
+(`agents.services.order_desk`, `agents.services.stop_check`), which read the database: they run
+inside a transaction that is always rolled back, so the throwaway Run row and any order or
+approval row they write are never committed (no other process ever sees them).
+`manage.py deploy_gate` prints the results; docs/deploy-gate.md explains them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
 import subprocess
@@ -19,25 +24,30 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import ROUND_CEILING, Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
 from agents import services
-from agents.core.guards import guards_for_data_dir
+from agents.core.guards import StopCheck, guards_for_data_dir
 from agents.core.loop import RunResult, run_loop
 from agents.core.orders import ApprovalDraft, OrderDesk, OrderIntent, OrderResult, place_order_safe
 from agents.core.policies.scripted import ScriptedPolicy
 from agents.core.ports import SystemClock
-from agents.core.risk import venue_exposure
+from agents.core.risk import order_notional, venue_exposure
 from agents.core.spec import AgentSpec
 from agents.core.tools import build_toolbox
 from agents.core.tracing import FileRecorder, MemoryRecorder, Recorder, TraceWriter
+from agents.journal import JournaledVenue
 from agents.venue.client import LocalVenue
 from agents.venue.engine import AccountSpec, Engine, MarketState
 from agents.venue.schemas import SHARE_STEP, MarketStatus, Side
+
+if TYPE_CHECKING:
+    from agents.models import AgentConfig, Run
 
 PASS, FAIL, NOT_CHECKED = "PASS", "FAIL", "NOT CHECKED"
 
@@ -45,6 +55,7 @@ ACCOUNT = "deploy-gate"
 MARKET = "deploy-gate-market"
 FLAG_NAME = "kill_switch.flag"  # guards_for_data_dir's layout
 REDACTION_MARKER = "[REDACTED:"  # agents.core.redact.mask()
+VENUE_KEY_ENV = "VENUE_API_KEY"  # item 4 plants a shapeless value here: only env-value redaction can catch it
 TEST_COMMAND_ARGS = ("-q", "-x", "--ds=academy.settings_test", "tests/core", "tests/agents")
 SUITE_ENV_KEEP = frozenset({"PATH", "HOME", "LANG", "TMPDIR", "TERM"})
 RUNBOOK_SECTIONS = {"how to stop": "stop", "how to flatten": "flatten", "who to call": "who to call"}
@@ -101,11 +112,44 @@ def sandbox(*, market_type: str = "deploy-gate", funds: Decimal = Decimal(10_000
             engine.close()
 
 
-def _desk(box: Sandbox, spec: AgentSpec, recorder: Recorder, run_id: str) -> OrderDesk:
+def _sandbox_desk(box: Sandbox, spec: AgentSpec, recorder: Recorder, run_id: str) -> OrderDesk:
+    """A desk for item 4, which runs a synthetic agent (no row): the sandbox's own guards and exposure."""
     clock = SystemClock()
     return OrderDesk(spec=spec, run_id=run_id, venue=box.venue, stop_check=guards_for_data_dir(box.data_dir),
                      exposure=lambda: venue_exposure(box.venue, clock), approvals=box.approve_sink,
                      recorder=recorder, clock=clock)
+
+
+@contextmanager
+def throwaway_run(agent: AgentConfig) -> Iterator[Run]:
+    """A Run row for `agent` (the production desk needs one) in a transaction that is always rolled
+    back: it, and every order or approval row written on this connection meanwhile, is never committed."""
+    from agents.models import Run
+
+    with transaction.atomic():
+        try:
+            yield Run.objects.create(agent=agent, started_at=timezone.now(), model_version=agent.model_version,
+                                     end_reason="deploy gate check (rolled back)")
+        finally:
+            transaction.set_rollback(True)
+
+
+def _production_desk(agent: AgentConfig, run: Run, venue: Any, recorder: Recorder) -> OrderDesk:
+    """The desk a real run of `agent` gets (agents.services.order_desk: its spec, services.stop_check,
+    services.db_exposure, approval requests as rows), over the sandbox venue. Call inside sandbox()
+    (DATA_DIR is the sandbox's) and throwaway_run()."""
+    return services.order_desk(agent, run, venue=venue, recorder=recorder, clock=SystemClock())
+
+
+def _stop_text(reading: Any) -> str:
+    stop = reading.stop
+    return "none" if stop is None else f"{stop.kind}: {stop.reason}"
+
+
+def _not_the_flag_hint() -> str:
+    return ("not a failure of this item: the production stop check (agents.services.stop_check) trips for a "
+            "reason other than the gate's own flag file (the real kill-switch row is active, or the monitor "
+            "heartbeat is missing: see items 5 and 6); resolve that and re-run the gate")
 
 
 def _market_type(spec: AgentSpec) -> str:
@@ -113,14 +157,14 @@ def _market_type(spec: AgentSpec) -> str:
     return spec.soft.known_market_types[0] if spec.soft.known_market_types else "deploy-gate"
 
 
-def _enabled_specs() -> tuple[list[tuple[str, AgentSpec]], list[str]]:
-    """Each enabled agent's real spec, and the agents whose spec cannot be built (with why)."""
+def _enabled_specs() -> tuple[list[tuple[AgentConfig, AgentSpec]], list[str]]:
+    """Each enabled agent with its real spec, and the agents whose spec cannot be built (with why)."""
     from agents.models import AgentConfig
 
     specs, broken = [], []
     for agent in AgentConfig.objects.filter(enabled=True).order_by("name"):
         try:
-            specs.append((agent.name, services.agent_spec(agent)))
+            specs.append((agent, services.agent_spec(agent)))
         except Exception as exc:
             broken.append(f"{agent.name}: spec invalid ({_short(exc)})")
     return specs, broken
@@ -130,12 +174,12 @@ def _short(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
 
 
-def _per_agent(item: str, check: Callable[[str, AgentSpec], tuple[bool, str]]) -> GateResult:
+def _per_agent(item: str, check: Callable[[AgentConfig, AgentSpec], tuple[bool, str]]) -> GateResult:
     """Run `check` for every enabled agent: PASS only when each one passes."""
     specs, broken = _enabled_specs()
     if not specs and not broken:
         return GateResult(item, NOT_CHECKED, "no enabled agent: nothing to verify")
-    outcomes = [check(name, spec) for name, spec in specs]
+    outcomes = [check(agent, spec) for agent, spec in specs]
     failures = broken + [detail for ok, detail in outcomes if not ok]
     if failures:
         return GateResult(item, FAIL, "; ".join(failures))
@@ -182,21 +226,29 @@ def oversize_intent(spec: AgentSpec) -> OrderIntent:
                        size=size.quantize(SHARE_STEP, rounding=ROUND_CEILING))
 
 
-def _cap_holds(name: str, spec: AgentSpec) -> tuple[bool, str]:
+def _cap_holds(agent: AgentConfig, spec: AgentSpec) -> tuple[bool, str]:
     intent = oversize_intent(spec)
     cap = spec.hard.max_order_notional
-    with sandbox(market_type=_market_type(spec), funds=max(Decimal(10_000_000), cap * 100)) as box:
-        desk = _desk(box, spec, MemoryRecorder(services.redactor()), "deploy-gate-caps")
+    with sandbox(market_type=_market_type(spec), funds=max(Decimal(10_000_000), cap * 100)) as box, \
+            throwaway_run(agent) as run:
+        # Journaled like a real run's venue: an order that got through would leave an Order row (rolled back).
+        venue = JournaledVenue(box.venue, agent=agent, run=run)
+        desk = _production_desk(agent, run, venue, MemoryRecorder(services.redactor()))
         # approved=True: even an order a human had waved through must stop at the cap.
         res: OrderResult = place_order_safe(desk, intent, step=0, call_index=0, approved=True)
         placed = box.orders_at_venue()
-    figures = f"{name}: order {intent.size} @ {intent.price} = {res.notional} USDC vs cap {cap} USDC"
+    notional = order_notional(intent.side, intent.price, intent.size)  # res.notional is 0 when it never got that far
+    figures = f"{agent.name}: order {intent.size} @ {intent.price} = {notional} USDC vs cap {cap} USDC"
+    outcome = f"{figures} -> {res.status} ({res.reason or 'no reason'}); {placed} order(s) at the venue"
+    if res.status == "halted":
+        return False, f"{outcome}; the cap was never reached, UNVERIFIED: {_not_the_flag_hint()}"
     ok = res.status == "rejected" and "per-order cap" in res.reason and placed == 0
-    return ok, f"{figures} -> {res.status} ({res.reason or 'no reason'}); {placed} order(s) at the venue"
+    return ok, outcome
 
 
 def check_risk_caps() -> GateResult:
-    """Per enabled agent: place_order_safe refuses an order 10x its per-order cap, and sends nothing."""
+    """Per enabled agent: the production order desk (services.order_desk) refuses, through place_order_safe,
+    an order 10x the agent's per-order cap, and sends nothing."""
     return _per_agent("2. Risk caps in code", _cap_holds)
 
 
@@ -209,29 +261,43 @@ def order_script(spec: AgentSpec) -> ScriptedPolicy:
     return ScriptedPolicy([[("place_limit_order", order)], "done"])
 
 
-def _loop(box: Sandbox, spec: AgentSpec, policy: ScriptedPolicy, recorder: Recorder, run_id: str) -> RunResult:
+def _loop(desk: OrderDesk, policy: ScriptedPolicy, stop_check: StopCheck, run_id: str) -> RunResult:
     alerts: list[tuple[str, Any]] = []  # never monitoring's alert: it would halt and page for real
-    desk = _desk(box, spec, recorder, run_id)
-    return run_loop(run_id=run_id, spec=spec, policy=policy, toolbox=build_toolbox(spec=spec, desk=desk),
-                    stop_check=guards_for_data_dir(box.data_dir), recorder=recorder, clock=desk.clock,
+    toolbox = services.ThreadSafeToolbox(build_toolbox(spec=desk.spec, desk=desk))  # as a real run's
+    return run_loop(run_id=run_id, spec=desk.spec, policy=policy, toolbox=toolbox, stop_check=stop_check,
+                    recorder=desk.recorder, clock=desk.clock,
                     alert=lambda message, details: alerts.append((message, details)),
                     prices=services.price_table(), redactor=services.redactor())
 
 
-def _kill_switch_stops(name: str, spec: AgentSpec) -> tuple[bool, str]:
-    with sandbox(market_type=_market_type(spec)) as box:
+def _kill_switch_stops(agent: AgentConfig, spec: AgentSpec) -> tuple[bool, str]:
+    with sandbox(market_type=_market_type(spec)) as box, throwaway_run(agent) as run:
+        before = services.stop_check()()  # the production guard, before the flag: what else trips it
         (box.data_dir / FLAG_NAME).touch()  # the gate's own temp data dir: the real flag is never touched
         recorder = MemoryRecorder(services.redactor())
-        result = _loop(box, spec, order_script(spec), recorder, "deploy-gate-kill-switch")
+        # The production desk, over the raw sandbox venue with approvals kept in the sandbox: tools run in
+        # worker threads, whose own DB connections are outside the rolled-back transaction.
+        desk = dataclasses.replace(_production_desk(agent, run, box.venue, recorder), approvals=box.approve_sink)
+        result = _loop(desk, order_script(spec), services.stop_check(), services.order_key(run))
         placed = box.orders_at_venue()
     asked = len(recorder.of("model_request"))
-    ok = result.outcome == "kill_switch" and result.steps <= 1 and placed == 0
-    return ok, (f"{name}: outcome {result.outcome} after {result.steps} iteration(s), model asked {asked} time(s), "
-                f"{placed} order(s) at the venue")
+    by_flag = result.outcome == "kill_switch" and FLAG_NAME in result.halt_reason
+    figures = (f"{agent.name}: outcome {result.outcome} after {result.steps} iteration(s), model asked {asked} "
+               f"time(s), {placed} order(s) at the venue")
+    if result.outcome in {"kill_switch", "paused"} and not by_flag:
+        return False, (f"{figures}; stopped, but NOT by the flag file ({result.halt_reason[:300]}): the flag is "
+                       f"UNVERIFIED; {_not_the_flag_hint()}")
+    ok = by_flag and result.steps <= 1 and placed == 0
+    note = ("stopped by the flag file" if by_flag
+            else f"not stopped by the flag ({result.halt_reason[:200] or 'no stop'})")
+    if before.stop is not None:
+        note += f"; without the flag the production stop check already trips ({_stop_text(before)[:200]})"
+    return ok, f"{figures}; {note}"
 
 
 def check_kill_switch() -> GateResult:
-    """Per enabled agent: with the flag file present the loop stops within one iteration, placing nothing."""
+    """Per enabled agent: with the flag file present, the loop run with the production stop check
+    (services.stop_check) and desk stops within one iteration, by the flag, placing nothing."""
     return _per_agent("3. Kill switch verified", _kill_switch_stops)
 
 
@@ -239,10 +305,12 @@ def check_kill_switch() -> GateResult:
 
 
 @contextmanager
-def planted_env(value: str) -> Iterator[str]:
-    """Put `value` in os.environ under a TRACE_SECRET_ENV_VARS name (an unset one if any); restore after."""
-    names = list(settings.TRACE_SECRET_ENV_VARS)
-    name = next((n for n in names if n not in os.environ), names[0])
+def planted_env(value: str, name: str | None = None) -> Iterator[str]:
+    """Put `value` in os.environ under `name`, or else a TRACE_SECRET_ENV_VARS name (an unset one if
+    any, never VENUE_KEY_ENV); restore after."""
+    if name is None:
+        names = [n for n in settings.TRACE_SECRET_ENV_VARS if n != VENUE_KEY_ENV] or [VENUE_KEY_ENV]
+        name = next((n for n in names if n not in os.environ), names[0])
     before = os.environ.get(name)
     os.environ[name] = value
     try:
@@ -255,26 +323,33 @@ def planted_env(value: str) -> Iterator[str]:
 
 
 def check_trace_redaction() -> GateResult:
-    """A fake key in the environment and in a tool's output must not reach any written trace file."""
+    """Two fake secrets in the environment and in a tool's output must not reach any written trace file:
+    a key with the OpenAI shape (caught by pattern or by value) and a shapeless random value under
+    $VENUE_API_KEY (caught only by redacting the values of TRACE_SECRET_ENV_VARS)."""
     item = "4. Trace redaction"
     key = f"sk-proj-DEPLOYGATE{secrets.token_hex(16)}"
+    venue_key = secrets.token_hex(12)  # no known shape: only the env-value redaction can catch it
     spec = AgentSpec(name="deploy-gate", policy="scripted", model="scripted-v1", allowed_tools=("get_market",))
     policy = ScriptedPolicy([[("get_market", {"slug": MARKET})], "done"])
-    with sandbox() as box, planted_env(key) as env_name:
-        box.engine.set_text(MARKET, "description", f"Resolves YES. Support key: {key}")
+    with sandbox() as box, planted_env(key) as env_name, planted_env(venue_key, VENUE_KEY_ENV):
+        box.engine.set_text(MARKET, "description", f"Resolves YES. Support key: {key}; venue key: {venue_key}")
         writer = TraceWriter(traces_dir=services.traces_dir(), run_id="deploy-gate-redaction", clock=SystemClock(),
                              redactor=services.redactor())
+        recorder = FileRecorder(writer)
         try:
-            result = _loop(box, spec, policy, FileRecorder(writer), "deploy-gate-redaction")
+            result = _loop(_sandbox_desk(box, spec, recorder, "deploy-gate-redaction"), policy,
+                           guards_for_data_dir(box.data_dir), "deploy-gate-redaction")
         finally:
             writer.close()
         files = [p for p in box.data_dir.rglob("*") if p.is_file()]
         texts = [p.read_text(encoding="utf-8", errors="replace") for p in files]
     leaked = sum(key in t for t in texts)
+    leaked_venue = sum(venue_key in t for t in texts)
     markers = sum(t.count(REDACTION_MARKER) for t in texts)
-    detail = (f"key planted in ${env_name} and a market description; run {result.outcome}; {len(files)} file(s) "
-              f"written, {leaked} carry the key, {markers} redaction marker(s)")
-    ok = bool(files) and leaked == 0 and markers > 0
+    detail = (f"shaped key planted in ${env_name}, shapeless value in ${VENUE_KEY_ENV}, both in a market "
+              f"description; run {result.outcome}; {len(files)} file(s) written, {leaked} carry the shaped key, "
+              f"{leaked_venue} carry the ${VENUE_KEY_ENV} value, {markers} redaction marker(s)")
+    ok = bool(files) and leaked == 0 and leaked_venue == 0 and markers > 0
     return GateResult(item, PASS if ok else FAIL, detail)
 
 

@@ -17,10 +17,13 @@ from django.utils import timezone
 
 from academy import deploy_gate
 from academy.deploy_gate import FAIL, NOT_CHECKED, PASS
-from agents.core.guards import never_stop
+from agents.core.guards import GuardReading, StopReason, never_stop
 from agents.core.redact import Redactor, to_jsonable
+from agents.models import Order, Run
+from approvals.models import ApprovalRequest
 from monitoring.alerts import alert_fire
 from monitoring.metrics import metric_record
+from monitoring.models import KillSwitch, kill_switch_writer
 from tests.factories import AgentConfigFactory
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +51,8 @@ class DoNothingRedactor(Redactor):
 
 
 @pytest.fixture
-def agent():
+def agent(monitor_alive):
+    # monitor_alive: items 2 and 3 use the production stop check, which may require a fresh monitor sample.
     return AgentConfigFactory(name="gate-agent", max_order_notional="25", approval_notional="10",
                               allowed_tools=["get_market", "place_limit_order"])
 
@@ -114,15 +118,84 @@ def test_it_stops_the_loop_within_one_iteration_when_the_flag_is_present(agent):
 
     assert result.status == PASS, result
     assert "outcome kill_switch after 1 iteration(s), model asked 0 time(s), 0 order(s)" in result.detail
+    assert "stopped by the flag file" in result.detail and "already trips" not in result.detail
+    assert Run.objects.count() == 0
 
 
-def test_it_fails_the_kill_switch_when_the_guard_never_trips(agent, monkeypatch):
-    monkeypatch.setattr(deploy_gate, "guards_for_data_dir", lambda data_dir, **kw: never_stop)
+def test_it_fails_the_kill_switch_when_the_production_stop_check_never_trips(agent, monkeypatch):
+    # The guard real runs get (loop and order desk): the gate must exercise it, not a copy of its own.
+    monkeypatch.setattr("agents.services.stop_check", lambda lease=None: never_stop)
 
     result = deploy_gate.check_kill_switch()
 
     assert result.status == FAIL, result
     assert "outcome completed" in result.detail and "1 order(s) at the venue" in result.detail
+    assert Run.objects.count() == 0  # the throwaway run was rolled back
+
+
+def test_it_fails_risk_caps_when_the_production_desk_skips_the_hard_limits_and_leaves_no_rows(agent, monkeypatch):
+    monkeypatch.setattr("agents.core.risk.hard_limit_violation", lambda **kw: None)
+    monkeypatch.setattr("agents.core.orders.hard_limit_violation", lambda **kw: None)
+    journaled: list[int] = []
+    real_place = deploy_gate.JournaledVenue.place
+
+    def place(self, req):
+        order = real_place(self, req)
+        journaled.append(Order.objects.filter(client_order_id=req.client_order_id, run=self.run).count())
+        return order
+
+    monkeypatch.setattr(deploy_gate.JournaledVenue, "place", place)
+
+    result = deploy_gate.check_risk_caps()
+
+    assert result.status == FAIL and "1 order(s) at the venue" in result.detail, result
+    assert journaled == [1]  # the order went through the production desk and its journal...
+    assert (Order.objects.count(), Run.objects.count(), ApprovalRequest.objects.count()) == (0, 0, 0)  # ...rolled back
+
+
+def trips_for(reason: str):
+    def stop_check(lease=None):
+        return lambda: GuardReading(StopReason("kill_switch", reason))
+
+    return stop_check
+
+
+def test_it_says_when_the_production_stop_check_trips_for_another_reason_than_the_flag(agent, monkeypatch):
+    # e.g. the monitor-heartbeat condition: items 5 and 6's business, and the flag is not what stopped the run.
+    monkeypatch.setattr("agents.services.stop_check", trips_for("monitor heartbeat stale: no sample for 300 s"))
+
+    caps, kill = deploy_gate.check_risk_caps(), deploy_gate.check_kill_switch()
+
+    assert caps.status == FAIL and "-> halted" in caps.detail and "UNVERIFIED" in caps.detail, caps
+    assert kill.status == FAIL and "NOT by the flag file (monitor heartbeat stale" in kill.detail, kill
+    assert "items 5 and 6" in kill.detail and "items 5 and 6" in caps.detail
+
+
+@override_settings(REQUIRE_MONITOR_HEARTBEAT=True)
+def test_it_reports_a_missing_monitor_heartbeat_as_items_5_and_6_business():
+    AgentConfigFactory(name="gate-agent", max_order_notional="25", approval_notional="10",
+                       allowed_tools=["get_market", "place_limit_order"])  # and no monitor sample
+
+    caps, kill = deploy_gate.check_risk_caps(), deploy_gate.check_kill_switch()
+
+    assert caps.status == FAIL and "the monitor has never run" in caps.detail and "UNVERIFIED" in caps.detail, caps
+    assert "see items 5 and 6" in caps.detail
+    # the flag is read before the heartbeat: still verified, and the line says what else trips
+    assert kill.status == PASS and "stopped by the flag file" in kill.detail, kill
+    assert "already trips (kill_switch: kill switch active (db): the monitor has never run" in kill.detail
+
+
+def test_it_verifies_the_flag_while_the_real_kill_switch_row_is_active_and_says_so(agent):
+    with kill_switch_writer():
+        KillSwitch.objects.filter(pk=1).update(active=True, reason="daily loss")
+
+    kill, caps = deploy_gate.check_kill_switch(), deploy_gate.check_risk_caps()
+
+    assert kill.status == PASS and "stopped by the flag file" in kill.detail, kill
+    assert "without the flag the production stop check already trips (kill_switch:" in kill.detail
+    assert "daily loss" in kill.detail
+    assert caps.status == FAIL and "-> halted (kill_switch: kill switch active (db)" in caps.detail, caps
+    assert "250.000000 USDC vs cap" in caps.detail and "UNVERIFIED" in caps.detail
 
 
 def test_it_never_touches_the_real_flag_file_or_traces(agent, wired):
@@ -135,13 +208,14 @@ def test_it_never_touches_the_real_flag_file_or_traces(agent, wired):
     assert sorted(p for p in real.rglob("*") if "traces" in p.parts or p.name == "kill_switch.flag") == before
 
 
-def test_it_finds_no_planted_key_in_the_traces_and_restores_the_environment():
+def test_it_finds_no_planted_key_in_the_traces_and_restores_the_environment(monkeypatch):
+    monkeypatch.setenv("VENUE_API_KEY", "the-deployments-own-venue-key")
     env_before = dict(os.environ)
 
     result = deploy_gate.check_trace_redaction()
 
     assert result.status == PASS, result
-    assert "0 carry the key" in result.detail
+    assert "0 carry the shaped key, 0 carry the $VENUE_API_KEY value" in result.detail
     assert dict(os.environ) == env_before
 
 
@@ -151,7 +225,17 @@ def test_it_fails_redaction_with_a_redactor_that_does_nothing(monkeypatch):
     result = deploy_gate.check_trace_redaction()
 
     assert result.status == FAIL, result
-    assert "1 carry the key, 0 redaction marker(s)" in result.detail
+    assert "1 carry the shaped key, 1 carry the $VENUE_API_KEY value, 0 redaction marker(s)" in result.detail
+
+
+def test_it_fails_redaction_when_the_secret_env_values_are_not_redacted(monkeypatch):
+    # Patterns still work (the shaped key is masked), but no env var's value is: a shapeless venue key leaks.
+    monkeypatch.setattr("agents.services.redactor", lambda: Redactor(()))
+
+    result = deploy_gate.check_trace_redaction()
+
+    assert result.status == FAIL, result
+    assert "0 carry the shaped key, 1 carry the $VENUE_API_KEY value" in result.detail
 
 
 def test_it_fails_the_health_monitor_with_only_the_log_sink(monitor_alive):
