@@ -58,3 +58,29 @@ def make_client(*, timeout_s: float, transport: httpx.BaseTransport | None) -> h
     # No redirects: an API key must never follow a redirect to another host.
     return httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)), transport=transport,
                         follow_redirects=False)
+
+
+class HttpPolicy:
+    """What both model-provider policies share: the frozen model, sampling settings, one client."""
+
+    kind = ""
+    billable = True
+
+    def __init__(self, *, base_url: str, model: str, api_key: str, temperature: float = 0.0, seed: int | None = None,
+                 max_tokens: int | None = 1024, timeout_s: float = 60.0, retries: int = 2,
+                 transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
+        from agents.core.spec import check_model_frozen
+
+        self.model = check_model_frozen(model)
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self.temperature = temperature
+        self.seed = seed
+        self.max_tokens = max_tokens
+        self.retries = retries
+        self._sleep = sleep
+        self._client = make_client(timeout_s=timeout_s, transport=transport)
+
+    def _post(self, path: str, headers: Mapping[str, str], body: dict[str, Any]) -> dict[str, Any]:
+        return post_json(self._client, f"{self.base_url}{path}", headers=headers, body=body, retries=self.retries,
+                         sleep=self._sleep)

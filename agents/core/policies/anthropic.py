@@ -9,16 +9,13 @@ Anthropic has no seed parameter: the seed is recorded in the trace, not sent.
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agents.core.policies._http import make_client, post_json
+from agents.core.policies._http import HttpPolicy
 from agents.core.policies.base import Message, PolicyContext, PolicyError, PolicyStep, ToolCall, Usage
-from agents.core.spec import check_model_frozen
 
 ANTHROPIC_VERSION = "2023-06-01"
 
@@ -45,31 +42,18 @@ class _Reply(BaseModel):
     usage: _Usage
 
 
-class AnthropicPolicy:
+class AnthropicPolicy(HttpPolicy):
     kind = "anthropic"
-    billable = True
 
     def __init__(self, *, model: str, api_key: str, base_url: str = "https://api.anthropic.com",
-                 temperature: float = 0.0, seed: int | None = None, max_tokens: int = 1024,
-                 anthropic_version: str = ANTHROPIC_VERSION, timeout_s: float = 60.0, retries: int = 2,
-                 transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.model = check_model_frozen(model)
-        self.base_url = base_url.rstrip("/")
-        self._api_key = api_key
-        self.temperature = temperature
-        self.seed = seed
-        self.max_tokens = max_tokens
+                 anthropic_version: str = ANTHROPIC_VERSION, **kwargs: Any) -> None:
+        super().__init__(base_url=base_url, model=model, api_key=api_key, **kwargs)
         self.anthropic_version = anthropic_version
-        self.retries = retries
-        self._sleep = sleep
-        self._client = make_client(timeout_s=timeout_s, transport=transport)
 
     def next_step(self, ctx: PolicyContext) -> PolicyStep:
         headers = {"x-api-key": self._api_key, "anthropic-version": self.anthropic_version,
                    "content-type": "application/json"}
-        data = post_json(self._client, f"{self.base_url}/v1/messages", headers=headers,
-                         body=self.request_body(ctx), retries=self.retries, sleep=self._sleep)
-        return parse_reply(data)
+        return parse_reply(self._post("/v1/messages", headers, self.request_body(ctx)))
 
     def request_body(self, ctx: PolicyContext) -> dict[str, Any]:
         system = "\n\n".join(m.content for m in ctx.messages if m.role == "system")

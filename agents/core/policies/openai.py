@@ -7,16 +7,12 @@ the reply's `choices[0].message.tool_calls[].function.arguments` is a JSON *stri
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agents.core.policies._http import make_client, post_json
+from agents.core.policies._http import HttpPolicy
 from agents.core.policies.base import Message, PolicyContext, PolicyError, PolicyStep, ToolCall, Usage
-from agents.core.spec import check_model_frozen
 
 
 class _Fn(BaseModel):
@@ -55,29 +51,12 @@ class _Reply(BaseModel):
     usage: _Usage  # required: without usage we cannot enforce the token budget (fail closed)
 
 
-class OpenAIPolicy:
+class OpenAIPolicy(HttpPolicy):
     kind = "openai"
-    billable = True
-
-    def __init__(self, *, base_url: str, model: str, api_key: str, temperature: float = 0.0, seed: int | None = None,
-                 max_tokens: int | None = 1024, timeout_s: float = 60.0, retries: int = 2,
-                 transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
-        self.model = check_model_frozen(model)
-        self.base_url = base_url.rstrip("/")
-        self._api_key = api_key
-        self.temperature = temperature
-        self.seed = seed
-        self.max_tokens = max_tokens
-        self.retries = retries
-        self._sleep = sleep
-        self._client = make_client(timeout_s=timeout_s, transport=transport)
 
     def next_step(self, ctx: PolicyContext) -> PolicyStep:
-        body = self.request_body(ctx)
         headers = {"authorization": f"Bearer {self._api_key}", "content-type": "application/json"}
-        data = post_json(self._client, f"{self.base_url}/chat/completions", headers=headers, body=body,
-                         retries=self.retries, sleep=self._sleep)
-        return parse_reply(data)
+        return parse_reply(self._post("/chat/completions", headers, self.request_body(ctx)))
 
     def request_body(self, ctx: PolicyContext) -> dict[str, Any]:
         body: dict[str, Any] = {"model": self.model, "messages": [to_wire(m) for m in ctx.messages],
