@@ -55,6 +55,17 @@ def shell(env: dict[str, str], code: str) -> str:
     return manage(env, "shell", "--no-imports", "-c", code)
 
 
+def wait_for_heartbeat(env: dict[str, str], timeout: float = 60.0) -> None:
+    code = ("from monitoring.models import MetricSample as M; "
+            "print(M.objects.filter(name='kill_switch_active').exists())")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if shell(env, code).strip() == "True":
+            return
+        time.sleep(0.5)
+    raise AssertionError("the monitor recorded no heartbeat")
+
+
 def test_it_runs_an_agent_through_the_redis_broker_on_postgresql(scaled_env):
     shell(scaled_env, "from agents.models import AgentConfig; AgentConfig.objects.create(name='pg-agent', "
                       "known_market_types=['crypto-hourly','sports','politics'])")
@@ -67,6 +78,7 @@ def test_it_runs_an_agent_through_the_redis_broker_on_postgresql(scaled_env):
     worker = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=scaled_env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
+        wait_for_heartbeat(scaled_env)  # agents refuse to trade until the watcher is up
         shell(scaled_env, "from django_q.tasks import async_task; from agents.models import AgentConfig; "
                           "async_task('agents.tasks.run_agent_task', AgentConfig.objects.get().pk)")
         status = ""
