@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connections
+from django.db.models import Sum
 from django.utils import timezone
 
 from agents.core.guards import StopCheck, guards_for_data_dir
@@ -410,8 +411,8 @@ def db_exposure(agent: AgentConfig, venue: VenuePort, clock: Clock) -> ExposureS
     now = clock.now()
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     mine = Order.objects.filter(agent=agent)
-    daily = sum((o.notional for o in mine.filter(created_at__gte=midnight).exclude(
-        status__in=[OrderStatus.REJECTED, OrderStatus.SIMULATED])), Decimal(0))
+    counted = mine.filter(created_at__gte=midnight).exclude(status__in=[OrderStatus.REJECTED, OrderStatus.SIMULATED])
+    daily = counted.aggregate(total=Sum("notional"))["total"] or Decimal(0)
     exposure: dict[str, Decimal] = {}
     for p in venue.positions():
         if p.shares > 0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -52,12 +53,17 @@ def baseline(name: str, agent_id: int | None, *, now: datetime, exclude_run: int
     return Decimal(statistics.median(values))
 
 
+def quantile(values: Iterable[float], q: float) -> float:
+    """Nearest-rank quantile (a value that occurred, no interpolation); NaN for no values."""
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
 def p95(values: list[float]) -> float:
     """Nearest-rank 95th percentile; 0 for no values."""
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
+    return quantile(values, 0.95) if values else 0.0
 
 
 def record_run_metrics(run: Any, latencies_ms: list[float]) -> dict[str, Decimal]:

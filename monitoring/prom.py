@@ -8,7 +8,6 @@ output is exactly the figures in the database, the same from every web process o
 from __future__ import annotations
 
 import ipaddress
-import math
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from functools import lru_cache
@@ -23,7 +22,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from agents.models import AgentConfig, Run
 from approvals.models import ApprovalRequest, ApprovalStatus
-from monitoring.metrics import NAMES
+from monitoring.metrics import NAMES, quantile
 from monitoring.models import Alert, AlertDelivery, AlertState, HaltEvent, MetricSample
 
 SYSTEM = "_system"  # the agent label of system-wide samples (agent is null)
@@ -134,14 +133,6 @@ def _recent_durations() -> dict[str, list[float]]:
     for agent, started, ended in rows:
         by_agent.setdefault(agent, []).append((ended - started).total_seconds())
     return by_agent
-
-
-def quantile(values: Iterable[float], q: float) -> float:
-    """Nearest-rank quantile (a value that occurred, no interpolation)."""
-    ordered = sorted(values)
-    if not ordered:
-        return math.nan
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
 @lru_cache(maxsize=1)

@@ -11,8 +11,9 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from monitoring.alerts import alert_fire, alert_resolve
+from monitoring.metrics import quantile
 from monitoring.models import AlertDelivery, KillSwitch, kill_switch_writer
-from monitoring.prom import check_metrics_access, quantile
+from monitoring.prom import check_metrics_access
 from monitoring.views_metrics import metrics
 from tests.factories import (
     AgentConfigFactory,
