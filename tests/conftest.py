@@ -39,6 +39,23 @@ def nobody(django_user_model):
     return _user(django_user_model, "nobody")
 
 
+# --- fault tests: always run (CI runs them); a developer may skip them, and the run says so ---
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--skip-faults", action="store_true",
+                     help="skip the slow fault tests (marked `fault`); CI never passes this")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--skip-faults"):
+        return
+    skip = pytest.mark.skip(reason="fault test skipped by --skip-faults (CI runs it)")
+    for item in items:
+        if "fault" in item.keywords:
+            item.add_marker(skip)
+
+
 # --- the paper venue: a real process, one per test session (per xdist worker) ---
 
 _counter = itertools.count(1)
