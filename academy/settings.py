@@ -206,6 +206,9 @@ HALT_COST_CAP_USD = env_decimal("HALT_COST_CAP_USD", "50")
 HALT_TOOL_ERROR_RATE = env_decimal("HALT_TOOL_ERROR_RATE", "0.05")
 MONITOR_INTERVAL_S = env_decimal("MONITOR_INTERVAL_S", "5")
 FLAG_POLL_S = env_decimal("FLAG_POLL_S", "0.2")
+# The halt path's database writes give up on a lock after this long (the venue is swept before
+# them; a halt the database cannot take waits in the halt slot and the monitor lands it later).
+HALT_DB_WAIT_MS = env_int("HALT_DB_WAIT_MS", 500, minimum=10, maximum=10000)
 GUARD_GRACE_S = env_int("GUARD_GRACE_S", 30, minimum=0)
 # No trading without the watcher: the loops stop when the monitor (flag watcher, loss and drift
 # shapes, venue sweeps) has not recorded its heartbeat for this long.

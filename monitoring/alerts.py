@@ -8,6 +8,8 @@ blocks the caller (a halt above all). Sinks: `monitoring/sinks.py`, chosen by AL
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from typing import Any
 
 from django.conf import settings
@@ -60,6 +62,41 @@ def alert_resolve(*, key: str, details: dict[str, Any] | None = None) -> Alert |
         _deliver_on_commit(alert, "resolve")
         outbox_publish("alert", _panel(alert))
     return alert
+
+
+def alert_deliver_direct(*, key: str, title: str, details: dict[str, Any]) -> list[threading.Thread]:
+    """Page without the database (it could not take the alert row): every sink, each on a thread of its
+    own so a slow one delays nobody; the threads are returned (a command joins them before it exits)."""
+    now = timezone.now()
+    alert = Alert(key=key, title=f"{title} [delivered without the database]"[:300], details=details,
+                  severity="critical", first_fired_at=now, last_fired_at=now)
+    threads = [threading.Thread(target=_send_direct, args=(name, alert), name=f"alert-direct-{name}", daemon=True)
+               for name in settings.ALERT_SINKS]
+    for thread in threads:
+        thread.start()
+    _DIRECT.extend(threads)
+    return threads
+
+
+_DIRECT: list[threading.Thread] = []
+
+
+def alert_direct_wait(timeout: float) -> bool:
+    """Wait (bounded) for direct deliveries still on the way; True when all are done."""
+    deadline = time.monotonic() + timeout
+    for thread in list(_DIRECT):
+        thread.join(max(0.0, deadline - time.monotonic()))
+    _DIRECT[:] = [t for t in _DIRECT if t.is_alive()]
+    return not _DIRECT
+
+
+def _send_direct(name: str, alert: Alert) -> None:
+    from monitoring.sinks import sink_for
+
+    try:
+        sink_for(name).send(alert, "trigger")
+    except Exception:
+        log.exception("direct alert delivery to %s failed (alert %s)", name, alert.key)
 
 
 def _deliver_on_commit(alert: Alert, event: str) -> None:

@@ -6,7 +6,14 @@ checks that no other module does.
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +24,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
+from academy.dbwait import bounded_wait
+from agents.core import haltslot
+from agents.core.haltslot import HaltRequest
 from monitoring.alerts import alert_fire, alert_resolve
 from monitoring.models import HaltEvent, HaltSource, KillSwitch
 from monitoring.outbox import outbox_publish
@@ -57,8 +67,13 @@ def kill_switch_state() -> dict[str, Any]:
     """Describe the kill switch for pages and panels; unreadable counts as halted, never as running."""
     try:
         flag = flag_present()
+        waiting = haltslot.requested(slot_file())
     except OSError as exc:
-        return {"state": "unknown", "halted": True, "flag_file": True, "detail": f"flag file unreadable: {exc}"}
+        return {"state": "unknown", "halted": True, "flag_file": True,
+                "detail": f"flag file or halt slot unreadable: {exc}"}
+    if waiting:  # a halt the database has not taken yet: halted, whatever the row says
+        return {"state": "halted", "halted": True, "flag_file": flag, "reason": waiting, "source": "",
+                "detail": f"{waiting}; the monitor lands the record once the database takes writes"}
     try:
         row = KillSwitch.objects.filter(pk=1).first()
     except DatabaseError as exc:
@@ -79,11 +94,16 @@ def halt(*, reason: str, source: str, actor: Any = None, flatten: bool = False, 
          needs_reconciliation: bool = False, figures: dict[str, Any] | None = None, venue: Any = None) -> HaltEvent:
     """Stop all trading now. Idempotent: a repeat while halted records a no-op and re-sweeps the venue.
 
-    1. set the flag file (works with the database down) and the KillSwitch row;
-    2. cancel every resting order at the venue (account-wide);
+    Local and durable first, the database last, so that no fault of this host loses or delays it:
+    1. write the request into the halt slot (no free disk space, no database needed) and the flag
+       file, so nothing new is sent;
+    2. cancel every resting order at the venue (account-wide), before any database wait;
     3. flatten positions when asked (market sells);
-    4. record a HaltEvent (who or what, why, the figures);
-    5. alert; 6. tell the panels (outbox row in the same transaction as the event).
+    4. land the record with bounded lock waits: the KillSwitch row, a HaltEvent (who or what, why,
+       the figures) and the panel's outbox row in one transaction; when the database refuses, the
+       request stays in the slot, every loop reads it as halted, and the monitor lands it later;
+    5. alert (straight to the sinks when the database cannot take the alert row).
+    Returns the HaltEvent; unsaved (pk None) when the database could not record it yet.
     """
     if source not in HaltSource.values:
         raise ValueError(f"unknown halt source {source!r}")
@@ -91,17 +111,179 @@ def halt(*, reason: str, source: str, actor: Any = None, flatten: bool = False, 
         raise ValueError("a halt needs a reason")
     now = timezone.now()
     errors: list[str] = []
+    request = HaltRequest(id=uuid.uuid4().hex, ts=now.isoformat(), source=source, reason=reason,
+                          actor=_username(actor), flatten=flatten,
+                          hold_until=hold_until.isoformat() if hold_until else "",
+                          needs_reconciliation=needs_reconciliation, figures=dict(figures or {}))
+    index = _slot_write(request, errors)
     _write_flag(reason, source, now, errors)
-    changed, tightened = _set_row(reason=reason, source=source, now=now, hold_until=hold_until,
-                                  needs_reconciliation=needs_reconciliation, errors=errors)
     venue = venue if venue is not None else _venue()
     cancelled = _cancel_resting(venue, errors)
     flattened = _flatten(venue, now, errors) if flatten else {}
-    event = _record(action=HaltEvent.Action.HALT if changed else HaltEvent.Action.NOOP, source=source, actor=actor,
-                    reason=reason, now=now, hold_until=hold_until, cancelled=cancelled, flattened=flattened,
-                    errors=errors, figures={**(figures or {}), **({"tightened": tightened} if tightened else {})})
-    _alert_halt(event, changed, escalated=bool(tightened or flattened))
+    request = replace(request, cancelled=len(cancelled), errors=list(errors),
+                      figures={**request.figures, **({"flattened": flattened} if flattened else {})})
+    return _land(request, index, actor=actor, cancelled_ids=cancelled)
+
+
+def _username(actor: Any) -> str:
+    return actor.get_username() if _is_user(actor) else ""
+
+
+def _land(request: HaltRequest, index: int | None, *, actor: Any = None, cancelled_ids: list[str] | None = None,
+          late: bool = False) -> HaltEvent:
+    """Write the halt's database record (row, event, outbox) with bounded waits, clear its slot record,
+    alert. On a database fault: keep the slot record, alert straight to the sinks, return the event unsaved."""
+    try:
+        with bounded_wait(settings.HALT_DB_WAIT_MS), _writing():
+            event, changed, escalated = _record_request(request, actor, late=late)
+            if cancelled_ids:
+                _orders_cancelled(cancelled_ids)
+    except Exception as exc:  # locked, full, gone: the slot holds the halt, the monitor retries
+        why = f"halt not recorded in the database yet ({type(exc).__name__}: {exc}); the halt slot holds it"
+        log.critical("halt: %s", why)
+        event = _unsaved_event(request, actor, why)
+        if index is not None and not late:  # what the venue sweep did, for the record that lands later
+            _slot_write(request, [], index)
+        if not late:
+            _alert_direct(event, why)
+        return event
+    if index is not None:
+        _slot_clear(index, request.id)
+    _alert_halt(event, changed, escalated=escalated)
     return event
+
+
+def _record_request(request: HaltRequest, actor: Any, *, late: bool) -> tuple[HaltEvent, bool, bool]:
+    """Inside the caller's transaction: row compare-and-set, then the event (once per request id)."""
+    hold = datetime.fromisoformat(request.hold_until) if request.hold_until else None
+    landed = HaltEvent.objects.filter(figures__request_id=request.id).first()
+    if landed is not None:  # an earlier attempt committed, then died before clearing the slot
+        return landed, False, False
+    changed, tightened = _set_row(reason=request.reason, source=request.source, now=_ts(request), hold_until=hold,
+                                  needs_reconciliation=request.needs_reconciliation)
+    figures = {**request.figures, "request_id": request.id, **({"tightened": tightened} if tightened else {}),
+               **({"recorded_late": timezone.now().isoformat()} if late else {})}
+    event = _record(action=HaltEvent.Action.HALT if changed else HaltEvent.Action.NOOP, source=request.source,
+                    actor=actor if _is_user(actor) else _actor_named(request.actor), reason=request.reason,
+                    now=_ts(request), hold_until=hold, cancelled=request.cancelled,
+                    flattened=request.figures.get("flattened", {}), errors=request.errors, figures=figures)
+    return event, changed, bool(tightened or request.figures.get("flattened"))
+
+
+def _ts(request: HaltRequest) -> datetime:
+    return datetime.fromisoformat(request.ts) if request.ts else timezone.now()
+
+
+def _actor_named(username: str) -> Any:
+    if not username:
+        return None
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(username=username).first()
+
+
+def _unsaved_event(request: HaltRequest, actor: Any, why: str) -> HaltEvent:
+    return HaltEvent(ts=_ts(request), action=HaltEvent.Action.HALT, source=request.source,
+                     actor=actor if _is_user(actor) else None, reason=request.reason, figures=request.figures,
+                     orders_cancelled=request.cancelled, flattened=bool(request.figures.get("flattened")),
+                     errors=[*request.errors, why])
+
+
+def _orders_cancelled(venue_ids: list[str]) -> None:
+    from agents.models import Order, OrderStatus
+
+    Order.objects.filter(venue_order_id__in=venue_ids).update(status=OrderStatus.CANCELED)
+
+
+def halt_requests_land() -> list[HaltEvent]:
+    """Land every halt request still waiting in the slot (the monitor calls this on every flag tick):
+    the halt was done at the venue when asked; this writes its row, event and alert once the
+    database takes them."""
+    landed = []
+    for index, request in _slot_pending():
+        event = _land(request, index, actor=None, late=True)
+        if event.pk is not None:
+            landed.append(event)
+    return landed
+
+
+# --- the halt slot (agents/core/haltslot.py is the format; this is its one writer) -----------------
+
+
+def slot_file() -> Path:
+    return haltslot.slot_path(settings.DATA_DIR)
+
+
+def halt_slot_allocate() -> None:
+    """At start-up: the slot must exist, blocks and all, before the disk can fill up."""
+    try:
+        haltslot.allocate(slot_file())
+    except OSError as exc:
+        log.critical("halt slot %s could not be allocated (%s): a halt on a full disk then relies on the "
+                     "flag file and the database alone", slot_file(), exc)
+
+
+def _slot_pending() -> list[tuple[int, HaltRequest]]:
+    try:
+        return haltslot.pending(slot_file())
+    except OSError as exc:
+        log.critical("halt slot unreadable: %s", exc)
+        return []
+
+
+@contextmanager
+def _slot_locked() -> Iterator[int]:
+    """The slot file open and flocked (two halts at once must not pick the same record). flock needs no
+    disk space; a lock we cannot get within 0.2 s is skipped rather than waited for."""
+    if not slot_file().exists():  # not allocated at start-up (a data dir set later): allocate it now
+        haltslot.allocate(slot_file())
+    fd = os.open(slot_file(), os.O_RDWR | os.O_CLOEXEC)
+    try:
+        deadline = time.monotonic() + 0.2
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.005)
+        yield fd
+    finally:
+        os.close(fd)  # also drops the flock
+
+
+def _slot_write(request: HaltRequest, errors: list[str], index: int | None = None) -> int | None:
+    """Write the request in place, into a free record or over its own `index`; return the index
+    (None when it could not)."""
+    try:
+        with _slot_locked() as fd:
+            data = os.pread(fd, haltslot.SIZE, 0)
+            records = [haltslot.decode(data[i * haltslot.RECORD_SIZE:(i + 1) * haltslot.RECORD_SIZE])
+                       for i in range(len(data) // haltslot.RECORD_SIZE)]
+            if not records:
+                raise OSError("halt slot not allocated")
+            if index is None:
+                index = next((i for i, r in enumerate(records) if r is None), len(records) - 1)
+            os.pwrite(fd, haltslot.encode(request), index * haltslot.RECORD_SIZE)
+            os.fdatasync(fd)
+            return index
+    except OSError as exc:
+        errors.append(f"halt slot not written: {exc}")
+        log.critical("halt: halt slot not written (%s); the flag file and the database hold the halt", exc)
+        return None
+
+
+def _slot_clear(index: int, request_id: str) -> None:
+    """Free the record once its halt is in the database (only if it still holds that request)."""
+    try:
+        with _slot_locked() as fd:
+            current = haltslot.decode(os.pread(fd, haltslot.RECORD_SIZE, index * haltslot.RECORD_SIZE))
+            if current is not None and current.id in (request_id, "unreadable"):
+                os.pwrite(fd, haltslot.BLANK, index * haltslot.RECORD_SIZE)
+                os.fdatasync(fd)
+    except OSError as exc:  # the request lands again later; its event is written once (request id)
+        log.error("halt slot record %s not cleared: %s", index, exc)
 
 
 def _write_flag(reason: str, source: str, now: datetime, errors: list[str]) -> None:
@@ -111,30 +293,30 @@ def _write_flag(reason: str, source: str, now: datetime, errors: list[str]) -> N
 
     try:  # the loops see the flag whole or not at all; a unique temp file per writer
         atomic_write(flag_path(), f"{now.isoformat()} {source}: {reason}\n".encode(), mode=0o644)
+        return
     except OSError as exc:
         errors.append(f"flag file not written: {exc}")
-        log.critical("halt: flag file not written (%s); the kill-switch row holds the halt", exc)
+        log.critical("halt: flag file not written (%s); the halt slot and the kill-switch row hold the halt", exc)
+    try:  # a full disk still takes an empty file (an inode, no blocks), and its presence is the flag
+        os.close(os.open(flag_path(), os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644))
+    except OSError as exc:
+        errors.append(f"empty flag file not created either: {exc}")
 
 
-def _set_row(*, reason: str, source: str, now: datetime, hold_until: datetime | None, needs_reconciliation: bool,
-             errors: list[str]) -> tuple[bool, list[str]]:
-    """Compare-and-set the row to active: (this call made the transition, what a repeat tightened)."""
-    try:
-        with transaction.atomic(), _writing():
-            changed = KillSwitch.objects.filter(pk=1, active=False).update(
-                active=True, reason=reason, source=source, since=now, hold_until=hold_until,
-                needs_reconciliation=needs_reconciliation,
-            )
-            if changed:
-                return True, []
-            row, created = KillSwitch.objects.get_or_create(
-                pk=1, defaults={"active": True, "reason": reason, "source": source, "since": now,
-                                "hold_until": hold_until, "needs_reconciliation": needs_reconciliation})
-            return created, ([] if created else _tighten(row, hold_until, needs_reconciliation))
-    except DatabaseError as exc:  # the flag file already stops every loop; keep halting
-        errors.append(f"kill-switch row not written: {exc}")
-        log.critical("halt: kill-switch row not written (%s); the flag file holds the halt", exc)
+def _set_row(*, reason: str, source: str, now: datetime, hold_until: datetime | None,
+             needs_reconciliation: bool) -> tuple[bool, list[str]]:
+    """Compare-and-set the row to active: (this call made the transition, what a repeat tightened).
+    Runs inside _land's transaction; a database error propagates (the slot keeps the request)."""
+    changed = KillSwitch.objects.filter(pk=1, active=False).update(
+        active=True, reason=reason, source=source, since=now, hold_until=hold_until,
+        needs_reconciliation=needs_reconciliation,
+    )
+    if changed:
         return True, []
+    row, created = KillSwitch.objects.get_or_create(
+        pk=1, defaults={"active": True, "reason": reason, "source": source, "since": now,
+                        "hold_until": hold_until, "needs_reconciliation": needs_reconciliation})
+    return created, ([] if created else _tighten(row, hold_until, needs_reconciliation))
 
 
 def _tighten(row: KillSwitch, hold_until: datetime | None, needs_reconciliation: bool) -> list[str]:
@@ -155,17 +337,17 @@ def _venue() -> Any:
     return venue_client()
 
 
-def _cancel_resting(venue: Any, errors: list[str]) -> int:
-    from agents.journal import JournaledVenue
-
+def _cancel_resting(venue: Any, errors: list[str]) -> list[str]:
+    """Cancel everything resting, account-wide; return the venue ids cancelled. The venue alone: our
+    Order rows follow in the database step, never before (a locked database must not delay this)."""
     try:
-        result = JournaledVenue(venue, agent=None, run=None).cancel_all()
+        result = venue.cancel_all()
     except Exception as exc:
         errors.append(f"cancel-all failed, orders may still rest at the venue: {type(exc).__name__}: {exc}")
         log.critical("halt: cancel-all failed: %s", exc)
-        return 0
+        return []
     errors.extend(f"order {f.get('orderId', '?')} not cancelled: {f.get('message', f)}" for f in result.failed)
-    return len(result.canceled)
+    return list(result.canceled)
 
 
 def _flatten(venue: Any, now: datetime, errors: list[str]) -> dict[str, str]:
@@ -219,15 +401,28 @@ def _alert_halt(event: HaltEvent, changed: bool, *, escalated: bool) -> None:
         if event.errors:
             alert_fire(key=f"halt_errors:{event.pk}", title="Halt completed with errors: check the venue by hand",
                        details=details)
-    except DatabaseError:
+    except Exception as exc:  # the halt itself is done; the page must still go out
         log.critical("halt: alert not recorded (database); halt itself is done: %s", details)
+        _alert_direct(event, f"alert row not written: {type(exc).__name__}: {exc}")
+
+
+def _alert_direct(event: HaltEvent, why: str) -> None:
+    """Page the halt straight to every sink, without the database (it could not take the alert row)."""
+    from monitoring.alerts import alert_deliver_direct
+
+    alert_deliver_direct(key=ALERT_KEY, title=f"Trading HALTED ({event.get_source_display()}): {event.reason}",
+                         details={"reason": event.reason, "source": event.source, "errors": event.errors,
+                                  "orders_cancelled": event.orders_cancelled, "database": why})
 
 
 def sweep_resting(venue: Any = None) -> HaltEvent | None:
     """While halted, cancel whatever still rests (an order in flight during the halt, or a cancel-all
     that failed); page when the sweep fails, resolve the halt-error alerts when it comes back clean."""
     errors: list[str] = []
-    cancelled = _cancel_resting(venue if venue is not None else _venue(), errors)
+    cancelled_ids = _cancel_resting(venue if venue is not None else _venue(), errors)
+    cancelled = len(cancelled_ids)
+    if cancelled_ids:
+        _orders_cancelled(cancelled_ids)
     if errors:
         alert_fire(key="halt_sweep", title="Halted, but resting orders could not be cancelled: check the venue",
                    details={"errors": errors})
@@ -259,6 +454,7 @@ def resume(*, actor: Any, reason: str, source: str = HaltSource.COMMAND) -> Halt
     if not reason or not reason.strip():
         raise ValueError("a resume needs a reason")
     now = timezone.now()
+    halt_requests_land()  # a halt the database missed lands first, and then decides like any other
     row = KillSwitch.objects.get(pk=1)
     refusal = _resume_refusal(row, now)
     if refusal:
@@ -301,6 +497,9 @@ def _restore_flag(text: str) -> None:
 
 
 def _resume_refusal(row: KillSwitch, now: datetime) -> str:
+    waiting = haltslot.requested(slot_file())
+    if waiting:
+        return f"{waiting}: the database must take it before trading can resume"
     if not row.active and not flag_present():
         return "trading is not halted"
     if row.hold_until and now < row.hold_until:

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from monitoring.alerts import alert_fire, alert_resolve
-from monitoring.halt import flag_path, flag_present, halt, kill_switch_state, sweep_resting
+from monitoring.halt import flag_path, flag_present, halt, halt_requests_land, kill_switch_state, sweep_resting
 from monitoring.metrics import (
     baseline,
     decision_rate,
@@ -281,7 +281,9 @@ class Monitor:
         self.failing_since: dict[str, datetime] = {}
 
     def flag_tick(self) -> HaltEvent | None:
-        """A hand-touched flag file with the row not yet active: run the rest of the halt path."""
+        """Land halts the database missed (halt slot), then: a hand-touched flag file with the row not yet
+        active runs the rest of the halt path."""
+        landed = halt_requests_land()
         try:
             present, why = flag_present(), ""
         except OSError as exc:  # cannot tell whether someone touched it: that is a halt, not a pass
@@ -290,7 +292,7 @@ class Monitor:
             return None
         row = kill_switch_state().get("row")
         if row is not None and row.active:
-            return None
+            return landed[-1] if landed else None
         text = why or _flag_text()
         return halt(reason=f"flag file touched: {text or 'no reason written'}", source=HaltSource.FILE_FLAG,
                     venue=self.venue_factory())

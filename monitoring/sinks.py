@@ -53,7 +53,7 @@ def alert_state(event: str) -> str:
 def alert_url(alert: Alert) -> str | None:
     """Link to the alert in the admin, when ALERT_LINK_BASE_URL says where Academy lives."""
     base = settings.ALERT_LINK_BASE_URL.rstrip("/")
-    return f"{base}/admin/monitoring/alert/{alert.pk}/change/" if base else None
+    return f"{base}/admin/monitoring/alert/{alert.pk}/change/" if base and alert.pk else None
 
 
 def _iso(value: Any) -> str | None:

@@ -139,16 +139,21 @@ def kill_switch_row(request):
 
 @pytest.fixture(autouse=True)
 def no_operator_files():
-    """Each test starts without a kill-switch flag file or override.json (a halt in one test must
-    not stop the runs of the next), and leaves none behind."""
+    """Each test starts without a kill-switch flag file, a waiting halt request (halt slot) or
+    override.json (a halt in one test must not stop the runs of the next), and leaves none behind."""
     from django.conf import settings
 
+    from agents.core import haltslot
+
     paths = [settings.DATA_DIR / "kill_switch.flag", settings.DATA_DIR / "override.json"]
+    slot = haltslot.slot_path(settings.DATA_DIR)
     for path in paths:
         path.unlink(missing_ok=True)
+    slot.write_bytes(b" " * haltslot.SIZE)  # allocated and empty: no halt request waiting
     yield
     for path in paths:
         path.unlink(missing_ok=True)
+    slot.write_bytes(b" " * haltslot.SIZE)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from typing import Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
+from agents.core import haltslot
 from agents.core.spec import HardLimits, SoftLimits
 
 StopKind = Literal["kill_switch", "paused"]
@@ -120,16 +121,19 @@ DbState = Callable[[], str | None]
 class Guards:
     """The stop check the loop and place_order_safe call (a StopCheck).
 
-    The order of checks is the order of severity: kill switch file, DB halt state, then the
-    override file (malformed = tripped, pause = paused).
+    The order of checks is the order of severity: kill switch file, a halt request still waiting
+    in the halt slot (agents/core/haltslot.py: a halt the database could not record yet), DB halt
+    state, then the override file (malformed = tripped, pause = paused).
     """
 
     def __init__(
-        self, *, flag_path: Path | None, override_path: Path | None = None, db_state: DbState | None = None
+        self, *, flag_path: Path | None, override_path: Path | None = None, db_state: DbState | None = None,
+        slot_path: Path | None = None,
     ) -> None:
         self.flag_path = flag_path
         self.override_path = override_path
         self.db_state = db_state
+        self.slot_path = slot_path
 
     def __call__(self) -> GuardReading:
         try:
@@ -140,6 +144,9 @@ class Guards:
     def _read(self) -> GuardReading:
         if self.flag_path is not None and flag_present(self.flag_path):
             return GuardReading(StopReason("kill_switch", f"kill switch flag present: {self.flag_path}"))
+        waiting = haltslot.requested(self.slot_path) if self.slot_path is not None else None
+        if waiting:
+            return GuardReading(StopReason("kill_switch", waiting))
         if self.db_state is not None:
             halted = self.db_state()
             if halted:
@@ -171,8 +178,9 @@ def _note(o: Override) -> str:
 
 
 def guards_for_data_dir(data_dir: Path, *, db_state: DbState | None = None) -> Guards:
-    """Standard layout: $ACADEMY_DATA_DIR/kill_switch.flag and $ACADEMY_DATA_DIR/override.json."""
-    return Guards(flag_path=data_dir / "kill_switch.flag", override_path=data_dir / "override.json", db_state=db_state)
+    """Standard layout: $ACADEMY_DATA_DIR/kill_switch.flag, halt.slot and override.json."""
+    return Guards(flag_path=data_dir / "kill_switch.flag", override_path=data_dir / "override.json", db_state=db_state,
+                  slot_path=haltslot.slot_path(data_dir))
 
 
 def never_stop() -> GuardReading:

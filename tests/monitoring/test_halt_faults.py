@@ -1,0 +1,199 @@
+"""A halt, once asked for, survives the faults of the host it runs on (issue 12).
+
+Real processes: `manage.py halt` runs as an operator would run it, while another process holds
+the SQLite write lock, or with the data dir and database on a tmpfs that is full. The venue is the
+real paper venue process. What must hold each time: every resting order is cancelled at once, the
+halt is durable (halt slot and flag), no loop may trade, the page goes out without the database,
+and the full record lands once the database takes writes again.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from agents.core import haltslot
+from agents.core.guards import guards_for_data_dir
+from agents.venue.schemas import OrderStatus
+from monitoring.halt import halt, halt_requests_land, kill_switch_state, resume
+from monitoring.models import Alert, HaltEvent, KillSwitch
+
+from .conftest import ROOT, rest
+from .receiver import Receiver, receiving
+
+pytestmark = pytest.mark.fault
+
+
+def live(client) -> list:
+    return client.orders(status=OrderStatus.LIVE)
+
+
+def manage(args: list[str], *, data_dir: Path, db: Path, venue_url: str, api_key: str,
+           timeout: float = 60, **env: str) -> subprocess.CompletedProcess:
+    """Run one `manage.py` command as a separate process, the way an operator's shell would."""
+    full = {**os.environ, "DJANGO_SETTINGS_MODULE": "academy.settings", "DEBUG": "true", "PYTHONUNBUFFERED": "1",
+            "ACADEMY_DATA_DIR": str(data_dir), "DATABASE_URL": f"sqlite:///{db}", "VENUE_URL": venue_url,
+            "VENUE_API_KEY": api_key, **env}
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with receiving() as r:
+        yield r
+
+
+def _db_path() -> Path:
+    return Path(django_settings.DATABASES["default"]["NAME"])
+
+
+def _locker(db: Path) -> subprocess.Popen:
+    """Another process that takes SQLite's write lock and keeps it until its stdin closes."""
+    code = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30); "
+            "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); sys.stdin.read(); c.execute('ROLLBACK')")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_it_halts_at_the_venue_at_once_and_pages_while_another_process_holds_the_database(
+        trader, market, venue, transactional_db, receiver):
+    rest(trader, market, 5)
+    locker = _locker(_db_path())
+    try:
+        started = time.monotonic()
+        done = manage(["halt", "--reason", "drill: locked database"], data_dir=django_settings.DATA_DIR,
+                      db=_db_path(), venue_url=venue.url, api_key=trader.api_key, ALERT_SINKS="log,webhook",
+                      ALERT_WEBHOOK_URL=receiver.url + "/hook")
+        elapsed = time.monotonic() - started
+        assert done.returncode == 0, done.stderr
+        assert live(trader) == []  # cancelled although the database never answered
+        assert "not recorded it yet" in done.stderr and "5 resting orders cancelled" in done.stdout
+        assert elapsed < 20  # not the 20 s busy timeout plus the command's own retries: the waits are bounded
+        assert [b["title"] for b in receiver.bodies if "HALTED" in b["title"]], receiver.bodies  # paged, no DB
+        assert not HaltEvent.objects.exists() and not KillSwitch.objects.get(pk=1).active
+        stop = guards_for_data_dir(django_settings.DATA_DIR)().stop
+        assert stop is not None and stop.kind == "kill_switch"  # every loop refuses meanwhile
+        assert kill_switch_state()["halted"] is True
+    finally:
+        locker.communicate("", timeout=10)
+    landed = halt_requests_land()  # what the monitor does on its next flag tick
+    event = HaltEvent.objects.get()
+    assert landed == [event] and event.action == "halt" and event.orders_cancelled == 5
+    assert "recorded_late" in event.figures and event.reason == "drill: locked database"
+    assert KillSwitch.objects.get(pk=1).active and haltslot.pending(haltslot.slot_path(django_settings.DATA_DIR)) == []
+    assert Alert.objects.filter(key="kill_switch", state="firing").exists()
+
+
+def test_it_lands_a_waiting_halt_once_and_only_once(trader, transactional_db, monkeypatch):
+    import monitoring.halt as halt_module
+
+    real = halt_module._record_request
+
+    def refuse(*args, **kwargs):
+        from django.db import OperationalError
+
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(halt_module, "_record_request", refuse)
+    event = halt(reason="drill", source="command")
+    assert event.pk is None and any("halt slot holds it" in e for e in event.errors)
+    monkeypatch.setattr(halt_module, "_record_request", real)
+    monkeypatch.setattr(halt_module, "_slot_clear", lambda index, request_id: None)  # died before clearing
+    assert len(halt_requests_land()) == 1
+    assert len(halt_requests_land()) == 1  # the same request again: found, not written twice
+    assert HaltEvent.objects.count() == 1
+
+
+def test_it_refuses_a_resume_while_a_halt_waits_for_the_database(trader, operator, transactional_db, monkeypatch):
+    import monitoring.halt as halt_module
+    from monitoring.halt import ResumeRefused
+
+    def refuse(*args, **kwargs):
+        from django.db import OperationalError
+
+        raise OperationalError("database or disk is full")
+
+    monkeypatch.setattr(halt_module, "_record_request", refuse)
+    halt(reason="drill", source="command")
+    with pytest.raises(ResumeRefused, match="not yet recorded"):
+        resume(actor=operator, reason="looks fine")
+    assert guards_for_data_dir(django_settings.DATA_DIR)().stop is not None
+
+
+# --- a full disk: the data dir and the database on a small tmpfs that is full --------------------
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 16 MiB tmpfs as ACADEMY_DATA_DIR (root can mount one; a test that cannot says so, loudly)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mount)], capture_output=True,
+                          text=True)
+    assert done.returncode == 0, f"cannot mount a tmpfs here ({done.stderr.strip()}): run the suite as root"
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _fill(disk: Path) -> Path:
+    filler = disk / "filler"
+    with open(filler, "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+    for i in range(64):  # the last partial blocks too
+        try:
+            with open(disk / f"crumb{i}", "wb") as f:
+                f.write(b"\0" * 512)
+        except OSError:
+            break
+    return filler
+
+
+def test_it_keeps_a_halt_asked_for_on_a_full_disk_and_records_it_once_space_is_back(
+        trader, market, venue, full_disk, receiver):
+    db = full_disk / "academy.sqlite3"
+    common = {"data_dir": full_disk, "db": db, "venue_url": venue.url, "api_key": trader.api_key}
+    migrated = manage(["migrate", "--noinput"], **common, timeout=120)  # also allocates the halt slot
+    assert migrated.returncode == 0, migrated.stderr
+    assert (full_disk / haltslot.SLOT_NAME).stat().st_size == haltslot.SIZE
+    rest(trader, market, 4)
+    filler = _fill(full_disk)
+    done = manage(["halt", "--reason", "drill: disk full"], **common, ALERT_SINKS="log,webhook",
+                  ALERT_WEBHOOK_URL=receiver.url + "/hook")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert live(trader) == []
+    assert "flag file not written" in done.stderr and "not recorded it yet" in done.stderr
+    assert [b for b in receiver.bodies if "HALTED" in b["title"]]
+    waiting = haltslot.pending(full_disk / haltslot.SLOT_NAME)
+    assert [r.reason for _, r in waiting] == ["drill: disk full"]
+    assert (full_disk / "kill_switch.flag").exists()  # empty, but there: the loops' first check
+    assert guards_for_data_dir(full_disk)().stop is not None
+
+    filler.unlink()
+    for crumb in full_disk.glob("crumb*"):
+        crumb.unlink()
+    # Space is back: the monitor's first tick lands the record; from then on the row holds the halt.
+    landed = manage(["shell", "--no-imports", "-c", "from monitoring.halt import halt_requests_land as land; "
+                     "from monitoring.models import KillSwitch, HaltEvent; land(); "
+                     "print(KillSwitch.objects.get(pk=1).active, HaltEvent.objects.filter(action='halt').count())"],
+                    **common)
+    assert landed.stdout.split() == ["True", "1"], landed.stdout + landed.stderr
+    assert haltslot.pending(full_disk / haltslot.SLOT_NAME) == []
+    shutil.rmtree(full_disk / "state", ignore_errors=True)
