@@ -13,6 +13,8 @@ A guard that cannot be computed for GUARD_GRACE_S seconds trips: fail closed.
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -202,14 +204,57 @@ class SettlementPending(Exception):
     """The chain has not caught up with REST yet: drift cannot be judged at this instant."""
 
 
-def chain_drift_amount(venue: Any) -> Decimal:
-    """|REST USDC - chain USDC| + sum over positions of |REST shares - chain shares|.
+class DriftUnmeasurable(SettlementPending):
+    """REST moved during every bracketed chain read (fills landing): no consistent snapshot.
+
+    A SettlementPending so `reconcile_chain` says "try again"; the monitor gives it GUARD_GRACE_S, not
+    the settlement grace: a drift it can never measure must trip like any guard it cannot compute.
+    """
+
+
+# The venue answers balance, positions and the chain ledger in three calls, and fills land between
+# them (issue 12: one such reading halted a healthy desk). A chain read is trusted only between two
+# equal REST readings. A bracket takes ~10 ms; 8 tries a jittered 50 ms apart found a gap in 96-100 of
+# 100 passes with ~70 fills a second landing (tests/monitoring/test_drift.py), and a quiet account
+# costs one try.
+SNAPSHOT_TRIES = 8
+SNAPSHOT_PAUSE_S = 0.05
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """REST and the chain ledger as of one moment (no fill landed on the account in between)."""
+
+    usdc: Decimal
+    shares: dict[tuple[str, Any], Decimal]
+    ledger: Any
+
+
+def chain_snapshot(venue: Any, *, tries: int = SNAPSHOT_TRIES, pause_s: float = SNAPSHOT_PAUSE_S) -> Snapshot:
+    """1. Read REST (balance, positions), 2. the chain ledger, 3. REST again, mirrored (positions, balance).
+    Equal REST readings mean nothing moved the account while the chain was read. Else pause and retry;
+    after `tries` the drift cannot be computed (DriftUnmeasurable), never guessed."""
+    for attempt in range(tries):
+        if attempt:
+            time.sleep(pause_s * (0.5 + random.random()))  # jitter: do not beat in step with a trading loop
+        usdc, shares = venue.balance().usdc, _shares(venue.positions())
+        ledger = venue.chain_ledger()
+        if _shares(venue.positions()) == shares and venue.balance().usdc == usdc:
+            return Snapshot(usdc, shares, ledger)
+    raise DriftUnmeasurable(f"REST balances moved during each of {tries} chain readings (fills landing): "
+                            "no consistent snapshot")
+
+
+def chain_drift_amount(venue: Any, *, tries: int = SNAPSHOT_TRIES, pause_s: float = SNAPSHOT_PAUSE_S) -> Decimal:
+    """|REST USDC - chain USDC| + sum over positions of |REST shares - chain shares|, on one consistent
+    snapshot (`chain_snapshot`).
 
     Settlements still inside the lag are added to the chain side when the venue reports them
     (the paper venue does), so drift is measured at any moment; a venue that only counts them
     leaves us to wait for a moment with nothing pending (SettlementPending).
     """
-    ledger = venue.chain_ledger()
+    snap = chain_snapshot(venue, tries=tries, pause_s=pause_s)
+    ledger = snap.ledger
     chain_usdc = ledger.usdc
     chain = _shares(ledger.positions)
     if ledger.pending:
@@ -218,10 +263,9 @@ def chain_drift_amount(venue: Any) -> Decimal:
         chain_usdc += ledger.pending_usdc
         for key, shares in _shares(ledger.pending_positions).items():
             chain[key] = chain.get(key, ZERO) + shares
-    drift = abs(venue.balance().usdc - chain_usdc)
-    rest = _shares(venue.positions())
-    for key in rest.keys() | chain.keys():
-        drift += abs(rest.get(key, ZERO) - chain.get(key, ZERO))
+    drift = abs(snap.usdc - chain_usdc)
+    for key in snap.shares.keys() | chain.keys():
+        drift += abs(snap.shares.get(key, ZERO) - chain.get(key, ZERO))
     return drift
 
 
@@ -233,14 +277,24 @@ def _shares(positions: Any) -> dict[tuple[str, Any], Decimal]:
 
 
 def chain_drift(venue: Any, now: datetime) -> Trip | None:
-    """REST balances/positions vs the chain ledger, once settlement has caught up (chain is the truth)."""
-    drift = chain_drift_amount(venue)
+    """REST balances/positions vs the chain ledger (chain is the truth), on a consistent snapshot; a
+    drift above dust is confirmed on a second snapshot a moment later, in the same tick. (Equal REST
+    readings can still hide a fill and its reverse around the chain read; the next snapshot would need
+    the very same pair at the very same instant.)"""
+    first = drift = chain_drift_amount(venue)
+    if first > settings.CHAIN_DUST:
+        time.sleep(SNAPSHOT_PAUSE_S)
+        drift = chain_drift_amount(venue)
+        if drift <= settings.CHAIN_DUST:
+            log.warning("chain drift %s on one reading, %s on the next: not confirmed, no halt", first, drift)
+    # Only measured readings reach the metric and the page: an unmeasurable one raised above.
     metric_record("chain_rest_drift", drift, ts=now)
     page([_above("chain_rest_drift", None, drift, settings.CHAIN_DUST, f"> dust {settings.CHAIN_DUST}")])
     if drift > settings.CHAIN_DUST:
         return Trip(HaltSource.CHAIN_DRIFT, f"venue REST differs from the chain ledger by {drift} (dust "
-                    f"{settings.CHAIN_DUST}); reconcile by hand, the chain is the source of truth",
-                    {"drift": str(drift)}, needs_reconciliation=True)
+                    f"{settings.CHAIN_DUST}, confirmed on two consistent readings); reconcile by hand, the "
+                    f"chain is the source of truth", {"drift": str(drift), "drift_first_reading": str(first)},
+                    needs_reconciliation=True)
     return None
 
 
@@ -329,7 +383,8 @@ class Monitor:
             since = self.failing_since.setdefault(name, now)
             log.warning("guard %s could not be computed: %s", name, exc)
             # Settlement in progress is normal for a few seconds; stuck for minutes, it is a chain fault.
-            grace = self.settle_grace if isinstance(exc, SettlementPending) else self.grace
+            settling = isinstance(exc, SettlementPending) and not isinstance(exc, DriftUnmeasurable)
+            grace = self.settle_grace if settling else self.grace
             if now - since < grace:
                 return None
             return Trip(SOURCE[name], f"{name} could not be computed for {(now - since).seconds} s: "
