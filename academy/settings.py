@@ -214,6 +214,12 @@ GUARD_GRACE_S = env_int("GUARD_GRACE_S", 30, minimum=0)
 # shapes, venue sweeps) has not recorded its heartbeat for this long.
 REQUIRE_MONITOR_HEARTBEAT = env_bool("REQUIRE_MONITOR_HEARTBEAT", True)
 MONITOR_STALE_S = env_int("MONITOR_STALE_S", 60, minimum=10)
+# No order is sent unless a monitor confirmed its cancel-on-disconnect session (the dead-man's
+# cover) this recently; it confirms every second, and counts a session silent for
+# DEADMAN_MAX_SILENCE_S (the venue pings every 5 s) as down. Off with the cover itself.
+REQUIRE_DEADMAN_COVER = env_bool("REQUIRE_DEADMAN_COVER", REQUIRE_MONITOR_HEARTBEAT and VENUE_CANCEL_ON_DISCONNECT)
+DEADMAN_COVER_STALE_S = env_decimal("DEADMAN_COVER_STALE_S", "3", minimum="1")
+DEADMAN_MAX_SILENCE_S = env_decimal("DEADMAN_MAX_SILENCE_S", "12", minimum="1")
 CHAIN_SETTLE_GRACE_S = env_int("CHAIN_SETTLE_GRACE_S", 300, minimum=0)
 
 # Alert sinks (docs/monitoring.md "Alert sinks"). A sink in ALERT_SINKS without its settings

@@ -126,12 +126,59 @@ def monitor_missing_reason() -> str | None:
     return None
 
 
+def cover_missing_reason() -> str | None:
+    """No order without a dead-man's cover: some monitor must have confirmed, within
+    DEADMAN_COVER_STALE_S, that its cancel-on-disconnect session at the venue is open; an order sent
+    without one would rest through a dead control plane (issue 12)."""
+    if not settings.REQUIRE_DEADMAN_COVER:
+        return None
+    from monitoring.models import CoverBeat
+
+    since = timezone.now() - timedelta(seconds=float(settings.DEADMAN_COVER_STALE_S))
+    if CoverBeat.objects.filter(armed=True, confirmed_at__gte=since).exists():
+        return None
+    return (f"no dead-man's cover: no monitor confirmed its cancel-on-disconnect session in the last "
+            f"{settings.DEADMAN_COVER_STALE_S} s (is manage.py monitor running and connected to the venue?)")
+
+
+def _cancel_uncovered(agent: AgentConfig, venue: VenuePort | None) -> None:
+    """At a run's end: with no dead-man's cover, nothing of this agent may rest (an order sent in the
+    seconds between the monitor's death and its cover reading stale is covered by nobody): cancel
+    what it has resting. A failure pages; the next run tries again."""
+    try:
+        cancelled = uncovered_orders_cancel(agent=agent, venue=venue or venue_client())
+    except Exception as exc:
+        from monitoring.alerts import alert_fire
+
+        log.exception("agent %s: uncovered orders not cancelled", agent.name)
+        alert_fire(key=f"uncovered_orders:{agent.pk}", title=f"agent {agent.name}: orders rest without a dead-man's "
+                   f"cover and could not be cancelled: check the venue", details={"error": str(exc)[:500]})
+        return
+    if cancelled:
+        log.warning("agent %s: no dead-man's cover; cancelled %d resting order(s)", agent.name, len(cancelled))
+
+
+def uncovered_orders_cancel(*, agent: AgentConfig, venue: VenuePort) -> list[str]:
+    """Cancel the agent's resting orders when no dead-man's cover is live; return the venue ids cancelled."""
+    if cover_missing_reason() is None:
+        return []
+    resting = Order.objects.filter(agent=agent, status__in=[OrderStatus.SENT, OrderStatus.LIVE]).exclude(
+        venue_order_id="")
+    ids = list(resting.values_list("venue_order_id", flat=True))
+    if not ids:
+        return []
+    result = venue.cancel_batch(ids)
+    Order.objects.filter(venue_order_id__in=result.canceled).update(status=OrderStatus.CANCELED)
+    return list(result.canceled)
+
+
 def stop_check(lease: Lease | None = None) -> StopCheck:
-    """The loop's guard: flag file, override file, kill-switch row, the monitor's heartbeat, and
-    (when given) the agent lease."""
+    """The loop's guard: flag file, halt slot, override file, kill-switch row, the monitor's heartbeat,
+    its dead-man's cover, and (when given) the agent lease."""
 
     def db_state() -> str | None:
-        return db_kill_switch_reason() or monitor_missing_reason() or (lease_lost(lease) if lease else None)
+        return (db_kill_switch_reason() or monitor_missing_reason() or cover_missing_reason()
+                or (lease_lost(lease) if lease else None))
 
     return guards_for_data_dir(settings.DATA_DIR, db_state=db_state)
 
@@ -252,6 +299,7 @@ def _run_locked(agent: AgentConfig, lease: Lease, *, venue: VenuePort | None, po
     finally:
         if writer is not None:
             writer.close()
+    _cancel_uncovered(agent, venue)
     _finish(run, result, clock)
     mark_run_finished(state_dir(), state, outcome=result.outcome, at=clock.now().isoformat())
     _health_after(run, result)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import threading
 import time
 from typing import Any
@@ -43,6 +44,11 @@ class DeadMansSwitch:
         """True while a session with cancel-on-disconnect is open at the venue."""
         return self.stream is not None and self.stream.connected.is_set()
 
+    def live(self, max_silence_s: float) -> bool:
+        """Armed, and the venue was heard (its pings included) within `max_silence_s`: a socket that went
+        quiet may already be dead at the venue's end, and then it covers nothing."""
+        return self.armed and time.monotonic() - self.stream.last_heard < max_silence_s
+
     def start(self, wait_s: float = 5.0) -> None:
         """Start, and wait (a little) until armed, so the first health pass does not page for nothing."""
         self._thread = threading.Thread(target=self._run, name="deadman", daemon=True)
@@ -65,3 +71,23 @@ class DeadMansSwitch:
         self._loop.run_until_complete(self.stream.start())
         self._ready.set()
         self._loop.run_forever()
+
+
+def cover_confirm(deadman: DeadMansSwitch | None, *, host: str | None = None) -> bool:
+    """Record this monitor host's cover (monitoring.models.CoverBeat), armed or down, as of now.
+
+    The loops send no order unless some monitor confirmed its cover within DEADMAN_COVER_STALE_S
+    (agents/services.py `cover_missing_reason`). Bounded wait: a locked database delays the beat
+    (the cover then reads as stale: orders stop), never the flag watcher beside it."""
+    from django.utils import timezone
+
+    from academy.dbwait import bounded_wait
+    from monitoring.models import CoverBeat
+
+    armed = deadman is not None and deadman.live(float(settings.DEADMAN_MAX_SILENCE_S))
+    host = host or socket.gethostname()
+    now = timezone.now()
+    with bounded_wait(500):
+        if not CoverBeat.objects.filter(host=host).update(armed=armed, confirmed_at=now):
+            CoverBeat.objects.get_or_create(host=host, defaults={"armed": armed, "confirmed_at": now})
+    return armed

@@ -251,3 +251,23 @@ class OutboxEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.id} {self.kind}"
+
+
+class CoverBeat(models.Model):
+    """The dead-man's cover as each monitor last confirmed it: its cancel-on-disconnect session at the
+    venue is open (armed) as of `confirmed_at`. No order is sent unless one is armed and recent
+    (agents/services.py `cover_missing_reason`): an order without a live cover would rest through a
+    dead control plane."""
+
+    host = models.CharField(max_length=200, unique=True)  # one row per monitor host: updated in place
+    armed = models.BooleanField(default=False)
+    confirmed_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # cover_missing_reason(): "WHERE armed AND confirmed_at >= now - stale" before every order
+            models.Index(fields=["armed", "confirmed_at"], name="coverbeat_armed_ts"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.host}: {'armed' if self.armed else 'DOWN'} at {self.confirmed_at:%H:%M:%S}"

@@ -340,6 +340,7 @@ class VenueStream:
         self.open_timeout = open_timeout
         self.session_id: str | None = None
         self.connected = asyncio.Event()
+        self.last_heard = 0.0  # time.monotonic() of the venue's last message on this stream
         self.connections = 0
         self.last_seq: dict[str, int] = {}
         self.gaps: list[tuple[str, int, int]] = []  # (stream, expected, got)
@@ -395,6 +396,7 @@ class VenueStream:
             self._ws = ws
             await self._resubscribe(ws)
             async for raw in ws:
+                self.last_heard = time.monotonic()  # the venue's pings arrive here too: proof the session lives
                 await self._dispatch(json.loads(raw))
 
     async def _resubscribe(self, ws: Any) -> None:

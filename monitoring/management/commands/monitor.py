@@ -21,11 +21,12 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from agents.services import venue_client
-from monitoring.deadman import DeadMansSwitch
+from monitoring.deadman import DeadMansSwitch, cover_confirm
 from monitoring.health import Monitor
 
 log = logging.getLogger("academy.monitor")
 HOUSEKEEPING_S = 30.0
+COVER_BEAT_S = 1.0
 
 
 class Command(BaseCommand):
@@ -41,11 +42,14 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         poll, interval = float(settings.FLAG_POLL_S), float(settings.MONITOR_INTERVAL_S)
-        next_health = next_house = 0.0
+        next_health = next_house = next_beat = 0.0
         self.stdout.write(f"monitor: flag every {poll}s, health every {interval}s")
         while self.running:
             now = time.monotonic()
             self._safely("flag watcher", monitor.flag_tick)
+            if now >= next_beat:  # the loops send no order without a recent one (dead-man's cover)
+                self._safely("cover beat", lambda: cover_confirm(deadman))
+                next_beat = now + COVER_BEAT_S
             if now >= next_health:
                 self._safely("health checks", monitor.health_tick)
                 next_health = now + interval
