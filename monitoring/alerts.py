@@ -66,7 +66,11 @@ def alert_resolve(*, key: str, details: dict[str, Any] | None = None) -> Alert |
 
 def alert_deliver_direct(*, key: str, title: str, details: dict[str, Any]) -> list[threading.Thread]:
     """Page without the database (it could not take the alert row): every sink, each on a thread of its
-    own so a slow one delays nobody; the threads are returned (a command joins them before it exits)."""
+    own so a slow one delays nobody; the threads are returned (a command joins them before it exits).
+    Without the alert row there is no dedup: this process sends one key at most every DIRECT_REPEAT_S."""
+    if time.monotonic() - _DIRECT_SENT.get(key, -DIRECT_REPEAT_S) < DIRECT_REPEAT_S:
+        return []
+    _DIRECT_SENT[key] = time.monotonic()
     now = timezone.now()
     alert = Alert(key=key, title=f"{title} [delivered without the database]"[:300], details=details,
                   severity="critical", first_fired_at=now, last_fired_at=now)
@@ -79,6 +83,8 @@ def alert_deliver_direct(*, key: str, title: str, details: dict[str, Any]) -> li
 
 
 _DIRECT: list[threading.Thread] = []
+_DIRECT_SENT: dict[str, float] = {}
+DIRECT_REPEAT_S = 300.0
 
 
 def alert_direct_wait(timeout: float) -> bool:

@@ -195,6 +195,14 @@ def _orders_cancelled(venue_ids: list[str]) -> None:
     Order.objects.filter(venue_order_id__in=venue_ids).update(status=OrderStatus.CANCELED)
 
 
+def halt_waiting() -> bool:
+    """A halt was asked for and its database record has not landed yet (unreadable counts as yes)."""
+    try:
+        return bool(haltslot.pending(slot_file()))
+    except OSError:
+        return True
+
+
 def halt_requests_land() -> list[HaltEvent]:
     """Land every halt request still waiting in the slot (the monitor calls this on every flag tick):
     the halt was done at the venue when asked; this writes its row, event and alert once the

@@ -25,7 +25,15 @@ from django.conf import settings
 from django.utils import timezone
 
 from monitoring.alerts import alert_fire, alert_resolve
-from monitoring.halt import flag_path, flag_present, halt, halt_requests_land, kill_switch_state, sweep_resting
+from monitoring.halt import (
+    flag_path,
+    flag_present,
+    halt,
+    halt_requests_land,
+    halt_waiting,
+    kill_switch_state,
+    sweep_resting,
+)
 from monitoring.metrics import (
     baseline,
     decision_rate,
@@ -338,6 +346,8 @@ class Monitor:
         """Land halts the database missed (halt slot), then: a hand-touched flag file with the row not yet
         active runs the rest of the halt path."""
         landed = halt_requests_land()
+        if halt_waiting():  # already halted at the venue; its record waits for the database: no repeat
+            return None
         try:
             present, why = flag_present(), ""
         except OSError as exc:  # cannot tell whether someone touched it: that is a halt, not a pass
@@ -361,7 +371,7 @@ class Monitor:
             if trip is not None and not _in_force(kill_switch_state(), trip):
                 halts.append(_halt(trip, venue))
         row = kill_switch_state().get("row")
-        if row is not None and row.active:  # a flag without the row is the watcher's to complete
+        if (row is not None and row.active) or halt_waiting():  # a flag without the row is the watcher's
             sweep_resting(venue)  # whatever still rests while halted (in flight, or a failed cancel-all)
         self._page_rates(now)
         self._page_deadman()

@@ -197,3 +197,27 @@ def test_it_keeps_a_halt_asked_for_on_a_full_disk_and_records_it_once_space_is_b
     assert landed.stdout.split() == ["True", "1"], landed.stdout + landed.stderr
     assert haltslot.pending(full_disk / haltslot.SLOT_NAME) == []
     shutil.rmtree(full_disk / "state", ignore_errors=True)
+
+
+def test_it_pages_once_without_the_database_and_the_watcher_does_not_repeat_the_halt(
+        trader, transactional_db, monkeypatch, receiver, settings):
+    import monitoring.alerts as alerts
+    import monitoring.halt as halt_module
+    from monitoring.health import Monitor
+
+    def refuse(*args, **kwargs):
+        from django.db import OperationalError
+
+        raise OperationalError("database is locked")
+
+    settings.ALERT_SINKS = ["log", "webhook"]
+    settings.ALERT_WEBHOOK_URL = receiver.url + "/hook"
+    monkeypatch.setattr(alerts, "_DIRECT_SENT", {})
+    monkeypatch.setattr(halt_module, "_record_request", refuse)
+    halt(reason="first", source="command")
+    halt(reason="second", source="panel")
+    for _ in range(3):  # the flag is there and the row is not active: the watcher must not halt again
+        assert Monitor(lambda: trader).flag_tick() is None
+    assert alerts.alert_direct_wait(5)
+    assert len([b for b in receiver.bodies if "HALTED" in b["title"]]) == 1  # no page storm without dedup rows
+    assert [r.reason for _, r in haltslot.pending(halt_module.slot_file())] == ["first", "second"]
