@@ -6,7 +6,6 @@ first (a file the guards would read as malformed stops every run), then replace 
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -14,10 +13,13 @@ from typing import Any
 from django.conf import settings
 from pydantic import ValidationError
 
-from agents.core.guards import OverrideFile
+from agents.core.guards import OverrideFile, OverrideLimits
 from agents.core.state import atomic_write
+from agents.venue.strict import InvalidInput, load_json, parse_decimal
 
 log = logging.getLogger("academy.override")
+MAX_OVERRIDE_BYTES = 64 * 1024  # a pause flag, five limits and a 2,000-character note fit many times over
+MAX_OVERRIDE_DEPTH = 8  # the schema nests two levels ({"limits": {...}}): anything deeper is wrong
 
 
 class OverrideInvalid(ValueError):
@@ -33,14 +35,26 @@ def override_parse(text: str) -> OverrideFile:
     if not text.strip():
         raise OverrideInvalid('The document is empty; write {} for "no override".')
     try:
-        return OverrideFile.model_validate(json.loads(text))
-    except json.JSONDecodeError as exc:
-        raise OverrideInvalid(f"Not JSON: {exc}") from None
+        data = load_json(text, max_bytes=MAX_OVERRIDE_BYTES, max_depth=MAX_OVERRIDE_DEPTH, field="document")
+        _check_limit_numbers(data)
+        return OverrideFile.model_validate(data)
+    except InvalidInput as exc:
+        raise OverrideInvalid(str(exc)) from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "document"
         more = f" ({len(exc.errors())} errors in all)" if len(exc.errors()) > 1 else ""
         raise OverrideInvalid(f"{where}: {first['msg']}{more}") from None
+
+
+def _check_limit_numbers(data: object) -> None:
+    """Each limit a plain ASCII decimal: the schema's own Decimal would read "1_0" or "١٠" as 10."""
+    limits = data.get("limits") if isinstance(data, dict) else None
+    if not isinstance(limits, dict):
+        return  # not an object: the schema says so, naming the field
+    for name, value in limits.items():
+        if name in OverrideLimits.model_fields and value is not None:
+            parse_decimal(value, f"limits.{name}")
 
 
 def override_write(*, text: str, actor: Any) -> OverrideFile:

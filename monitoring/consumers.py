@@ -12,9 +12,11 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from agents.venue.strict import InvalidInput, load_json, parse_int
 from monitoring import panel
 
 READ_ONLY = "the panel websocket only reads; halt and resume are POSTs to the panel's halt and resume URLs"
+MAX_FRAME = 4096  # the panel only ever sends {"type": "ping"}
 
 
 class PanelConsumer(AsyncJsonWebsocketConsumer):
@@ -54,6 +56,15 @@ class PanelConsumer(AsyncJsonWebsocketConsumer):
         if getattr(self, "sent_in_catchup", None) is not None:  # only subscribed after accept()
             await panel.tailer.unsubscribe(self.channel_name)
 
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        """Parse strictly (size and depth capped): a bad frame gets an error, not a crashed consumer."""
+        try:
+            content = load_json(text_data if text_data is not None else bytes_data or b"", max_bytes=MAX_FRAME)
+        except InvalidInput as exc:
+            await self.send_json({"type": "error", "message": str(exc)})
+            return
+        await self.receive_json(content, **kwargs)
+
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})
@@ -78,4 +89,7 @@ def _state(last_id: int | None) -> tuple[dict[str, Any], tuple[list[dict[str, An
 def _last_id(scope: dict[str, Any]) -> int | None:
     """?last_id=N: a non-negative integer, or None (no catch-up) for anything else."""
     raw = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("last_id", [""])[0]
-    return int(raw) if raw.isdigit() else None
+    try:  # ASCII digits only and bounded: isdigit() let '²' through to int(), which raised
+        return parse_int(raw, "last_id", low=0, high=2**63 - 1)
+    except InvalidInput:
+        return None

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from agents.venue.strict import clean_text
 from monitoring import panel as panel_data
 from monitoring.halt import ResumeRefused, halt, resume
 from monitoring.models import HaltSource
@@ -62,7 +63,7 @@ def panel_state(request: HttpRequest) -> JsonResponse:
 @require_POST
 def panel_halt(request: HttpRequest) -> HttpResponse:
     """Halt trading: the confirm step's reason is required."""
-    reason = request.POST.get("reason", "").strip()[:MAX_REASON]
+    reason = _reason(request)
     if not reason:
         return _answer(request, False, "A halt needs a reason.", 400)
     event = halt(reason=reason, source=HaltSource.PANEL, actor=request.user)
@@ -78,7 +79,7 @@ def panel_halt(request: HttpRequest) -> HttpResponse:
 @require_POST
 def panel_resume(request: HttpRequest) -> HttpResponse:
     """Resume trading: reason required; a hold or a pending reconciliation refuses it, and we say why."""
-    reason = request.POST.get("reason", "").strip()[:MAX_REASON]
+    reason = _reason(request)
     try:
         resume(actor=request.user, reason=reason, source=HaltSource.PANEL)
     except PermissionDenied as exc:
@@ -89,6 +90,12 @@ def panel_resume(request: HttpRequest) -> HttpResponse:
         return _answer(request, False, f"Resume refused: {exc}", 409)
     log.warning("panel: %s resumed trading: %s", request.user.get_username(), reason)
     return _answer(request, True, "Trading resumed.", 200)
+
+
+def _reason(request: HttpRequest) -> str:
+    """The posted reason without control characters: a NUL would fail the row write on PostgreSQL
+    after the venue was already swept (a half-done halt), and a halt must not be refused for it."""
+    return clean_text(request.POST.get("reason", ""), max_chars=MAX_REASON).strip()
 
 
 def _answer(request: HttpRequest, ok: bool, message: str, status: int) -> HttpResponse:

@@ -8,11 +8,9 @@ before them; orders go through place_order_safe only.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
@@ -21,13 +19,19 @@ from agents.core.orders import OrderDesk, OrderIntent, OrderResult, place_order_
 from agents.core.ports import Clock, VenuePort
 from agents.core.spec import SIDE_EFFECT_TOOLS, AgentSpec
 from agents.venue.schemas import CancelResult, Market, OrderStatus, Outcome, Side
+from agents.venue.strict import MAX_SLUG_CHARS, Identifier, InvalidInput, OptionalFloat, StrictDecimal, load_json
+from agents.venue.strict import Slug as StrictSlug
 
 BOOK_DEPTH = 5
+MAX_ARGS_BYTES = 16 * 1024  # one tool call's arguments: a few short fields
 
-_DecStr = WithJsonSchema({"type": "string", "pattern": r"^\d*\.?\d+$", "description": "decimal as a string"})
-Price = Annotated[Decimal, Field(gt=0, lt=1, decimal_places=3), _DecStr]
-Shares = Annotated[Decimal, Field(gt=0, decimal_places=3), _DecStr]
-Slug = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_\-.]*$")]
+# Numbers as the venue takes them (agents/venue/strict.py): plain ASCII decimals, so "1_0", "١٠"
+# or "1e3" from the model is a tool error, not a silently different order.
+_DecStr = WithJsonSchema({"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$", "description": "decimal as a string"})
+Price = Annotated[StrictDecimal, Field(gt=0, lt=1, decimal_places=3), _DecStr]
+Shares = Annotated[StrictDecimal, Field(gt=0, decimal_places=3), _DecStr]
+Slug = Annotated[StrictSlug, WithJsonSchema({"type": "string", "maxLength": MAX_SLUG_CHARS,
+                                             "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"})]
 
 
 class _Args(BaseModel):
@@ -52,7 +56,7 @@ class CheckFreshnessArgs(_Args):
     """How old your data about a market is, and whether it is stale."""
 
     slug: Slug
-    max_age_s: float | None = Field(default=None, gt=0, le=86_400)
+    max_age_s: OptionalFloat = Field(default=None, gt=0, le=86_400)
 
 
 class NoArgs(_Args):
@@ -70,7 +74,7 @@ class PlaceLimitOrderArgs(_Args):
 
 
 class CancelOrderArgs(_Args):
-    order_id: str = Field(min_length=1, max_length=128)
+    order_id: Annotated[Identifier, WithJsonSchema({"type": "string", "maxLength": 128})]
 
 
 class CancelAllArgs(_Args):
@@ -252,9 +256,9 @@ def _parse_args(raw: Any) -> tuple[Any, str]:
     if isinstance(raw, str):
         try:
             # Decimal, never float: a price or size the model wrote keeps every digit it wrote.
-            raw = json.loads(raw, parse_float=Decimal) if raw.strip() else {}
-        except json.JSONDecodeError as exc:
-            return None, f"arguments are not valid JSON ({exc.msg} at position {exc.pos})"
+            raw = load_json(raw, max_bytes=MAX_ARGS_BYTES, field="arguments") if raw.strip() else {}
+        except InvalidInput as exc:
+            return None, str(exc)
     if not isinstance(raw, dict):
         return None, "arguments must be a JSON object"
     return raw, ""

@@ -16,7 +16,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, PlainSerializer, StrictBool
+
+from agents.venue.strict import Identifier, Slug, StrictDecimal
 
 TICK = Decimal("0.001")
 SHARE_STEP = Decimal("0.001")
@@ -25,6 +27,8 @@ DUST = Decimal("0.000001")
 
 # A Decimal that always goes out as a string, so no float ever touches money.
 Dec = Annotated[Decimal, PlainSerializer(lambda v: format(v, "f"), return_type=str, when_used="json")]
+# The same, for what a client sends: a plain ASCII decimal only (strict.parse_decimal).
+InDec = Annotated[StrictDecimal, PlainSerializer(lambda v: format(v, "f"), return_type=str, when_used="json")]
 
 
 class Side(StrEnum):
@@ -95,14 +99,14 @@ class OrderRequest(_Model):
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=False)
 
-    market: str = Field(min_length=1, max_length=200)
+    market: Slug
     side: Side
     outcome: Outcome = Outcome.YES
-    price: Dec
-    size: Dec
+    price: InDec
+    size: InDec
     order_type: OrderType = OrderType.GTC
-    client_order_id: str = Field(min_length=1, max_length=128)
-    post_only: bool = False
+    client_order_id: Identifier  # [A-Za-z0-9_.:-], 1..128 characters
+    post_only: StrictBool = False
 
 
 class Order(_Model):

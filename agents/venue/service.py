@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -35,12 +35,25 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from agents.venue.engine import AccountSpec, Engine, Event, MarketState, NotFound, UnrenderableMarket
 from agents.venue.faults import FAULTS_HEADER, FaultMiddleware, FaultState
 from agents.venue.schemas import MarketStatus, OrderRequest, OrderStatus, Outcome
+from agents.venue.strict import (
+    Identifier,
+    OptionalFloat,
+    OptionalInt,
+    StrictDecimal,
+    StrictFloat,
+    StrictInt,
+    load_json,
+    parse_identifier,
+    parse_int,
+    parse_slug,
+)
 from agents.venue.units import InvalidInput, price_to_ticks, signed_milli, usdc_to_micro
 
 log = logging.getLogger("agents.venue")
 M = TypeVar("M", bound=BaseModel)
 
-MAX_BODY = 64 * 1024
+MAX_BODY = 64 * 1024  # bytes of a request body or a websocket frame
+MAX_LIST = 1000  # ids or markets in one websocket message (cancel-batch has the same bound)
 MAX_LIMIT = 5000
 MAX_CLOSE_IN_SECONDS = 10 * 366 * 86_400  # about ten years
 SESSION_HEADER = "X-Session-Id"
@@ -135,24 +148,28 @@ def _validation_message(exc: ValidationError) -> str:
     return f"{where}: {first['msg']}"
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed")
-
-
 async def json_body(request: Request) -> dict[str, Any]:
-    """Read a JSON object body; numbers become Decimal (never float), NaN/Infinity are refused."""
-    raw = await request.body()
-    if len(raw) > MAX_BODY:
-        raise ApiError(413, "body: too large")
+    """Read a JSON object body through strict.load_json: size and depth capped, numbers as Decimal
+    (never float), NaN/Infinity refused. A refusal is an InvalidInput naming `body` (a 400)."""
+    raw = await _capped_body(request)
     if not raw.strip():
         return {}
-    try:
-        data = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        raise ApiError(400, "body: not valid JSON") from exc
+    data = load_json(raw, max_bytes=MAX_BODY)
     if not isinstance(data, dict):
         raise ApiError(400, "body: must be a JSON object")
     return data
+
+
+async def _capped_body(request: Request) -> bytes:
+    """The body, or 413 past MAX_BODY: what is over the cap is read and dropped, never buffered."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size <= MAX_BODY:
+            chunks.append(chunk)
+    if size > MAX_BODY:
+        raise ApiError(413, f"body: is too large (at most {MAX_BODY} bytes)")
+    return b"".join(chunks)
 
 
 def parse_model(model: type[M], data: dict[str, Any]) -> M:
@@ -164,12 +181,33 @@ def parse_model(model: type[M], data: dict[str, Any]) -> M:
 
 def query_int(request: Request, name: str, default: int, low: int = 1, high: int = MAX_LIMIT) -> int:
     raw = request.query_params.get(name)
+    return default if raw is None else parse_int(raw, name, low=low, high=high)
+
+
+def query_id(request: Request, name: str, *, slug: bool = False) -> str | None:
+    """An optional identifier from the query string (a market slug or a client order id)."""
+    raw = request.query_params.get(name)
     if raw is None:
-        return default
-    # isdigit() alone accepts '²' and unbounded lengths, on which int() raises: check ASCII and length first.
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= len(str(high))) or not low <= int(raw) <= high:
-        raise ApiError(400, f"{name}: must be an integer from {low} to {high}")
-    return int(raw)
+        return None
+    return parse_slug(raw, name) if slug else parse_identifier(raw, name)
+
+
+def path_slug(request: Request) -> str:
+    return parse_slug(request.path_params["slug"], "slug")
+
+
+def path_order_id(request: Request) -> str:
+    return parse_identifier(request.path_params["order_id"], "order_id")
+
+
+def _query_status(request: Request) -> OrderStatus | None:
+    raw = request.query_params.get("status")
+    if raw is None:
+        return None
+    # ASCII first: str.upper() maps 'ı' (dotless i) to 'I', so 'lıve' would pass as LIVE.
+    if raw.isascii() and raw.upper() in OrderStatus.__members__:
+        return OrderStatus(raw.upper())
+    raise InvalidInput("status", "must be one of LIVE, MATCHED, CANCELED, REJECTED")
 
 
 def dump(model: BaseModel) -> dict[str, Any]:
@@ -184,20 +222,20 @@ class _Body(BaseModel):
 
 
 class CancelBatchBody(_Body):
-    orderIds: list[str] = Field(min_length=1, max_length=1000)  # noqa: N815 - Limitless field name
+    orderIds: list[Identifier] = Field(min_length=1, max_length=MAX_LIST)  # noqa: N815 - Limitless field name
 
 
 class HttpFaultBody(_Body):
-    latency_ms: int | None = Field(default=None, ge=0, le=120_000)
-    error_rate: float | None = Field(default=None, ge=0, le=1)
-    error_status: int | None = Field(default=None, ge=500, le=599)
-    fail_next: int | None = Field(default=None, ge=0)
-    drop_responses: int | None = Field(default=None, ge=0)
-    path_prefix: str | None = None
+    latency_ms: OptionalInt = Field(default=None, ge=0, le=120_000)
+    error_rate: OptionalFloat = Field(default=None, ge=0, le=1)
+    error_status: OptionalInt = Field(default=None, ge=500, le=599)
+    fail_next: OptionalInt = Field(default=None, ge=0)
+    drop_responses: OptionalInt = Field(default=None, ge=0)
+    path_prefix: str | None = Field(default=None, max_length=200)
 
 
 class HangBody(_Body):
-    path_prefix: str = ""
+    path_prefix: str = Field(default="", max_length=200)
 
 
 class StatusBody(_Body):
@@ -209,7 +247,7 @@ class ResolveBody(_Body):
 
 
 class ShockBody(_Body):
-    price: Decimal
+    price: StrictDecimal
 
 
 class TextBody(_Body):
@@ -219,25 +257,25 @@ class TextBody(_Body):
 
 
 class DriftBody(_Body):
-    account: str
-    usdc: Decimal = Decimal(0)
-    market: str = ""
+    account: Identifier
+    usdc: StrictDecimal = Decimal(0)
+    market: str = ""  # "" (no share drift) or a slug, checked by the handler
     outcome: Outcome | None = None
-    shares: Decimal = Decimal(0)
+    shares: StrictDecimal = Decimal(0)
 
 
 class LagBody(_Body):
-    seconds: float = Field(ge=0, le=86_400)
+    seconds: StrictFloat = Field(ge=0, le=86_400)
 
 
 class AccountBody(_Body):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
-    api_key: str = Field(min_length=8, max_length=200)
-    usdc: Decimal = Decimal(0)
+    api_key: str = Field(min_length=8, max_length=200, pattern=r"^[!-~]+$")  # printable ASCII, no space
+    usdc: StrictDecimal = Decimal(0)
 
 
 class TickBody(_Body):
-    n: int = Field(default=1, ge=1, le=10_000)
+    n: StrictInt = Field(default=1, ge=1, le=10_000)
 
 
 class MarketBody(_Body):
@@ -248,11 +286,11 @@ class MarketBody(_Body):
     market_type: str = "test"
     # Bounded so close_time is always a datetime that renders: 1e400 would become inf, be
     # saved, and break every market listing (and /healthz) until the row was removed.
-    close_in_seconds: float = Field(default=86_400.0, gt=0, le=MAX_CLOSE_IN_SECONDS, allow_inf_nan=False)
+    close_in_seconds: StrictFloat = Field(default=86_400.0, gt=0, le=MAX_CLOSE_IN_SECONDS, allow_inf_nan=False)
     note: str = ""
     resolution_text: str = ""
-    simulated: bool = False
-    fair: Decimal = Decimal("0.5")
+    simulated: StrictBool = False
+    fair: StrictDecimal = Decimal("0.5")
 
 
 # ------------------------------------------------------------------------------------ websocket hub
@@ -419,9 +457,7 @@ class Hub:
         )
 
     def _flag(self, session: Session, msg: dict[str, Any]) -> None:
-        ids = msg.get("order_ids")
-        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-            raise ValueError("order_ids: must be a list of order ids")
+        ids = _id_list(msg.get("order_ids"), "order_ids", parse_identifier)
         tied = self.engine.flag_orders(session.account, session.id, ids)
         self.push(session, session.control("flagged", order_ids=tied))
 
@@ -443,9 +479,14 @@ class Hub:
 
 def _markets_arg(msg: dict[str, Any]) -> list[str]:
     markets = msg.get("markets", [msg["market"]] if "market" in msg else None)
-    if not isinstance(markets, list) or not markets or not all(isinstance(m, str) for m in markets):
-        raise ValueError("markets: must be a non-empty list of market slugs")
-    return markets
+    return _id_list(markets, "markets", parse_slug)
+
+
+def _id_list(values: Any, field: str, parse: Callable[[Any, str], str]) -> list[str]:
+    """A non-empty list of at most MAX_LIST ids, each checked by `parse` (a strict alphabet)."""
+    if not isinstance(values, list) or not 1 <= len(values) <= MAX_LIST:
+        raise InvalidInput(field, f"must be a list of 1 to {MAX_LIST} ids")
+    return [parse(value, field) for value in values]
 
 
 # ------------------------------------------------------------------------------------ the app
@@ -481,11 +522,11 @@ class Api:
         return JSONResponse({"data": [dump(m) for m in chunk], "totalMarketsCount": len(active)})
 
     async def market(self, request: Request) -> Response:
-        return JSONResponse(dump(self.engine.market(request.path_params["slug"])))
+        return JSONResponse(dump(self.engine.market(path_slug(request))))
 
     async def orderbook(self, request: Request) -> Response:
         depth = query_int(request, "depth", 50, high=1000)
-        return JSONResponse(dump(self.engine.book(request.path_params["slug"], depth)))
+        return JSONResponse(dump(self.engine.book(path_slug(request), depth)))
 
     # -- orders ---------------------------------------------------------------------------
 
@@ -511,28 +552,21 @@ class Api:
         return session_id
 
     async def order(self, request: Request) -> Response:
-        return JSONResponse(dump(self.engine.order(self.account(request), request.path_params["order_id"])))
+        return JSONResponse(dump(self.engine.order(self.account(request), path_order_id(request))))
 
     async def orders(self, request: Request) -> Response:
         account = self.account(request)
-        q = request.query_params
-        status = None
-        if "status" in q:
-            try:
-                status = OrderStatus(q["status"].upper())
-            except ValueError as exc:
-                raise ApiError(400, "status: must be one of LIVE, MATCHED, CANCELED, REJECTED") from exc
         found = self.engine.orders(
             account,
-            market=q.get("market"),
-            status=status,
-            client_order_id=q.get("client_order_id"),
+            market=query_id(request, "market", slug=True),
+            status=_query_status(request),
+            client_order_id=query_id(request, "client_order_id"),
             limit=query_int(request, "limit", 500),
         )
         return JSONResponse({"data": [dump(o) for o in found]})
 
     async def cancel(self, request: Request) -> Response:
-        order = self.engine.cancel(self.account(request), request.path_params["order_id"])
+        order = self.engine.cancel(self.account(request), path_order_id(request))
         message = (
             "Order canceled successfully" if order.status is OrderStatus.CANCELED else f"Order is {order.status.value}"
         )
@@ -544,7 +578,7 @@ class Api:
         return _cancel_reply(self.engine.cancel_batch(account, body.orderIds))
 
     async def cancel_market(self, request: Request) -> Response:
-        return _cancel_reply(self.engine.cancel_all(self.account(request), request.path_params["slug"]))
+        return _cancel_reply(self.engine.cancel_all(self.account(request), path_slug(request)))
 
     async def cancel_account(self, request: Request) -> Response:
         return _cancel_reply(self.engine.cancel_all(self.account(request)))
@@ -560,7 +594,7 @@ class Api:
     async def fills(self, request: Request) -> Response:
         account = self.account(request)
         found = self.engine.fills(
-            account, market=request.query_params.get("market"), limit=query_int(request, "limit", 500)
+            account, market=query_id(request, "market", slug=True), limit=query_int(request, "limit", 500)
         )
         return JSONResponse({"data": [dump(f) for f in found]})
 
@@ -599,14 +633,23 @@ class Api:
     async def _receive(self, session: Session) -> None:
         with contextlib.suppress(WebSocketDisconnect, RuntimeError):
             while not session.closed:
-                text = await session.ws.receive_text()
+                frame = await session.ws.receive()
+                if frame["type"] == "websocket.disconnect":
+                    return
                 session.last_seen = time.monotonic()
-                try:
-                    msg = json.loads(text)
-                except ValueError:
-                    self.hub.push(session, session.control("error", message="body: not valid JSON"))
-                    continue
-                self.hub.handle(session, msg)
+                self._on_frame(session, frame.get("text"))
+
+    def _on_frame(self, session: Session, text: str | None) -> None:
+        """One client frame: a bad one is answered with an error and the session lives on (its
+        cancel-on-disconnect cover must not end because a client sent garbage)."""
+        try:
+            if text is None:
+                raise InvalidInput("body", "frames must be JSON text, not binary")
+            msg = load_json(text, max_bytes=MAX_BODY)
+        except InvalidInput as exc:
+            self.hub.push(session, session.control("error", message=str(exc)))
+            return
+        self.hub.handle(session, msg)
 
     # -- fault controls ---------------------------------------------------------------------
 
@@ -660,22 +703,22 @@ class Api:
     async def f_status(self, request: Request) -> Response:
         self.check_faults(request)
         body = parse_model(StatusBody, await json_body(request))
-        return JSONResponse(dump(self.engine.set_status(request.path_params["slug"], body.status)))
+        return JSONResponse(dump(self.engine.set_status(path_slug(request), body.status)))
 
     async def f_resolve(self, request: Request) -> Response:
         self.check_faults(request)
         body = parse_model(ResolveBody, await json_body(request))
-        return JSONResponse(dump(self.engine.resolve(request.path_params["slug"], body.outcome)))
+        return JSONResponse(dump(self.engine.resolve(path_slug(request), body.outcome)))
 
     async def f_shock(self, request: Request) -> Response:
         self.check_faults(request)
         body = parse_model(ShockBody, await json_body(request))
-        return JSONResponse(dump(self.engine.price_shock(request.path_params["slug"], body.price)))
+        return JSONResponse(dump(self.engine.price_shock(path_slug(request), body.price)))
 
     async def f_text(self, request: Request) -> Response:
         self.check_faults(request)
         body = parse_model(TextBody, await json_body(request))
-        slug = request.path_params["slug"]
+        slug = path_slug(request)
         current = getattr(self.engine.market(slug), body.field, None)
         if current is None or not isinstance(current, str):
             raise ApiError(400, "field: must be one of title, description, note, resolution_text")
@@ -686,6 +729,8 @@ class Api:
     async def f_drift(self, request: Request) -> Response:
         self.check_faults(request)
         b = parse_model(DriftBody, await json_body(request))
+        if b.market:
+            parse_slug(b.market, "market")
         usdc, shares = usdc_to_micro(b.usdc, "usdc"), signed_milli(b.shares, "shares")
         self.engine.add_drift(b.account, usdc=usdc, market=b.market, outcome=b.outcome, shares=shares)
         return JSONResponse(dump(self.engine.chain_ledger(b.account)))

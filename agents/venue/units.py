@@ -10,21 +10,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+# Re-exported: the one refusal class lives in strict.py, shared by the venue, its client and the views.
+from agents.venue.strict import InvalidInput as InvalidInput
+
 TICKS_PER_UNIT = 1000  # price ticks in 1 USDC
 MILLI_PER_SHARE = 1000
 MICRO_PER_USDC = 1_000_000
 MAX_SIZE_MILLI = 10_000_000 * MILLI_PER_SHARE  # 10 M shares per order: far above any sane order
 MAX_USDC_MICRO = 10**15 * MICRO_PER_USDC
 MAX_MAGNITUDE_DIGITS = 18  # refuse any |value| >= 1e19 before looking at its digits
-
-
-class InvalidInput(ValueError):
-    """A request value the venue refuses; `field` names it for the 400 message."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 def _scaled_int(value: Decimal, scale: int, field: str, step_text: str) -> int:
