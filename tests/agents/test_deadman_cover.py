@@ -105,7 +105,7 @@ def test_it_records_the_monitors_cover_as_armed_only_while_the_venue_is_heard(se
 
 @pytest.mark.fault
 def test_it_leaves_nothing_resting_when_the_monitor_is_killed_while_agents_trade(agent, market, make_trader,
-                                                                                 monitor_process, settings):
+                                                                                 monitor_process, settings):  # noqa: F811
     settings.REQUIRE_MONITOR_HEARTBEAT = False  # this test is about the cover alone
     trader = make_trader()
     monitor = monitor_process(trader.api_key)  # arms account-wide cancel-on-disconnect, beats every second
