@@ -118,6 +118,10 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# The agent lease (agents/lease.py) lapses this long after its holder's last heartbeat (renewed
+# every third of it): how soon another host may take over the agent of a crashed run.
+AGENT_LEASE_TTL_S = env_int("AGENT_LEASE_TTL_S", 15, minimum=2, maximum=600)
+
 # Queue and channel layer: the broker follows REDIS_URL, the same code either way.
 Q_TIMEOUT = env_int("Q_TIMEOUT", 300, minimum=10)
 Q_CLUSTER: dict[str, object] = {

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connections
-from django.db.models import Sum
+from django.db import DatabaseError, connections, transaction
+from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
 
 from agents.core.guards import StopCheck, guards_for_data_dir
@@ -42,8 +42,16 @@ from agents.core.state import (
 from agents.core.tools import Toolbox, build_toolbox
 from agents.core.tracing import TraceWriter
 from agents.journal import JournaledVenue, order_sync
-from agents.lease import Lease, lease_claim, lease_holder, lease_lost, lease_release
-from agents.models import AgentConfig, Order, OrderStatus, Run, RunStatus, TraceEvent, TraceKind
+from agents.lease import (
+    Lease,
+    LeaseHeartbeat,
+    lease_claim,
+    lease_holder,
+    lease_lost,
+    lease_max_hold,
+    lease_release,
+)
+from agents.models import AgentConfig, AgentLease, Order, OrderStatus, Run, RunStatus, TraceEvent, TraceKind
 from approvals.services import approval_briefing, approval_request_create
 
 log = logging.getLogger(__name__)
@@ -237,8 +245,9 @@ def run_agent(*, agent_id: int, venue: VenuePort | None = None, policy: Policy |
               clock: Clock | None = None, alert: Alert | None = None, started_by: Any = None) -> Run | None:
     """Run one agent once, if enabled and not already running. Returns its Run row.
 
-    1. take the agent's single-writer lock (a second run is skipped and recorded as such);
-    2. load its atomic state; recover first if the last run never finished;
+    1. take the agent's single-writer lock (a second run is skipped and recorded as such), then its
+       lease, kept alive by a heartbeat until the run has ended;
+    2. load its atomic state; recover first if a run of this agent never finished;
     3. run the bounded loop; 4. record counters on the Run row; 5. save state.
     """
     agent = AgentConfig.objects.get(pk=agent_id)
@@ -252,13 +261,14 @@ def run_agent(*, agent_id: int, venue: VenuePort | None = None, policy: Policy |
         log.warning("agent %s: another run holds the lock; this run is skipped", agent.name)
         return _skipped(agent, started_by)
     try:
-        lease = lease_claim(agent)  # the flock covers this host; the lease covers every host
+        lease = lease_claim(agent, lock=lock)  # the flock covers this host; the lease covers every host
         if lease is None:
             log.warning("agent %s: %s holds the lease; this run is skipped", agent.name, lease_holder(agent))
             return _skipped(agent, started_by, f"another worker holds this agent's lease ({lease_holder(agent)})")
         try:
-            return _run_locked(agent, lease, venue=venue, policy=policy, clock=clock or SystemClock(),
-                               alert=alert or loop_alert, started_by=started_by)
+            with LeaseHeartbeat(lease, max_hold=lease_max_hold(agent)):  # until after _wait_for_abandoned
+                return _run_locked(agent, lease, venue=venue, policy=policy, clock=clock or SystemClock(),
+                                   alert=alert or loop_alert, started_by=started_by)
         finally:
             lease_release(lease)
     finally:
@@ -283,8 +293,9 @@ def _run_locked(agent: AgentConfig, lease: Lease, *, venue: VenuePort | None, po
         run.save(update_fields=["trace_path"])
         recorder = RunRecorder(run, writer)
         venue = JournaledVenue(venue or venue_client(), agent=agent, run=run)
-        if state.needs_recovery or corrupt:
-            recover(agent=agent, state=state, venue=venue, recorder=recorder, now=now, corrupt=corrupt)
+        if state.needs_recovery or corrupt or lease.taken_from or _other_running(agent, run):
+            recover(agent=agent, state=state, venue=venue, recorder=recorder, now=now, corrupt=corrupt,
+                    lease=lease)
         else:
             reconcile_orders(agent=agent, venue=venue)  # fills since the last run: keep rows truthful
         state = mark_run_started(state_dir(), state, run_id=str(run.pk), at=now.isoformat())
@@ -475,22 +486,72 @@ def db_exposure(agent: AgentConfig, venue: VenuePort, clock: Clock) -> ExposureS
 
 
 def recover(*, agent: AgentConfig, state: AgentState, venue: VenuePort, recorder: RunRecorder, now: datetime,
-            corrupt: bool) -> dict[str, Any]:
-    """After a crash: reconcile unfinished orders with the venue and replay the last 60 s of trace.
+            corrupt: bool, lease: Lease | None = None) -> dict[str, Any]:
+    """After a crash: mark the crashed runs, reconcile unfinished orders with the venue, replay the
+    last 60 s of trace. The caller holds the agent's lock and lease: no other run of it is alive.
 
-    1. mark the crashed run (if its row still says running) as an error;
+    1. mark every run of this agent still `running` but this one as crashed (the state file names
+       only the last run that got as far as mark_run_started; a kill before it leaves a row the
+       file never heard of);
     2. ask the venue about every order of this agent we never saw finish (by client order id);
-    3. read the crashed run's trace for its last 60 s, so the new run (and a human) sees them.
+    3. read the last crashed run's trace for its last 60 s, so the new run (and a human) sees them.
     """
-    crashed = Run.objects.filter(pk=int(state.last_run_id)).first() if state.last_run_id.isdigit() else None
-    if crashed and crashed.status == RunStatus.RUNNING:
-        Run.objects.filter(pk=crashed.pk).update(status=RunStatus.ERROR, ended_at=now,
-                                                 end_reason="crashed: recovered by the next run")
-    summary = {"crashed_run": state.last_run_id, "state_file_corrupt": corrupt,
+    marked = runs_mark_crashed(agent=agent, now=now, why="recovered by the next run",
+                               keep=recorder.run.pk)
+    last = Run.objects.filter(pk=int(state.last_run_id)).first() if state.last_run_id.isdigit() else None
+    last = last or Run.objects.filter(pk__in=marked).order_by("-pk").first()
+    summary = {"crashed_run": state.last_run_id, "crashed_runs": marked, "state_file_corrupt": corrupt,
+               "lease_taken_from": lease.taken_from if lease else "",
                "orders": reconcile_orders(agent=agent, venue=venue),
-               "replayed": replay_tail(crashed) if crashed else []}
+               "replayed": replay_tail(last) if last else []}
     recorder.append(TraceKind.RECOVERY, 0, summary)
     return summary
+
+
+def _other_running(agent: AgentConfig, run: Run) -> bool:
+    return Run.objects.filter(agent=agent, status=RunStatus.RUNNING).exclude(pk=run.pk).exists()
+
+
+def runs_mark_crashed(*, agent: AgentConfig, now: datetime, why: str, keep: int | None = None) -> list[int]:
+    """Record the agent's `running` rows (all but `keep`) as crashed; return their ids.
+
+    Only for a caller that knows no run of the agent is alive: one holding its lock and lease.
+    """
+    rows = Run.objects.filter(agent=agent, status=RunStatus.RUNNING).exclude(pk=keep)
+    return _mark_crashed(list(rows.values_list("pk", flat=True)), now, f"crashed: {why}")
+
+
+def runs_sweep_crashed() -> int:
+    """Housekeeping (the monitor): a run still `running` whose agent lease is free or expired has no
+    live process behind it (a live run renews its lease every few seconds, and a lapsed lease is
+    never renewed again): record it as crashed, so the panel never shows a dead run as running,
+    even when no next run of the agent comes. Its orders wait for that next run's reconcile.
+
+    Only runs that started before this sweep looked: a run that claims the lease meanwhile is
+    never touched.
+    """
+    now = timezone.now()
+    held = AgentLease.objects.filter(agent=OuterRef("agent"), expires_at__gt=now)
+    stale = Run.objects.filter(status=RunStatus.RUNNING, started_at__lt=now).exclude(Exists(held))
+    ids = list(stale.values_list("pk", flat=True)[:500])
+    return len(_mark_crashed(ids, now, "crashed: its process is gone (agent lease expired); found by the monitor"))
+
+
+def _mark_crashed(ids: list[int], now: datetime, reason: str) -> list[int]:
+    """Compare-and-set each row running -> error (a run that ended meanwhile keeps its outcome), and
+    tell the panels, as a run's own end does."""
+    from monitoring.outbox import outbox_publish
+
+    marked = []
+    for pk in ids:
+        with transaction.atomic():
+            if Run.objects.filter(pk=pk, status=RunStatus.RUNNING).update(status=RunStatus.ERROR, ended_at=now,
+                                                                          end_reason=reason):
+                run = Run.objects.select_related("agent").get(pk=pk)
+                outbox_publish("run_end", {"run": pk, "agent": run.agent.name, "status": run.status,
+                                           "cost": str(run.cost), "steps": run.steps, "at": now.isoformat()})
+                marked.append(pk)
+    return marked
 
 
 def reconcile_orders(*, agent: AgentConfig, venue: VenuePort) -> dict[str, str]:

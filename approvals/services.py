@@ -26,7 +26,7 @@ from agents.core.orders import ApprovalDraft, OrderIntent, OrderResult, client_o
 from agents.core.ports import SystemClock, VenuePort
 from agents.core.state import AgentLock, AlreadyRunning
 from agents.core.tracing import EventKind
-from agents.lease import Lease, lease_claim, lease_release
+from agents.lease import Lease, LeaseHeartbeat, lease_claim, lease_release
 from agents.models import AgentConfig, Run
 from agents.venue.schemas import Outcome, Side
 from approvals.models import ApprovalDecision, ApprovalRequest, ApprovalStatus, Decision
@@ -286,24 +286,25 @@ def approval_place(*, request_id: int, venue: VenuePort | None = None) -> Approv
         return _record_outcome(request, ApprovalStatus.REFUSED,
                                "refused: the agent was busy with a run for too long to place it safely")
     try:
-        lease = _claim_lease(request.agent, deadline)  # other hosts: the same single writer as a run
+        lease = _claim_lease(request.agent, lock, deadline)  # other hosts: the same single writer as a run
         if lease is None:
             return _record_outcome(request, ApprovalStatus.REFUSED,
                                    "refused: another worker held the agent for too long to place it safely")
         try:
-            request.refresh_from_db()
-            if request.status != ApprovalStatus.APPROVED:
-                return request  # a concurrent task got here first
-            return _record_outcome(request, *_place_or_explain(request, venue, lease))
+            with LeaseHeartbeat(lease, max_hold=timedelta(seconds=settings.Q_TIMEOUT)):  # the task's own bound
+                request.refresh_from_db()
+                if request.status != ApprovalStatus.APPROVED:
+                    return request  # a concurrent task got here first
+                return _record_outcome(request, *_place_or_explain(request, venue, lease))
         finally:
             lease_release(lease)
     finally:
         lock.release()
 
 
-def _claim_lease(agent: AgentConfig, deadline: float) -> Lease | None:
+def _claim_lease(agent: AgentConfig, lock: AgentLock, deadline: float) -> Lease | None:
     while True:
-        lease = lease_claim(agent)
+        lease = lease_claim(agent, lock=lock)
         if lease is not None or time.monotonic() >= deadline:
             return lease
         time.sleep(LOCK_POLL_S)

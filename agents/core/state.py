@@ -49,6 +49,7 @@ class AgentLock:
     def __init__(self, state_dir: Path, agent_id: str) -> None:
         self.path = agents_dir(state_dir) / f"{_check_id(agent_id)}.lock"
         self._fd = -1
+        self.previous_pid: int | None = None
 
     def acquire(self) -> None:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -57,7 +58,9 @@ class AgentLock:
         except BlockingIOError as exc:
             os.close(fd)
             raise AlreadyRunning(f"agent lock {self.path} is held by another run") from exc
-        # The pid is informational only (for an operator reading the file); the flock is the lock.
+        # The flock is the lock; the pid is for an operator reading the file and, read back by the
+        # next holder as previous_pid, tells the lease that a dead local holder used this very lock.
+        self.previous_pid = _read_pid(fd)
         os.ftruncate(fd, 0)
         os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
@@ -78,6 +81,12 @@ class AgentLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def _read_pid(fd: int) -> int | None:
+    """The pid the lock's last holder wrote, None when the file is new or unreadable."""
+    raw = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    return int(raw) if raw.isdigit() else None
 
 
 @dataclass

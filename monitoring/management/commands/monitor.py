@@ -82,9 +82,10 @@ class Command(BaseCommand):
 
 
 def housekeeping() -> None:
-    """Retry stuck alert deliveries, expire stale approval requests, finish interrupted placements."""
+    """Retry stuck alert deliveries, expire stale approval requests, finish interrupted placements,
+    record runs whose process is gone as crashed."""
     from importlib import import_module
 
     for module, name in (("monitoring.tasks", "alert_deliveries_sweep"), ("approvals.services", "approvals_expire"),
-                         ("approvals.services", "approvals_retry_stuck")):
+                         ("approvals.services", "approvals_retry_stuck"), ("agents.services", "runs_sweep_crashed")):
         getattr(import_module(module), name)()
