@@ -346,16 +346,16 @@ class Monitor:
         """Land halts the database missed (halt slot), then: a hand-touched flag file with the row not yet
         active runs the rest of the halt path."""
         landed = halt_requests_land()
+        if landed:  # its halter may have died before its venue sweep: sweep now, not at the next health pass
+            sweep_resting(self.venue_factory())
         if halt_waiting():  # already halted at the venue; its record waits for the database: no repeat
             return None
         try:
             present, why = flag_present(), ""
         except OSError as exc:  # cannot tell whether someone touched it: that is a halt, not a pass
             present, why = True, f"flag file cannot be checked ({exc})"
-        if not present:
-            return None
-        row = kill_switch_state().get("row")
-        if row is not None and row.active:
+        row = kill_switch_state().get("row") if present else None
+        if not present or (row is not None and row.active):
             return landed[-1] if landed else None
         text = why or _flag_text()
         return halt(reason=f"flag file touched: {text or 'no reason written'}", source=HaltSource.FILE_FLAG,

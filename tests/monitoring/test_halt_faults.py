@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.utils import timezone
 
 from agents.core import haltslot
 from agents.core.guards import guards_for_data_dir
@@ -221,3 +222,17 @@ def test_it_pages_once_without_the_database_and_the_watcher_does_not_repeat_the_
     assert alerts.alert_direct_wait(5)
     assert len([b for b in receiver.bodies if "HALTED" in b["title"]]) == 1  # no page storm without dedup rows
     assert [r.reason for _, r in haltslot.pending(halt_module.slot_file())] == ["first", "second"]
+
+
+def test_it_sweeps_the_venue_when_it_lands_a_halt_whose_halter_died_before_sweeping(trader, market,
+                                                                                      transactional_db):
+    import monitoring.halt as halt_module
+    from monitoring.health import Monitor
+
+    rest(trader, market, 3)
+    request = haltslot.HaltRequest(id="died-mid-halt", ts=timezone.now().isoformat(), source="panel",
+                                   reason="halter killed after its slot write")
+    assert halt_module._slot_write(request, []) is not None  # ...and then the process died
+    event = Monitor(lambda: trader).flag_tick()
+    assert event is not None and event.reason == "halter killed after its slot write"
+    assert live(trader) == [] and KillSwitch.objects.get(pk=1).active
