@@ -119,6 +119,8 @@ def env_database(name: str, default_sqlite: Path) -> dict[str, Any]:
             raise ImproperlyConfigured(f"{name} uses {config['ENGINE']}; use sqlite:// or postgres://")
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config.setdefault("OPTIONS", {}).update(_SQLITE_OPTIONS)
+    else:  # a blackholed server must not hang a connect (a halt's record, a stop check) for minutes
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
     return config
 
 

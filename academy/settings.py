@@ -213,6 +213,8 @@ FLAG_POLL_S = env_decimal("FLAG_POLL_S", "0.2")
 # The halt path's database writes give up on a lock after this long (the venue is swept before
 # them; a halt the database cannot take waits in the halt slot and the monitor lands it later).
 HALT_DB_WAIT_MS = env_int("HALT_DB_WAIT_MS", 500, minimum=10, maximum=10000)
+# A process whose halt was parked retries its record this often from a thread (0: only the monitor does).
+HALT_LANDER_S = env_decimal("HALT_LANDER_S", "1")
 GUARD_GRACE_S = env_int("GUARD_GRACE_S", 30, minimum=0)
 # No trading without the watcher: the loops stop when the monitor (flag watcher, loss and drift
 # shapes, venue sweeps) has not recorded its heartbeat for this long.

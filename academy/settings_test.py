@@ -10,6 +10,8 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "x" * 40)
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 # Most tests run agents without a monitor process; tests/agents/test_monitor_heartbeat.py turns it on.
 os.environ.setdefault("REQUIRE_MONITOR_HEARTBEAT", "false")
+# A parked halt's lander thread would outlive its test; tests that need it turn it on.
+os.environ.setdefault("HALT_LANDER_S", "0")
 os.environ["ACADEMY_DATA_DIR"] = tempfile.mkdtemp(prefix="academy-test-")
 
 from academy.settings import *  # noqa: E402,F403

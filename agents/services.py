@@ -109,12 +109,16 @@ def policy_for(spec: AgentSpec) -> Policy:
 
 def db_kill_switch_reason() -> str | None:
     """The DB half of the kill switch; raising (DB down) makes the guard trip, by design."""
-    from monitoring.models import KillSwitch
+    from monitoring.models import HaltPending, KillSwitch
 
     row = KillSwitch.objects.filter(pk=1).values("active", "reason").first()
     if row is None:
         return "kill-switch row missing"
-    return f"kill switch active: {row['reason']}" if row["active"] else None
+    if row["active"]:
+        return f"kill switch active: {row['reason']}"
+    if HaltPending.objects.exists():  # a halt on any host whose record has not landed yet
+        return "a halt was asked for on another host and waits to be recorded: stopped until it lands"
+    return None
 
 
 def monitor_missing_reason() -> str | None:

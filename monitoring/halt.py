@@ -9,24 +9,26 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, DataError, IntegrityError, transaction
 from django.utils import timezone
 
 from academy.dbwait import bounded_wait
 from agents.core import haltslot
 from agents.core.haltslot import HaltRequest
+from agents.venue.strict import clean_text
 from monitoring.alerts import alert_fire, alert_resolve
 from monitoring.models import HaltEvent, HaltSource, KillSwitch
 from monitoring.outbox import outbox_publish
@@ -64,20 +66,24 @@ def flag_present() -> bool:
 
 
 def kill_switch_state() -> dict[str, Any]:
-    """Describe the kill switch for pages and panels; unreadable counts as halted, never as running."""
+    """Describe the kill switch for pages and panels; unreadable counts as halted, never as running.
+    A halt whose record waits (this host's slot, or parked by any host) is halted, with the strictest
+    hold and reconciliation any waiting request asks for (so a shape does not trip again and again)."""
     try:
         flag = flag_present()
-        waiting = haltslot.requested(slot_file())
+        waiting = [r for _, r in haltslot.pending(slot_file())]
     except OSError as exc:
         return {"state": "unknown", "halted": True, "flag_file": True,
                 "detail": f"flag file or halt slot unreadable: {exc}"}
-    if waiting:  # a halt the database has not taken yet: halted, whatever the row says
-        return {"state": "halted", "halted": True, "flag_file": flag, "reason": waiting, "source": "",
-                "detail": f"{waiting}; the monitor lands the record once the database takes writes"}
     try:
         row = KillSwitch.objects.filter(pk=1).first()
+        waiting += _shared_pending()
     except DatabaseError as exc:
+        if waiting:
+            return _waiting_state(waiting, None, flag)
         return {"state": "unknown", "halted": True, "flag_file": flag, "detail": f"database unreadable: {exc}"}
+    if waiting:
+        return _waiting_state(waiting, row, flag)
     if row is None:
         return {"state": "unknown", "halted": True, "flag_file": flag, "detail": "no kill-switch row (run migrate)"}
     halted = row.active or flag
@@ -87,23 +93,48 @@ def kill_switch_state() -> dict[str, Any]:
             "needs_reconciliation": row.needs_reconciliation, "detail": detail}
 
 
+def _waiting_state(waiting: list[HaltRequest], row: KillSwitch | None, flag: bool) -> dict[str, Any]:
+    hold = ""
+    for request in waiting:
+        hold = haltslot.later(hold, request.hold_until)
+    if row is not None and row.hold_until:
+        hold = haltslot.later(hold, row.hold_until.isoformat())
+    first = waiting[0]
+    why = f"halt requested at {first.ts} ({first.source}: {first.reason}), not yet recorded in the database"
+    return {"state": "halted", "halted": True, "flag_file": flag, "row": row, "reason": why, "source": first.source,
+            "since": _ts(first), "hold_until": _parse_or_none(hold),
+            "needs_reconciliation": any(r.needs_reconciliation for r in waiting)
+            or bool(row and row.needs_reconciliation),
+            "detail": f"{why}; the monitor lands the record once the database takes writes"}
+
+
+def _parse_or_none(value: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return timezone.now() + timedelta(hours=24)  # a hold we cannot read holds (the stricter reading)
+
+
 # --- halt ------------------------------------------------------------------------------------
 
 
 def halt(*, reason: str, source: str, actor: Any = None, flatten: bool = False, hold_until: datetime | None = None,
-         needs_reconciliation: bool = False, figures: dict[str, Any] | None = None, venue: Any = None) -> HaltEvent:
+         needs_reconciliation: bool = False, figures: dict[str, Any] | None = None, venue: Any = None,
+         actor_name: str = "") -> HaltEvent:
     """Stop all trading now. Idempotent: a repeat while halted records a no-op and re-sweeps the venue.
 
     Local and durable first, the database last, so that no fault of this host loses or delays it:
     1. write the request into the halt slot (no free disk space, no database needed) and the flag
-       file, so nothing new is sent;
+       file, so nothing new is sent from this host;
     2. cancel every resting order at the venue (account-wide), before any database wait;
     3. flatten positions when asked (market sells);
     4. land the record with bounded lock waits: the KillSwitch row, a HaltEvent (who or what, why,
-       the figures) and the panel's outbox row in one transaction; when the database refuses, the
-       request stays in the slot, every loop reads it as halted, and the monitor lands it later;
+       the figures) and the panel's outbox row in one transaction. When that fails, park the request
+       in the database where every host's stop check sees it (HaltPending, when inserts still work),
+       keep it in the slot, and retry from a thread of this process and from every monitor;
     5. alert (straight to the sinks when the database cannot take the alert row).
-    Returns the HaltEvent; unsaved (pk None) when the database could not record it yet.
+    Returns the HaltEvent; unsaved (pk None) when the database could not record it yet. Never raises
+    once its arguments are valid: `actor_name` names the actor when the caller could not look it up.
     """
     if source not in HaltSource.values:
         raise ValueError(f"unknown halt source {source!r}")
@@ -111,16 +142,18 @@ def halt(*, reason: str, source: str, actor: Any = None, flatten: bool = False, 
         raise ValueError("a halt needs a reason")
     now = timezone.now()
     errors: list[str] = []
+    reason = _text(reason)
     request = HaltRequest(id=uuid.uuid4().hex, ts=now.isoformat(), source=source, reason=reason,
-                          actor=_username(actor), flatten=flatten,
+                          actor=_username(actor) or _text(actor_name)[:150], flatten=flatten,
                           hold_until=hold_until.isoformat() if hold_until else "",
-                          needs_reconciliation=needs_reconciliation, figures=dict(figures or {}))
+                          needs_reconciliation=needs_reconciliation, figures=_clean(dict(figures or {})),
+                          state="sweeping")
     index = _slot_write(request, errors)
     _write_flag(reason, source, now, errors)
     venue = venue if venue is not None else _venue()
     cancelled = _cancel_resting(venue, errors)
     flattened = _flatten(venue, now, errors) if flatten else {}
-    request = replace(request, cancelled=len(cancelled), errors=list(errors),
+    request = replace(request, cancelled=len(cancelled), errors=_clean(list(errors)), state="waiting",
                       figures={**request.figures, **({"flattened": flattened} if flattened else {})})
     return _land(request, index, actor=actor, cancelled_ids=cancelled)
 
@@ -129,34 +162,119 @@ def _username(actor: Any) -> str:
     return actor.get_username() if _is_user(actor) else ""
 
 
+def _clean(value: Any) -> Any:
+    """NUL and control characters out of every text the record carries (PostgreSQL refuses NUL in text;
+    a record that can never land would hold the desk for good)."""
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, dict):
+        return {_text(str(k)): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def _text(value: str) -> str:
+    return clean_text(value, max_chars=10_000).encode("utf-8", "replace").decode("utf-8")
+
+
 def _land(request: HaltRequest, index: int | None, *, actor: Any = None, cancelled_ids: list[str] | None = None,
           late: bool = False) -> HaltEvent:
     """Write the halt's database record (row, event, outbox) with bounded waits, clear its slot record,
-    alert. On a database fault: keep the slot record, alert straight to the sinks, return the event unsaved."""
+    alert. On a database fault: park it (slot and HaltPending), alert straight to the sinks, start this
+    process's lander, and return the event unsaved."""
     try:
-        with bounded_wait(settings.HALT_DB_WAIT_MS), _writing():
-            event, changed, escalated = _record_request(request, actor, late=late)
-            if cancelled_ids:
-                _orders_cancelled(cancelled_ids)
-    except Exception as exc:  # locked, full, gone: the slot holds the halt, the monitor retries
-        why = f"halt not recorded in the database yet ({type(exc).__name__}: {exc}); the halt slot holds it"
-        log.critical("halt: %s", why)
-        event = _unsaved_event(request, actor, why)
-        if index is not None and not late:  # what the venue sweep did, for the record that lands later
-            _slot_write(request, [], index)
-        if not late:
-            _alert_direct(event, why)
-        return event
+        event, changed, escalated = _land_once(request, actor, cancelled_ids, late=late)
+    except PERMANENT as exc:  # this record can never land as it is: land the halt itself, plainly
+        log.critical("halt: record %s refused (%s: %s); landing a plain one", request.id, type(exc).__name__, exc)
+        try:
+            event, changed, escalated = _land_once(_plain(request, exc), actor, cancelled_ids, late=late)
+        except Exception as again:
+            return _parked(request, index, actor, again, late=late)
+    except Exception as exc:  # locked, full, gone: the slot holds the halt, the landers retry
+        return _parked(request, index, actor, exc, late=late)
     if index is not None:
         _slot_clear(index, request.id)
     _alert_halt(event, changed, escalated=escalated)
     return event
 
 
+def _land_once(request: HaltRequest, actor: Any, cancelled_ids: list[str] | None, *,
+               late: bool) -> tuple[HaltEvent, bool, bool]:
+    with bounded_wait(settings.HALT_DB_WAIT_MS), _writing():
+        landed = _record_request(request, actor, late=late)
+        if cancelled_ids:
+            _orders_cancelled(cancelled_ids)
+    return landed
+
+
+def _plain(request: HaltRequest, exc: BaseException) -> HaltRequest:
+    """The same halt with nothing that could be refused: ASCII text, no figures, a hold that does not
+    parse read as 24 h (the stricter reading)."""
+    hold = request.hold_until
+    if _bad_time(hold):
+        hold = (timezone.now() + timedelta(hours=24)).isoformat()
+    ascii_text = _text(request.reason).encode("ascii", "replace").decode()[:500]
+    return replace(request, reason=ascii_text, actor="", figures={"record_damaged": type(exc).__name__},
+                   errors=[_text(str(e)).encode("ascii", "replace").decode()[:200] for e in request.errors[:5]],
+                   hold_until=hold,
+                   ts=request.ts if not _bad_time(request.ts) else timezone.now().isoformat())
+
+
+def _bad_time(value: str) -> bool:
+    if not value:
+        return False
+    try:
+        return datetime.fromisoformat(value).tzinfo is None
+    except ValueError:
+        return True
+
+
+def _parked(request: HaltRequest, index: int | None, actor: Any, exc: BaseException, *, late: bool) -> HaltEvent:
+    why = f"halt not recorded in the database yet ({type(exc).__name__}: {exc})"
+    log.critical("halt: %s; the halt slot holds it", why)
+    if late:
+        return _unsaved_event(request, actor, why)
+    shared = _park_shared(request)
+    why += ("; parked in the database: every host stops" if shared else
+            "; NOT parked in the database either: only this host's loops stop until it lands")
+    event = _unsaved_event(request, actor, why)
+    if index is not None:  # what the venue sweep did, for the record that lands later
+        _slot_write(request, [], index)
+    _alert_direct(event, why, request.id)
+    _lander_start()
+    return event
+
+
+def _park_shared(request: HaltRequest) -> bool:
+    """Insert the request where every host's stop check reads it; an insert does not wait on the row
+    lock that may have refused the record. False when the database takes no write at all."""
+    from dataclasses import asdict
+
+    from monitoring.models import HaltPending
+
+    try:
+        with bounded_wait(settings.HALT_DB_WAIT_MS):
+            HaltPending.objects.get_or_create(request_id=request.id,
+                                              defaults={"ts": _ts(request), "request": asdict(request)})
+        return True
+    except Exception as exc:
+        log.critical("halt: request %s not parked in the database either: %s", request.id, exc)
+        return False
+
+
+PERMANENT: tuple[type[BaseException], ...] = (DataError, IntegrityError, ValueError, TypeError)
+
+
 def _record_request(request: HaltRequest, actor: Any, *, late: bool) -> tuple[HaltEvent, bool, bool]:
-    """Inside the caller's transaction: row compare-and-set, then the event (once per request id)."""
+    """Inside the caller's transaction: lock the row (landers queue here: one lands, the next finds it
+    landed), row compare-and-set, then the event, once per request id; its parked copy goes."""
+    from monitoring.models import HaltPending
+
     hold = datetime.fromisoformat(request.hold_until) if request.hold_until else None
+    list(KillSwitch.objects.select_for_update().filter(pk=1).values_list("pk", flat=True))
     landed = HaltEvent.objects.filter(figures__request_id=request.id).first()
+    HaltPending.objects.filter(request_id=request.id).delete()
     if landed is not None:  # an earlier attempt committed, then died before clearing the slot
         return landed, False, False
     changed, tightened = _set_row(reason=request.reason, source=request.source, now=_ts(request), hold_until=hold,
@@ -171,7 +289,11 @@ def _record_request(request: HaltRequest, actor: Any, *, late: bool) -> tuple[Ha
 
 
 def _ts(request: HaltRequest) -> datetime:
-    return datetime.fromisoformat(request.ts) if request.ts else timezone.now()
+    try:
+        when = datetime.fromisoformat(request.ts) if request.ts else None
+    except ValueError:
+        when = None
+    return when if when is not None and when.tzinfo is not None else timezone.now()
 
 
 def _actor_named(username: str) -> Any:
@@ -179,7 +301,7 @@ def _actor_named(username: str) -> Any:
         return None
     from django.contrib.auth import get_user_model
 
-    return get_user_model().objects.filter(username=username).first()
+    return get_user_model().objects.filter(username=username, is_active=True).first()
 
 
 def _unsaved_event(request: HaltRequest, actor: Any, why: str) -> HaltEvent:
@@ -204,15 +326,73 @@ def halt_waiting() -> bool:
 
 
 def halt_requests_land() -> list[HaltEvent]:
-    """Land every halt request still waiting in the slot (the monitor calls this on every flag tick):
-    the halt was done at the venue when asked; this writes its row, event and alert once the
-    database takes them."""
+    """Land every halt request still waiting: this host's slot, then what any host parked in the database
+    (the monitor calls this on every flag tick). The halt was done at the venue when asked; this writes
+    its row, event and alert once the database takes them. A record whose halter is still at the venue
+    (state "sweeping", younger than SWEEP_GRACE_S) is left to that halter, which lands it with the
+    sweep's results."""
     landed = []
     for index, request in _slot_pending():
+        if request.state == "sweeping" and _age_s(request) < haltslot.SWEEP_GRACE_S:
+            continue
         event = _land(request, index, actor=None, late=True)
         if event.pk is not None:
             landed.append(event)
+    for request in _shared_pending():
+        event = _land(request, None, actor=None, late=True)
+        if event.pk is not None:
+            landed.append(event)
     return landed
+
+
+def _age_s(request: HaltRequest) -> float:
+    try:
+        return (timezone.now() - datetime.fromisoformat(request.ts)).total_seconds()
+    except (ValueError, TypeError):
+        return haltslot.SWEEP_GRACE_S  # no usable time: not a live halter's
+
+
+def _shared_pending() -> list[HaltRequest]:
+    from monitoring.models import HaltPending
+
+    try:
+        rows = list(HaltPending.objects.order_by("ts").values_list("request", flat=True)[:50])
+    except Exception:
+        return []  # the database is down: nothing to land in anyway
+    out = []
+    for raw in rows:
+        try:
+            out.append(HaltRequest(**raw))
+        except TypeError:
+            continue
+    return out
+
+
+_LANDER: list[threading.Thread] = []
+
+
+def _lander_start() -> None:
+    """Retry the parked records from this process (a web host may run no monitor) until none waits."""
+    if not settings.HALT_LANDER_S or any(t.is_alive() for t in _LANDER):
+        return
+    thread = threading.Thread(target=_lander, name="halt-lander", daemon=True)
+    _LANDER[:] = [thread]
+    thread.start()
+
+
+def _lander() -> None:
+    from django.db import connection
+
+    while True:
+        time.sleep(float(settings.HALT_LANDER_S))
+        try:
+            halt_requests_land()
+            if not halt_waiting():
+                return
+        except Exception:
+            log.exception("halt lander: landing failed; retrying")
+        finally:
+            connection.close()
 
 
 # --- the halt slot (agents/core/haltslot.py is the format; this is its one writer) -----------------
@@ -242,12 +422,12 @@ def _slot_pending() -> list[tuple[int, HaltRequest]]:
 @contextmanager
 def _slot_locked() -> Iterator[int]:
     """The slot file open and flocked (two halts at once must not pick the same record). flock needs no
-    disk space; a lock we cannot get within 0.2 s is skipped rather than waited for."""
+    disk space; past 1 s without it we go on unlocked, and _slot_write checks what it wrote."""
     if not slot_file().exists():  # not allocated at start-up (a data dir set later): allocate it now
         haltslot.allocate(slot_file())
     fd = os.open(slot_file(), os.O_RDWR | os.O_CLOEXEC)
     try:
-        deadline = time.monotonic() + 0.2
+        deadline = time.monotonic() + 1.0
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -261,25 +441,51 @@ def _slot_locked() -> Iterator[int]:
         os.close(fd)  # also drops the flock
 
 
+def _records(fd: int) -> list[HaltRequest | None]:
+    data = os.pread(fd, haltslot.SIZE, 0)
+    return [haltslot.decode(data[i * haltslot.RECORD_SIZE:(i + 1) * haltslot.RECORD_SIZE])
+            for i in range(len(data) // haltslot.RECORD_SIZE)]
+
+
 def _slot_write(request: HaltRequest, errors: list[str], index: int | None = None) -> int | None:
-    """Write the request in place, into a free record or over its own `index`; return the index
-    (None when it could not)."""
+    """Write the request in place; return its index (None when it could not).
+
+    With `index`: update that record, only if it still holds this request (it may have landed and been
+    reused). Without: a free record; when none is free, merge into the last one (the strictest of
+    both, under a new id) so that no hold or reconciliation is ever overwritten. Read back to check."""
     try:
-        with _slot_locked() as fd:
-            data = os.pread(fd, haltslot.SIZE, 0)
-            records = [haltslot.decode(data[i * haltslot.RECORD_SIZE:(i + 1) * haltslot.RECORD_SIZE])
-                       for i in range(len(data) // haltslot.RECORD_SIZE)]
-            if not records:
-                raise OSError("halt slot not allocated")
-            if index is None:
-                index = next((i for i, r in enumerate(records) if r is None), len(records) - 1)
-            os.pwrite(fd, haltslot.encode(request), index * haltslot.RECORD_SIZE)
-            os.fdatasync(fd)
-            return index
-    except OSError as exc:
-        errors.append(f"halt slot not written: {exc}")
+        for _ in range(3):
+            with _slot_locked() as fd:
+                records = _records(fd)
+                if not records:
+                    raise OSError("halt slot not allocated")
+                index, record = _place(records, request, index)
+                if index is None:
+                    return None
+                os.pwrite(fd, haltslot.encode(record), index * haltslot.RECORD_SIZE)
+                os.fdatasync(fd)
+                again = haltslot.decode(os.pread(fd, haltslot.RECORD_SIZE, index * haltslot.RECORD_SIZE))
+            if again is not None and again.id == record.id:
+                return index
+            index = None  # another writer took it between our write and read-back: once more
+        raise OSError("halt slot record kept being overwritten")
+    except Exception as exc:  # never let the slot stop a halt: the flag, the venue and the row follow
+        errors.append(f"halt slot not written: {type(exc).__name__}: {exc}")
         log.critical("halt: halt slot not written (%s); the flag file and the database hold the halt", exc)
         return None
+
+
+def _place(records: list[HaltRequest | None], request: HaltRequest,
+           index: int | None) -> tuple[int | None, HaltRequest]:
+    if index is not None:
+        current = records[index] if index < len(records) else None
+        return (index if current is not None and current.id == request.id else None), request
+    free = next((i for i, r in enumerate(records) if r is None), None)
+    if free is not None:
+        return free, request
+    last = len(records) - 1
+    log.critical("halt slot full: merging halt %s into record %s", request.id, last)
+    return last, haltslot.merge(records[last], request, uuid.uuid4().hex)  # type: ignore[arg-type]
 
 
 def _slot_clear(index: int, request_id: str) -> None:
@@ -287,7 +493,7 @@ def _slot_clear(index: int, request_id: str) -> None:
     try:
         with _slot_locked() as fd:
             current = haltslot.decode(os.pread(fd, haltslot.RECORD_SIZE, index * haltslot.RECORD_SIZE))
-            if current is not None and current.id in (request_id, "unreadable"):
+            if current is not None and current.id == request_id:
                 os.pwrite(fd, haltslot.BLANK, index * haltslot.RECORD_SIZE)
                 os.fdatasync(fd)
     except OSError as exc:  # the request lands again later; its event is written once (request id)
@@ -411,14 +617,17 @@ def _alert_halt(event: HaltEvent, changed: bool, *, escalated: bool) -> None:
                        details=details)
     except Exception as exc:  # the halt itself is done; the page must still go out
         log.critical("halt: alert not recorded (database); halt itself is done: %s", details)
-        _alert_direct(event, f"alert row not written: {type(exc).__name__}: {exc}")
+        _alert_direct(event, f"alert row not written: {type(exc).__name__}: {exc}",
+                      str(event.figures.get("request_id", event.pk)))
 
 
-def _alert_direct(event: HaltEvent, why: str) -> None:
-    """Page the halt straight to every sink, without the database (it could not take the alert row)."""
+def _alert_direct(event: HaltEvent, why: str, request_id: str) -> None:
+    """Page the halt straight to every sink, without the database (it could not take the alert row);
+    one page per halt request (a second, different halt during the outage pages too)."""
     from monitoring.alerts import alert_deliver_direct
 
-    alert_deliver_direct(key=ALERT_KEY, title=f"Trading HALTED ({event.get_source_display()}): {event.reason}",
+    alert_deliver_direct(key=f"{ALERT_KEY}:{request_id}",
+                         title=f"Trading HALTED ({event.get_source_display()}): {event.reason}",
                          details={"reason": event.reason, "source": event.source, "errors": event.errors,
                                   "orders_cancelled": event.orders_cancelled, "database": why})
 
@@ -472,15 +681,19 @@ def resume(*, actor: Any, reason: str, source: str = HaltSource.COMMAND) -> Halt
     # watcher (which halts on "flag present, row inactive") never sees a half-resumed state.
     flag_text = _read_flag()
     flag_path().unlink(missing_ok=True)
-    with transaction.atomic(), _writing():
-        # Compare-and-set on everything the refusal check saw: a daily-loss hold or a drift
-        # reconciliation that landed since then must win over this resume.
-        changed = KillSwitch.objects.filter(
-            pk=1, active=row.active, since=row.since, hold_until=row.hold_until,
-            needs_reconciliation=row.needs_reconciliation,
-        ).update(active=False, reason="", source="", since=None, hold_until=None, needs_reconciliation=False)
-        if changed:
-            event = _record_plain(HaltEvent.Action.RESUME, source, actor, reason, now)
+    try:
+        with transaction.atomic(), _writing():
+            # Compare-and-set on everything the refusal check saw: a daily-loss hold or a drift
+            # reconciliation that landed since then must win over this resume.
+            changed = KillSwitch.objects.filter(
+                pk=1, active=row.active, since=row.since, hold_until=row.hold_until,
+                needs_reconciliation=row.needs_reconciliation,
+            ).update(active=False, reason="", source="", since=None, hold_until=None, needs_reconciliation=False)
+            if changed:
+                event = _record_plain(HaltEvent.Action.RESUME, source, actor, reason, now)
+    except BaseException:  # the resume did not happen: the halt stays whole, flag included
+        _restore_flag(flag_text)
+        raise
     if not changed:
         _restore_flag(flag_text)
         raise ResumeRefused("the kill switch changed meanwhile (another halt landed); look again")
@@ -505,9 +718,13 @@ def _restore_flag(text: str) -> None:
 
 
 def _resume_refusal(row: KillSwitch, now: datetime) -> str:
+    from monitoring.models import HaltPending
+
     waiting = haltslot.requested(slot_file())
     if waiting:
         return f"{waiting}: the database must take it before trading can resume"
+    if HaltPending.objects.exists():
+        return "a halt parked by another host has not landed yet (its monitor lands it): look again in a moment"
     if not row.active and not flag_present():
         return "trading is not halted"
     if row.hold_until and now < row.hold_until:

@@ -169,6 +169,20 @@ class HaltEvent(AppendOnlyModel):
         return f"{self.action} by {self.source} at {self.ts:%Y-%m-%d %H:%M:%S}"
 
 
+class HaltPending(models.Model):
+    """A halt done at the venue whose record could not land at the time (the kill-switch row locked, say),
+    parked where every host sees it: each host's stop check reads this table, and any monitor lands the
+    request (monitoring/halt.py). Deleted in the very transaction that lands it. The halt slot is the
+    halting host's own copy; this is the shared one."""
+
+    request_id = models.CharField(max_length=64, unique=True)  # HaltRequest.id: lands once
+    ts = models.DateTimeField()
+    request = models.JSONField()  # the HaltRequest, as in the slot
+
+    def __str__(self) -> str:
+        return f"halt {self.request_id} waiting since {self.ts:%H:%M:%S}"
+
+
 class AlertState(models.TextChoices):
     FIRING = "firing", "Firing"
     RESOLVED = "resolved", "Resolved"

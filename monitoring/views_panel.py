@@ -69,6 +69,11 @@ def panel_halt(request: HttpRequest) -> HttpResponse:
     event = halt(reason=reason, source=HaltSource.PANEL, actor=request.user)
     log.warning("panel: %s halted trading: %s", request.user.get_username(), reason)
     done = "Trading HALTED." if event.action == "halt" else "Trading was already halted; venue swept again."
+    if event.pk is None:  # swept and durable; only the database record waits (it lands by itself)
+        done = (f"Trading HALTED: {event.orders_cancelled} resting order(s) cancelled. The database has not "
+                f"recorded it yet; it lands by itself once the database takes writes.")
+        rest = [e for e in event.errors if not e.startswith("halt not recorded")]
+        return _answer(request, True, f"{done} {'; '.join(rest)}".strip(), 200)
     if event.errors:
         return _answer(request, True, f"{done} With errors, check the venue by hand: {'; '.join(event.errors)}", 200)
     return _answer(request, True, f"{done} {event.orders_cancelled} resting order(s) cancelled.", 200)

@@ -15,9 +15,11 @@ monitoring/halt.py.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +46,12 @@ class HaltRequest:
     cancelled: int = 0
     errors: list[str] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
+    # "sweeping" while its halter is still at the venue (landers leave it alone for SWEEP_GRACE_S:
+    # the halter lands it with the sweep's results), "waiting" once only the database is missing.
+    state: str = "waiting"
+
+
+SWEEP_GRACE_S = 10.0
 
 
 def slot_path(data_dir: Path) -> Path:
@@ -51,30 +59,72 @@ def slot_path(data_dir: Path) -> Path:
 
 
 def encode(request: HaltRequest) -> bytes:
-    """One record: compact JSON, blank-padded to RECORD_SIZE; shortened (never split) to fit."""
+    """One record: compact UTF-8 JSON, blank-padded to RECORD_SIZE; shortened (never split) to fit.
+    Never raises: the last resort keeps only what the halt needs (id, time, source, the hold)."""
     for attempt in _shrinking(request):
-        raw = json.dumps(asdict(attempt), separators=(",", ":"), ensure_ascii=True, default=str).encode()
+        try:
+            raw = json.dumps(asdict(attempt), separators=(",", ":"), ensure_ascii=False, default=str).encode()
+        except (TypeError, ValueError, UnicodeError):
+            continue
         if len(raw) < RECORD_SIZE:
             return raw + b" " * (RECORD_SIZE - len(raw))
-    raise ValueError("halt request cannot fit a slot record")  # unreachable: the last attempt is tiny
+    return _bare(request)
 
 
 def _shrinking(request: HaltRequest) -> list[HaltRequest]:
     capped = replace(request, reason=request.reason[:_TEXT_CAP], errors=[e[:_TEXT_CAP] for e in request.errors[:3]])
+    bare = replace(capped, figures={}, errors=[], actor=request.actor[:40])
     return [request, capped, replace(capped, figures={}, errors=capped.errors[:1]),
-            replace(capped, figures={}, errors=[], reason=request.reason[:80], actor=request.actor[:40])]
+            *(replace(bare, reason=request.reason[:n]) for n in (80, 40, 16))]
+
+
+def _bare(request: HaltRequest) -> bytes:
+    keep = {"id": str(request.id)[:64], "ts": str(request.ts)[:40], "source": str(request.source)[:32],
+            "reason": "(reason too long for the halt slot)", "hold_until": str(request.hold_until)[:40],
+            "needs_reconciliation": bool(request.needs_reconciliation), "flatten": bool(request.flatten),
+            "state": str(request.state)[:10]}
+    raw = json.dumps(keep, separators=(",", ":"), ensure_ascii=True).encode()[:RECORD_SIZE - 1]
+    return raw + b" " * (RECORD_SIZE - len(raw))
 
 
 def decode(record: bytes) -> HaltRequest | None:
-    """None for a free record; a record that cannot be read counts as a request (fail closed)."""
+    """None for a free record; a record that cannot be read counts as a request (fail closed), with an
+    id of its own (the bytes' hash), so that it lands as a halt of its own and is never taken for an
+    earlier damaged record that landed already."""
     if not record.strip(b" \x00"):
         return None
     try:
-        raw = json.loads(record.decode("ascii"))
+        raw = json.loads(record.decode("utf-8"))
         return HaltRequest(**raw)
     except (ValueError, TypeError):
-        return HaltRequest(id="unreadable", ts="", source="command",
+        return HaltRequest(id=f"unreadable-{hashlib.sha256(record).hexdigest()[:24]}", ts="", source="command",
                            reason="a halt slot record could not be read (torn or damaged): halted to be safe")
+
+
+def later(a: str, b: str) -> str:
+    """The later of two ISO times ("" is none); one that does not parse wins (the stricter reading)."""
+    if not a or not b:
+        return a or b
+    try:
+        return a if datetime.fromisoformat(a) >= datetime.fromisoformat(b) else b
+    except ValueError:
+        return a if not _parses(a) else b
+
+
+def _parses(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value)
+        return True
+    except ValueError:
+        return False
+
+
+def merge(older: HaltRequest, newer: HaltRequest, new_id: str) -> HaltRequest:
+    """One record for two requests (the slot is full): the strictest of both, under a new id."""
+    return replace(newer, id=new_id, reason=f"{newer.reason} | {older.reason}"[:_TEXT_CAP],
+                   hold_until=later(older.hold_until, newer.hold_until), flatten=older.flatten or newer.flatten,
+                   needs_reconciliation=older.needs_reconciliation or newer.needs_reconciliation,
+                   errors=[*newer.errors, *older.errors][:3], state="waiting")
 
 
 def read_all(path: Path) -> list[HaltRequest | None]:

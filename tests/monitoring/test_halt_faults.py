@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from django.utils import timezone
 from agents.core import haltslot
 from agents.core.guards import guards_for_data_dir
 from agents.venue.schemas import OrderStatus
-from monitoring.halt import halt, halt_requests_land, kill_switch_state, resume
+from monitoring.halt import flag_path, halt, halt_requests_land, kill_switch_state, resume, slot_file
 from monitoring.models import Alert, HaltEvent, KillSwitch
 
 from .conftest import ROOT, rest
@@ -108,7 +109,7 @@ def test_it_lands_a_waiting_halt_once_and_only_once(trader, transactional_db, mo
 
     monkeypatch.setattr(halt_module, "_record_request", refuse)
     event = halt(reason="drill", source="command")
-    assert event.pk is None and any("halt slot holds it" in e for e in event.errors)
+    assert event.pk is None and any("not recorded in the database yet" in e for e in event.errors)
     monkeypatch.setattr(halt_module, "_record_request", real)
     monkeypatch.setattr(halt_module, "_slot_clear", lambda index, request_id: None)  # died before clearing
     assert len(halt_requests_land()) == 1
@@ -200,7 +201,7 @@ def test_it_keeps_a_halt_asked_for_on_a_full_disk_and_records_it_once_space_is_b
     shutil.rmtree(full_disk / "state", ignore_errors=True)
 
 
-def test_it_pages_once_without_the_database_and_the_watcher_does_not_repeat_the_halt(
+def test_it_pages_each_halt_once_without_the_database_and_the_watcher_does_not_repeat_it(
         trader, transactional_db, monkeypatch, receiver, settings):
     import monitoring.alerts as alerts
     import monitoring.halt as halt_module
@@ -220,7 +221,8 @@ def test_it_pages_once_without_the_database_and_the_watcher_does_not_repeat_the_
     for _ in range(3):  # the flag is there and the row is not active: the watcher must not halt again
         assert Monitor(lambda: trader).flag_tick() is None
     assert alerts.alert_direct_wait(5)
-    assert len([b for b in receiver.bodies if "HALTED" in b["title"]]) == 1  # no page storm without dedup rows
+    titles = sorted(b["title"] for b in receiver.bodies if "HALTED" in b["title"])
+    assert len(titles) == 2 and "first" in titles[0] and "second" in titles[1]  # one page per halt, no storm
     assert [r.reason for _, r in haltslot.pending(halt_module.slot_file())] == ["first", "second"]
 
 
@@ -236,3 +238,138 @@ def test_it_sweeps_the_venue_when_it_lands_a_halt_whose_halter_died_before_sweep
     event = Monitor(lambda: trader).flag_tick()
     assert event is not None and event.reason == "halter killed after its slot write"
     assert live(trader) == [] and KillSwitch.objects.get(pk=1).active
+
+
+# --- review fixes: what a parked record must survive -------------------------------------------------
+
+
+def _refuse(*args, **kwargs):
+    from django.db import OperationalError
+
+    raise OperationalError("database is locked")
+
+
+def _put(index: int, raw: bytes) -> None:
+    fd = os.open(slot_file(), os.O_RDWR)
+    try:
+        os.pwrite(fd, raw.ljust(haltslot.RECORD_SIZE, b" "), index * haltslot.RECORD_SIZE)
+    finally:
+        os.close(fd)
+
+
+def test_it_halts_whatever_language_the_reason_is_written_in(trader, market, transactional_db):
+    from monitoring.health import Monitor
+
+    rest(trader, market, 3)
+    halt(reason="Стоп торговли: " + "проверяем позиции " * 40 + "止" * 80, source="panel")
+    assert flag_path().exists() and live(trader) == []
+    resume_all()
+    rest(trader, market, 2, prefix="again")
+    flag_path().write_text("остановка: " + "проверяю биржу " * 50)
+    Monitor(lambda: trader).flag_tick()
+    assert live(trader) == [] and KillSwitch.objects.get(pk=1).active
+
+
+def resume_all() -> None:
+    from monitoring.models import kill_switch_writer
+
+    flag_path().unlink(missing_ok=True)
+    with kill_switch_writer():
+        KillSwitch.objects.filter(pk=1).update(active=False, hold_until=None, needs_reconciliation=False)
+
+
+def test_it_keeps_the_sweeps_errors_when_a_lander_runs_during_the_sweep(trader, market, transactional_db):
+    class Racing:  # the monitor's flag tick runs every 0.2 s, also while halt() is at the venue
+        def cancel_all(self):
+            halt_requests_land()
+            raise ConnectionError("venue timed out")
+
+        def __getattr__(self, name):
+            return getattr(trader, name)
+
+    rest(trader, market, 2)
+    halt(reason="drill", source="command", venue=Racing())
+    event = HaltEvent.objects.get()
+    assert any("cancel-all failed" in e for e in event.errors), event.errors
+    assert Alert.objects.filter(key__startswith="halt_errors:", state="firing").exists()
+
+
+def test_it_halts_on_every_damaged_record_not_only_the_first(trader, operator, transactional_db):
+    _put(0, b'{"id":"abc","ts":"2026-12-02T0')  # torn
+    halt_requests_land()
+    assert KillSwitch.objects.get(pk=1).active
+    flag_path().unlink(missing_ok=True)
+    resume(actor=operator, reason="checked the torn record")
+    _put(3, b'{"id":"def","ts":"2026-12-02T1')  # another torn record, weeks later
+    assert guards_for_data_dir(django_settings.DATA_DIR)().stop is not None
+    halt_requests_land()
+    assert KillSwitch.objects.get(pk=1).active, "a second damaged record was cleared without halting"
+
+
+def test_it_lands_a_record_the_database_refuses_as_it_is_and_holds(trader, operator, transactional_db):
+    bad = haltslot.HaltRequest(id="x" * 32, ts=timezone.now().isoformat(), source="command", reason="r\x00!",
+                               hold_until="tomorrow")
+    _put(0, haltslot.encode(bad))
+    halt_requests_land()
+    assert haltslot.pending(slot_file()) == []  # landed plainly, not retried forever
+    row = KillSwitch.objects.get(pk=1)
+    assert row.active and row.hold_until is not None  # a hold that cannot be read holds (24 h)
+    assert HaltEvent.objects.get().figures["record_damaged"] == "ValueError"
+
+
+def test_it_never_loses_a_hold_when_the_slot_is_full(trader, transactional_db, monkeypatch):
+    import monitoring.halt as halt_module
+
+    monkeypatch.setattr(halt_module, "_record_request", _refuse)
+    for i in range(7):
+        halt(reason=f"manual {i}", source="command")
+    halt(reason="daily loss", source="daily_loss", hold_until=timezone.now() + timedelta(hours=24))
+    halt(reason="manual 8", source="panel", needs_reconciliation=True)  # no free record: merged, not overwritten
+    monkeypatch.undo()
+    halt_requests_land()
+    row = KillSwitch.objects.get(pk=1)
+    assert row.hold_until is not None and row.needs_reconciliation and haltslot.pending(slot_file()) == []
+
+
+def test_it_does_not_repeat_a_holding_halt_every_tick_while_its_record_waits(trader, transactional_db,
+                                                                             monkeypatch):
+    import monitoring.halt as halt_module
+    import monitoring.health as health
+
+    monkeypatch.setattr(halt_module, "_record_request", _refuse)
+    trip = health.Trip("daily_loss", "NAV down", {}, flatten=True, hold_hours=24)
+    monkeypatch.setattr(health, "GUARDS", {"daily_loss": lambda venue, now: trip})
+    monitor = health.Monitor(lambda: trader)
+    for _ in range(10):
+        monitor.health_tick()
+    assert len(haltslot.pending(slot_file())) == 1
+    assert kill_switch_state()["hold_until"] is not None
+
+
+def test_it_never_writes_a_request_back_over_a_record_another_halt_took(transactional_db):
+    import monitoring.halt as halt_module
+
+    a = haltslot.HaltRequest(id="a" * 32, ts=timezone.now().isoformat(), source="command", reason="A")
+    c = haltslot.HaltRequest(id="c" * 32, ts=timezone.now().isoformat(), source="daily_loss", reason="C",
+                             hold_until=(timezone.now() + timedelta(hours=24)).isoformat())
+    index = halt_module._slot_write(a, [])
+    halt_module._slot_clear(index, a.id)  # A landed (by a lander) and freed its record...
+    assert halt_module._slot_write(c, []) == index  # ...which C took
+    assert halt_module._slot_write(a, [], index) is None  # A's late rewrite must not land on C
+    assert [r.id for _, r in haltslot.pending(slot_file())] == [c.id]
+
+
+def test_it_lands_a_parked_halt_from_the_halting_process_itself(trader, transactional_db, monkeypatch, settings):
+    """A web host runs no monitor: the process whose halt was parked retries it from a thread."""
+    import monitoring.halt as halt_module
+
+    settings.HALT_LANDER_S = 0.1
+    real = halt_module._record_request
+    monkeypatch.setattr(halt_module, "_record_request", _refuse)
+    assert halt(reason="from the panel", source="panel").pk is None
+    monkeypatch.setattr(halt_module, "_record_request", real)  # the database is back
+    deadline = time.monotonic() + 10
+    while halt_module.halt_waiting() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not halt_module.halt_waiting() and HaltEvent.objects.get().reason == "from the panel"
+    assert not any(t.is_alive() for t in halt_module._LANDER)  # it stops once nothing waits

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 
 from monitoring.alerts import alert_direct_wait
 from monitoring.halt import flag_present, halt, halt_requests_land
@@ -26,12 +26,12 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="your account name, recorded as the actor (a halt needs no permission)")
 
     def handle(self, *args: Any, reason: str, flatten: bool, user: str | None, **options: Any) -> None:
-        actor = self._actor(user)
-        try:
-            event = halt(reason=reason, source=HaltSource.COMMAND, flatten=flatten, actor=actor,
+        try:  # the halt first: looking the user up waits on the database, the sweep must not
+            event = halt(reason=reason, source=HaltSource.COMMAND, flatten=flatten, actor_name=user or "",
                          figures={"os_user": getpass.getuser(), "host": socket.gethostname(), "user": user or ""})
         except ValueError as exc:
             raise CommandError(str(exc)) from None
+        self._check_user(user)
         event = self._until_recorded(event)
         verb = "HALTED" if event.action == "halt" else "Already halted (recorded, venue swept again)"
         self.stdout.write(self.style.WARNING(f"{verb}: {event.orders_cancelled} resting orders cancelled."))
@@ -47,19 +47,23 @@ class Command(BaseCommand):
         if not _durable(event):
             raise CommandError("the halt could not be made durable (halt slot, flag file and database all "
                                "refused): the venue was swept, but keep this shell open and call for help")
+        if event.pk is None and connection.vendor != "sqlite" and any("NOT parked" in e for e in event.errors):
+            self.stderr.write(self.style.ERROR(
+                "  Other hosts are NOT halted until the record lands: halt each worker host from its own shell "
+                "(this command there) or touch its flag file."))
+            raise SystemExit(3)
 
-    def _actor(self, user: str | None) -> Any:
-        """The named account, else nobody; neither an unknown name nor a dead database stops a halt."""
+    def _check_user(self, user: str | None) -> None:
+        """Warn about a name that is no active account (after the halt, and never stopping it)."""
         if not user:
-            return None
+            return
         try:
-            actor = get_user_model().objects.filter(username=user, is_active=True).first()
+            known = get_user_model().objects.filter(username=user, is_active=True).exists()
         except DatabaseError as exc:
-            self.stderr.write(self.style.WARNING(f"  database unreadable ({exc}): halting without an actor"))
-            return None
-        if actor is None:
+            self.stderr.write(self.style.WARNING(f"  database unreadable ({exc}): {user!r} recorded by name"))
+            return
+        if not known:
             self.stderr.write(self.style.WARNING(f"  no active user {user!r}: halting without an actor"))
-        return actor
 
     def _until_recorded(self, event: Any) -> Any:
         """Give the database a few seconds to take the record (a lock held briefly); the monitor retries after."""
