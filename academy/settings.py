@@ -220,12 +220,15 @@ GUARD_GRACE_S = env_int("GUARD_GRACE_S", 30, minimum=0)
 # shapes, venue sweeps) has not recorded its heartbeat for this long.
 REQUIRE_MONITOR_HEARTBEAT = env_bool("REQUIRE_MONITOR_HEARTBEAT", True)
 MONITOR_STALE_S = env_int("MONITOR_STALE_S", 60, minimum=10)
-# No order is sent unless a monitor confirmed its cancel-on-disconnect session (the dead-man's
-# cover) this recently; it confirms every second, and counts a session silent for
-# DEADMAN_MAX_SILENCE_S (the venue pings every 5 s) as down. Off with the cover itself.
+# No order is sent unless a monitor confirmed its cancel-on-disconnect session for this venue
+# account (the dead-man's cover) this recently, by the database's clock; it confirms every second
+# on a thread of its own, and counts a session silent for DEADMAN_MAX_SILENCE_S as down (the venue
+# pings every 5 s: one missed ping and a little, not a half-open socket's ~15 s). A run's end and an
+# approved placement wait up to DEADMAN_COVER_STALE_S + 1 s for a beat after their orders were
+# sent, and cancel what none confirmed. Off with the cover itself.
 REQUIRE_DEADMAN_COVER = env_bool("REQUIRE_DEADMAN_COVER", REQUIRE_MONITOR_HEARTBEAT and VENUE_CANCEL_ON_DISCONNECT)
 DEADMAN_COVER_STALE_S = env_decimal("DEADMAN_COVER_STALE_S", "3", minimum="1")
-DEADMAN_MAX_SILENCE_S = env_decimal("DEADMAN_MAX_SILENCE_S", "12", minimum="1")
+DEADMAN_MAX_SILENCE_S = env_decimal("DEADMAN_MAX_SILENCE_S", "7", minimum="1")
 CHAIN_SETTLE_GRACE_S = env_int("CHAIN_SETTLE_GRACE_S", 300, minimum=0)
 
 # Alert sinks (docs/monitoring.md "Alert sinks"). A sink in ALERT_SINKS without its settings

@@ -18,7 +18,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connections, transaction
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import DateTimeField, Exists, ExpressionWrapper, OuterRef, Q, Sum
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from agents.core.guards import StopCheck, guards_for_data_dir
@@ -52,6 +53,7 @@ from agents.lease import (
     lease_release,
 )
 from agents.models import AgentConfig, AgentLease, Order, OrderStatus, Run, RunStatus, TraceEvent, TraceKind
+from agents.venue.schemas import OrderStatus as VenueOrderStatus
 from approvals.services import approval_briefing, approval_request_create
 
 log = logging.getLogger(__name__)
@@ -138,50 +140,128 @@ def monitor_missing_reason() -> str | None:
     return None
 
 
+COVER_POLL_S = 0.1  # how often a run's end (or an approved placement) looks for the beat that covers its orders
+
+
+def cover_account() -> str:
+    """The venue account this process's orders go to, as the monitor's beats name it (a fingerprint)."""
+    from monitoring.deadman import account_fingerprint
+
+    return account_fingerprint(settings.VENUE_URL, settings.VENUE_API_KEY)
+
+
+def _db_clock_ago(seconds: float) -> ExpressionWrapper:
+    """The database's clock, `seconds` ago: the beats are written with it (Now()), so no host's clock
+    and no skew between hosts enters the comparison."""
+    return ExpressionWrapper(Now() - timedelta(seconds=max(0.0, seconds)), output_field=DateTimeField())
+
+
 def cover_missing_reason() -> str | None:
-    """No order without a dead-man's cover: some monitor must have confirmed, within
-    DEADMAN_COVER_STALE_S, that its cancel-on-disconnect session at the venue is open; an order sent
-    without one would rest through a dead control plane (issue 12)."""
+    """No order without a dead-man's cover: a monitor of this venue account must have confirmed, within
+    DEADMAN_COVER_STALE_S by the database's clock, that its cancel-on-disconnect session is open; an
+    order sent without one would rest through a dead control plane (issue 12)."""
     if not settings.REQUIRE_DEADMAN_COVER:
         return None
     from monitoring.models import CoverBeat
 
-    since = timezone.now() - timedelta(seconds=float(settings.DEADMAN_COVER_STALE_S))
-    if CoverBeat.objects.filter(armed=True, confirmed_at__gte=since).exists():
+    fresh = _db_clock_ago(float(settings.DEADMAN_COVER_STALE_S))
+    if CoverBeat.objects.filter(account=cover_account(), armed=True, confirmed_at__gte=fresh).exists():
         return None
-    return (f"no dead-man's cover: no monitor confirmed its cancel-on-disconnect session in the last "
-            f"{settings.DEADMAN_COVER_STALE_S} s (is manage.py monitor running and connected to the venue?)")
+    return (f"no dead-man's cover: no monitor of this venue account (VENUE_URL, VENUE_API_KEY) confirmed its "
+            f"cancel-on-disconnect session in the last {settings.DEADMAN_COVER_STALE_S} s (is manage.py monitor "
+            f"running, with the same venue settings, and connected to the venue?)")
 
 
-def _cancel_uncovered(agent: AgentConfig, venue: VenuePort | None) -> None:
-    """At a run's end: with no dead-man's cover, nothing of this agent may rest (an order sent in the
-    seconds between the monitor's death and its cover reading stale is covered by nobody): cancel
-    what it has resting. A failure pages; the next run tries again."""
+def cover_confirmed_after(sent_at: float) -> bool:
+    """True once a monitor of this account confirmed its session armed after `sent_at` (this process's
+    time.monotonic(), taken once the orders had reached the venue): the session was alive after the
+    orders were, so the venue's cancel-on-disconnect takes them if it dies.
+
+    The database's clock now, less the time elapsed here since `sent_at`, is no earlier than
+    `sent_at` on that clock (the query reaches the database after the elapsed time is measured)."""
+    from monitoring.models import CoverBeat
+
+    since = _db_clock_ago(time.monotonic() - sent_at)
+    return CoverBeat.objects.filter(account=cover_account(), armed_at__gt=since).exists()
+
+
+def _cover_wait(sent_at: float) -> bool:
+    """Wait (poll) for the beat that covers orders sent by `sent_at`: the monitor beats every second, and
+    a cover older than DEADMAN_COVER_STALE_S has lapsed anyway. A check that fails counts as no cover."""
+    deadline = sent_at + float(settings.DEADMAN_COVER_STALE_S) + 1.0
+    while True:
+        try:
+            if cover_confirmed_after(sent_at):
+                return True
+        except DatabaseError:
+            log.warning("the dead-man's cover could not be read; counting it as absent", exc_info=True)
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(COVER_POLL_S)
+
+
+def _cancel_uncovered(agent: AgentConfig, venue: VenuePort | None, run: Run) -> None:
+    """At a run's end: what the run sent (and what a crashed run of the agent left, which no run's end
+    ever checked) counts as covered only once a beat armed after now; else cancel it."""
+    crashed = Q(run__agent=agent, run__status=RunStatus.ERROR, run__end_reason__startswith="crashed")
+    sent_orders_cover(agent=agent, venue=venue, orders=Order.objects.filter(Q(run=run) | crashed))
+
+
+def sent_orders_cover(*, agent: AgentConfig, venue: VenuePort | None, orders: Any) -> list[str]:
+    """Once orders were sent (a run's end, an approved placement): cancel those of them still resting that
+    no monitor's session confirmed after their send (uncovered_orders_cancel). Never raises: a failure
+    to cancel pages; return the venue ids cancelled."""
+    if not settings.REQUIRE_DEADMAN_COVER:
+        return []
     try:
-        cancelled = uncovered_orders_cancel(agent=agent, venue=venue or venue_client())
+        cancelled = uncovered_orders_cancel(agent=agent, venue=venue or venue_client(), orders=orders,
+                                            sent_at=time.monotonic())
     except Exception as exc:
-        from monitoring.alerts import alert_fire
-
         log.exception("agent %s: uncovered orders not cancelled", agent.name)
+        _page_uncovered(agent, exc)
+        return []
+    if cancelled:
+        log.warning("agent %s: no dead-man's cover after its orders were sent; cancelled %d resting order(s)",
+                    agent.name, len(cancelled))
+    return cancelled
+
+
+def _page_uncovered(agent: AgentConfig, exc: Exception) -> None:
+    from monitoring.alerts import alert_fire
+
+    try:
         alert_fire(key=f"uncovered_orders:{agent.pk}", title=f"agent {agent.name}: orders rest without a dead-man's "
                    f"cover and could not be cancelled: check the venue", details={"error": str(exc)[:500]})
-        return
-    if cancelled:
-        log.warning("agent %s: no dead-man's cover; cancelled %d resting order(s)", agent.name, len(cancelled))
+    except Exception:  # the caller (a run's end, an approval's outcome) must go on: the log has it
+        log.exception("agent %s: the uncovered-orders page failed too", agent.name)
 
 
-def uncovered_orders_cancel(*, agent: AgentConfig, venue: VenuePort) -> list[str]:
-    """Cancel the agent's resting orders when no dead-man's cover is live; return the venue ids cancelled."""
-    if cover_missing_reason() is None:
+def uncovered_orders_cancel(*, agent: AgentConfig, venue: VenuePort, orders: Any, sent_at: float) -> list[str]:
+    """Cancel the agent's `orders` (a queryset of Order) still resting unless a monitor's session armed after
+    `sent_at` (time.monotonic(), all of them sent by then); wait for that beat up to
+    DEADMAN_COVER_STALE_S + 1 s. Orders outside `orders` (older ones, covered when they were checked)
+    are never touched. Return the venue ids cancelled."""
+    resting = orders.filter(agent=agent, status__in=[OrderStatus.SENT, OrderStatus.LIVE])
+    if not resting.exists() or _cover_wait(sent_at):
         return []
-    resting = Order.objects.filter(agent=agent, status__in=[OrderStatus.SENT, OrderStatus.LIVE]).exclude(
-        venue_order_id="")
-    ids = list(resting.values_list("venue_order_id", flat=True))
+    ids = _resting_venue_ids(list(resting), venue)
     if not ids:
         return []
     result = venue.cancel_batch(ids)
     Order.objects.filter(venue_order_id__in=result.canceled).update(status=OrderStatus.CANCELED)
     return list(result.canceled)
+
+
+def _resting_venue_ids(orders: list[Order], venue: VenuePort) -> list[str]:
+    """Venue ids to cancel; an order whose placement never answered has none yet: ask the venue by its
+    client order id (it may rest there all the same)."""
+    ids = [o.venue_order_id for o in orders if o.venue_order_id]
+    for o in orders:
+        if not o.venue_order_id and (found := venue.order_by_client_id(o.client_order_id)) is not None:
+            order_sync(found)
+            if found.status == VenueOrderStatus.LIVE:
+                ids.append(found.id)
+    return ids
 
 
 def stop_check(lease: Lease | None = None) -> StopCheck:
@@ -314,7 +394,7 @@ def _run_locked(agent: AgentConfig, lease: Lease, *, venue: VenuePort | None, po
     finally:
         if writer is not None:
             writer.close()
-    _cancel_uncovered(agent, venue)
+    _cancel_uncovered(agent, venue, run)
     _finish(run, result, clock)
     mark_run_finished(state_dir(), state, outcome=result.outcome, at=clock.now().isoformat())
     _health_after(run, result)

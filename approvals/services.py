@@ -312,7 +312,7 @@ def _claim_lease(agent: AgentConfig, lock: AgentLock, deadline: float) -> Lease 
 
 def _place_or_explain(request: ApprovalRequest, venue: VenuePort | None, lease: Lease | None = None) -> tuple[str, str]:
     """Place; if anything raises, ask the venue whether the order landed, so the request tells the truth."""
-    from agents.services import venue_client
+    from agents.services import sent_orders_cover, venue_client
 
     inner = venue or venue_client()
     try:
@@ -324,7 +324,9 @@ def _place_or_explain(request: ApprovalRequest, venue: VenuePort | None, lease: 
             return ApprovalStatus.PLACED, f"placed at the venue as order {landed.id} (but: {type(exc).__name__})"
         return ApprovalStatus.REFUSED, (f"refused: placement failed ({type(exc).__name__}: {str(exc)[:200]}); "
                                         f"the venue shows no order {request.client_order_id}")
-    finally:
+    finally:  # no run's end follows an approved placement: cancel it here unless a beat covers it
+        sent_orders_cover(agent=request.agent, venue=inner,
+                          orders=request.agent.orders.filter(client_order_id=request.client_order_id))
         if venue is None:
             getattr(inner, "close", lambda: None)()  # our own client: do not leak its connection pool
 

@@ -10,6 +10,7 @@ nothing resting. The stream reconnects with backoff and re-arms on every connect
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import socket
 import threading
@@ -34,6 +35,7 @@ class DeadMansSwitch:
     def __init__(self, venue_url: str | None = None, api_key: str | None = None) -> None:
         self.url = ws_url(venue_url or settings.VENUE_URL)
         self.api_key = api_key or settings.VENUE_API_KEY
+        self.account = account_fingerprint(venue_url or settings.VENUE_URL, self.api_key)
         self.stream: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -73,21 +75,74 @@ class DeadMansSwitch:
         self._loop.run_forever()
 
 
-def cover_confirm(deadman: DeadMansSwitch | None, *, host: str | None = None) -> bool:
+def account_fingerprint(venue_url: str | None = None, api_key: str | None = None) -> str:
+    """Which venue account a cover is for: a short sha256 of (venue URL, API key), never the key.
+
+    The monitor writes it on its beats and the loops ask for their own: a session for another key or
+    another venue cancels nothing of theirs."""
+    url = (venue_url if venue_url is not None else settings.VENUE_URL).rstrip("/")
+    key = api_key if api_key is not None else settings.VENUE_API_KEY
+    return hashlib.sha256(f"{url}\n{key}".encode()).hexdigest()[:16]
+
+
+def cover_confirm(deadman: DeadMansSwitch | None, *, host: str | None = None, account: str | None = None) -> bool:
     """Record this monitor host's cover (monitoring.models.CoverBeat), armed or down, as of now.
 
-    The loops send no order unless some monitor confirmed its cover within DEADMAN_COVER_STALE_S
-    (agents/services.py `cover_missing_reason`). Bounded wait: a locked database delays the beat
-    (the cover then reads as stale: orders stop), never the flag watcher beside it."""
-    from django.utils import timezone
+    The loops send no order unless a monitor of their account confirmed its cover within
+    DEADMAN_COVER_STALE_S (agents/services.py `cover_missing_reason`), and count an order covered once
+    a beat armed after its send. The times are the database's (Now()): one clock for every host.
+    Bounded wait: a locked database delays the beat (the cover then reads as stale: orders stop)."""
+    from django.db.models import F
+    from django.db.models.functions import Now
 
     from academy.dbwait import bounded_wait
     from monitoring.models import CoverBeat
 
     armed = deadman is not None and deadman.live(float(settings.DEADMAN_MAX_SILENCE_S))
     host = host or socket.gethostname()
-    now = timezone.now()
+    account = account or (deadman.account if deadman is not None else account_fingerprint())
     with bounded_wait(500):
-        if not CoverBeat.objects.filter(host=host).update(armed=armed, confirmed_at=now):
-            CoverBeat.objects.get_or_create(host=host, defaults={"armed": armed, "confirmed_at": now})
+        rows = CoverBeat.objects.filter(host=host, account=account)
+        if not rows.update(armed=armed, confirmed_at=Now(), armed_at=Now() if armed else F("armed_at")):
+            CoverBeat.objects.get_or_create(host=host, account=account, defaults={
+                "armed": armed, "confirmed_at": Now(), "armed_at": Now() if armed else None})
     return armed
+
+
+class CoverBeater:
+    """The cover beat on a thread of its own, every `interval_s`, whatever the monitor's loop is doing.
+
+    Inline in the loop, one slow health pass (a venue timeout is 5 s) or a SQLite busy wait would
+    leave the cover stale though the session never dropped, and every agent would stop for nothing.
+    The thread keeps its own database connection (Django's are per thread), closed as the main loop
+    does its own between passes; it is a daemon: it dies with the process, as the session does."""
+
+    def __init__(self, deadman: DeadMansSwitch | None, *, interval_s: float = 1.0) -> None:
+        self.deadman = deadman
+        self.interval_s = interval_s
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cover-beat", daemon=True)
+
+    def start(self) -> CoverBeater:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stopping.set()
+        self._thread.join(timeout_s)
+
+    def _run(self) -> None:
+        from django.db import close_old_connections, connections
+
+        try:
+            while True:
+                due = time.monotonic() + self.interval_s
+                try:
+                    close_old_connections()
+                    cover_confirm(self.deadman)
+                except Exception:  # a failed beat reads as a stale cover (orders stop): log it, beat on
+                    log.exception("deadman: cover beat failed")
+                if self._stopping.wait(max(0.0, due - time.monotonic())):
+                    return
+        finally:
+            connections.close_all()

@@ -268,20 +268,29 @@ class OutboxEvent(AppendOnlyModel):
 
 
 class CoverBeat(models.Model):
-    """The dead-man's cover as each monitor last confirmed it: its cancel-on-disconnect session at the
-    venue is open (armed) as of `confirmed_at`. No order is sent unless one is armed and recent
-    (agents/services.py `cover_missing_reason`): an order without a live cover would rest through a
-    dead control plane."""
+    """The dead-man's cover as each monitor last confirmed it: its cancel-on-disconnect session for one
+    venue account (`account`, a fingerprint of the venue URL and API key) is open (armed) as of
+    `confirmed_at`. Both times come from the database's clock (Now()), so hosts' clocks never matter.
 
-    host = models.CharField(max_length=200, unique=True)  # one row per monitor host: updated in place
-    armed = models.BooleanField(default=False)
-    confirmed_at = models.DateTimeField()
+    No order is sent unless a beat of the agent's account is armed and recent (agents/services.py
+    `cover_missing_reason`); an order sent counts as covered once `armed_at` is later than its send
+    (the session was alive after the order reached the venue, so the venue cancels it if the session
+    dies), and what no beat confirms in time is cancelled (`uncovered_orders_cancel`)."""
+
+    host = models.CharField(max_length=200)  # one row per monitor host and account: updated in place
+    account = models.CharField(max_length=16)  # monitoring.deadman.account_fingerprint(); never the key
+    armed = models.BooleanField(default=False)  # the state of the last beat
+    confirmed_at = models.DateTimeField()  # the last beat, armed or down
+    armed_at = models.DateTimeField(null=True, blank=True)  # the last armed beat (kept through down beats)
 
     class Meta:
+        constraints = [models.UniqueConstraint(fields=["host", "account"], name="coverbeat_host_account")]
         indexes = [
-            # cover_missing_reason(): "WHERE armed AND confirmed_at >= now - stale" before every order
-            models.Index(fields=["armed", "confirmed_at"], name="coverbeat_armed_ts"),
+            # cover_missing_reason(): "WHERE account = fp AND armed AND confirmed_at >= now - stale" before
+            # every order; cover_confirmed_since(): "WHERE account = fp AND armed_at >= sent"
+            models.Index(fields=["account", "armed", "confirmed_at"], name="coverbeat_armed_ts"),
+            models.Index(fields=["account", "armed_at"], name="coverbeat_account_armed_at"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.host}: {'armed' if self.armed else 'DOWN'} at {self.confirmed_at:%H:%M:%S}"
+        return f"{self.host} ({self.account}): {'armed' if self.armed else 'DOWN'} at {self.confirmed_at:%H:%M:%S}"

@@ -14,12 +14,18 @@ class Migration(migrations.Migration):
             name='CoverBeat',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('host', models.CharField(max_length=200, unique=True)),
+                ('host', models.CharField(max_length=200)),
+                ('account', models.CharField(max_length=16)),
                 ('armed', models.BooleanField(default=False)),
                 ('confirmed_at', models.DateTimeField()),
+                ('armed_at', models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['armed', 'confirmed_at'], name='coverbeat_armed_ts')],
+                'constraints': [models.UniqueConstraint(fields=('host', 'account'), name='coverbeat_host_account')],
+                'indexes': [
+                    models.Index(fields=['account', 'armed', 'confirmed_at'], name='coverbeat_armed_ts'),
+                    models.Index(fields=['account', 'armed_at'], name='coverbeat_account_armed_at'),
+                ],
             },
         ),
     ]

@@ -19,9 +19,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from agents.core.guards import guards_for_data_dir
 from agents.models import AgentConfig, Order, RunStatus
-from agents.services import run_agent, venue_client
+from agents.services import run_agent, stop_check, venue_client
 from monitoring.halt import kill_switch_state
 from monitoring.health import Monitor
 from monitoring.models import HaltEvent
@@ -80,12 +79,13 @@ class Command(BaseCommand):
 
 
 def not_ready() -> str:
-    """Why trading cannot happen right now (halted, paused, an override that trips), or ""."""
+    """Why trading cannot happen right now (halted, paused, an override that trips, no monitor, no
+    dead-man's cover), or "": refuse up front, naming it, rather than fail late and vaguely."""
     state = kill_switch_state()
     if state["halted"]:
         why = state.get("reason") or state.get("detail") or ""
         return f"trading is halted ({why or 'kill switch active'}); resume first, a halted smoke proves nothing"
-    reading = guards_for_data_dir(settings.DATA_DIR)()
+    reading = stop_check()()  # the runs' own check, database half included (row, monitor, dead-man's cover)
     if reading.stop is not None:
         return f"the stop check trips ({reading.stop.kind}: {reading.stop.reason}); every run would stop at once"
     return ""

@@ -1,7 +1,9 @@
 """manage.py monitor: the flag-file watcher, the periodic health checks, and the dead-man's switch.
 
 It also holds the venue websocket with account-wide cancel-on-disconnect (monitoring/deadman.py):
-if this process dies, the venue cancels every resting order of the account.
+if this process dies, the venue cancels every resting order of the account. A thread of its own
+confirms that session every second (the cover beat, monitoring.models.CoverBeat): the loops send
+no order without a recent one.
 
 The watcher polls the flag file every FLAG_POLL_S (0.2 s) so a hand-touched flag completes the
 halt path (cancel resting, event, alert) within a second or two; the health checks (kill-switch
@@ -21,7 +23,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from agents.services import venue_client
-from monitoring.deadman import DeadMansSwitch, cover_confirm
+from monitoring.deadman import CoverBeater, DeadMansSwitch
 from monitoring.health import Monitor
 
 log = logging.getLogger("academy.monitor")
@@ -42,14 +44,19 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         poll, interval = float(settings.FLAG_POLL_S), float(settings.MONITOR_INTERVAL_S)
-        next_health = next_house = next_beat = 0.0
+        # The loops send no order without a recent cover beat: its own thread, never behind a slow pass.
+        beater = CoverBeater(deadman, interval_s=COVER_BEAT_S).start()
+        try:
+            self._watch(monitor, poll=poll, interval=interval, once=once)
+        finally:
+            beater.stop()
+
+    def _watch(self, monitor: Monitor, *, poll: float, interval: float, once: bool) -> None:
+        next_health = next_house = 0.0
         self.stdout.write(f"monitor: flag every {poll}s, health every {interval}s")
         while self.running:
             now = time.monotonic()
             self._safely("flag watcher", monitor.flag_tick)
-            if now >= next_beat:  # the loops send no order without a recent one (dead-man's cover)
-                self._safely("cover beat", lambda: cover_confirm(deadman))
-                next_beat = now + COVER_BEAT_S
             if now >= next_health:
                 self._safely("health checks", monitor.health_tick)
                 next_health = now + interval
@@ -66,7 +73,8 @@ class Command(BaseCommand):
             return None
         deadman = DeadMansSwitch()
         deadman.start()
-        self.stdout.write(f"monitor: cancel-on-disconnect armed on {deadman.url} (account scope)")
+        self.stdout.write(f"monitor: cancel-on-disconnect armed on {deadman.url} (account scope, cover beats for "
+                          f"account {deadman.account})")
         return deadman
 
     def _stop(self, *args: Any) -> None:
