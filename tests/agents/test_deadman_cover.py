@@ -5,6 +5,7 @@ after its send; what no beat confirms within seconds of a run's end is cancelled
 
 from __future__ import annotations
 
+import itertools
 import signal
 import socket
 import threading
@@ -292,7 +293,7 @@ def test_it_leaves_nothing_resting_when_the_monitor_is_killed_while_agents_trade
         assert time.monotonic() < deadline, "the monitor never confirmed its cover"
         time.sleep(0.1)
     assert CoverBeat.objects.get(account=cover_account()).host == socket.gethostname()
-    prices = iter(f"0.{n:03d}" for n in range(100, 400, 3))
+    prices = itertools.cycle([f"0.{n:03d}" for n in range(100, 400, 3)])  # refused runs are quick: never run out
     assert run_agent(agent_id=agent.pk, venue=trader, policy=order(market, next(prices))).status == "completed"
     assert len(live_orders(trader)) == 1  # confirmed by a beat after its send: it rests
 
