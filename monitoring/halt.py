@@ -22,7 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError, DataError, IntegrityError, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 from django.utils import timezone
 
 from academy.dbwait import bounded_wait
@@ -235,9 +235,12 @@ def _parked(request: HaltRequest, index: int | None, actor: Any, exc: BaseExcept
     log.critical("halt: %s; the halt slot holds it", why)
     if late:
         return _unsaved_event(request, actor, why)
-    shared = _park_shared(request)
-    why += ("; parked in the database: every host stops" if shared else
-            "; NOT parked in the database either: only this host's loops stop until it lands")
+    if connection.vendor == "sqlite":  # one host: the slot is all the parking it needs (inserts wait too)
+        why += "; the halt slot holds it"
+    elif _park_shared(request):
+        why += "; parked in the database: every host stops"
+    else:
+        why += "; NOT parked in the database either: only this host's loops stop until it lands"
     event = _unsaved_event(request, actor, why)
     if index is not None:  # what the venue sweep did, for the record that lands later
         _slot_write(request, [], index)
