@@ -51,6 +51,16 @@ class DeadMansSwitch:
         quiet may already be dead at the venue's end, and then it covers nothing."""
         return self.armed and time.monotonic() - self.stream.last_heard < max_silence_s
 
+    def reconnect_if_silent(self, max_silence_s: float) -> bool:
+        """Drop a session the venue has not been heard on for `max_silence_s` (its pings come every few
+        seconds): a half-dead path never errors by itself, and would keep the cover down, and every
+        agent stopped, until someone restarted the monitor. True when it dropped one."""
+        if not self.armed or time.monotonic() - self.stream.last_heard < max_silence_s:
+            return False
+        log.warning("deadman: nothing heard from the venue for %.0f s; reconnecting", max_silence_s)
+        self.stream.drop()
+        return True
+
     def start(self, wait_s: float = 5.0) -> None:
         """Start, and wait (a little) until armed, so the first health pass does not page for nothing."""
         self._thread = threading.Thread(target=self._run, name="deadman", daemon=True)
@@ -138,6 +148,8 @@ class CoverBeater:
             while True:
                 due = time.monotonic() + self.interval_s
                 try:
+                    if self.deadman is not None:
+                        self.deadman.reconnect_if_silent(float(settings.DEADMAN_MAX_SILENCE_S))
                     close_old_connections()
                     cover_confirm(self.deadman)
                 except Exception:  # a failed beat reads as a stale cover (orders stop): log it, beat on

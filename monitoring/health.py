@@ -382,8 +382,9 @@ class Monitor:
         """Without the cancel-on-disconnect session, a dead control plane would leave orders resting."""
         if self.deadman is None:
             return
-        armed = self.deadman.armed
-        page([Check("cancel_on_disconnect", None, Decimal(int(armed)), Decimal(1), not armed, "session down")])
+        live = self.deadman.live(float(settings.DEADMAN_MAX_SILENCE_S))  # open AND heard from: a cover
+        page([Check("cancel_on_disconnect", None, Decimal(int(live)), Decimal(1), not live,
+                    "session down or silent (no order is sent without it)")])
 
     def _evaluate(self, name: str, guard: Callable[[Any, datetime], Trip | None], venue: Any,
                   now: datetime) -> Trip | None:

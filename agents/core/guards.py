@@ -150,7 +150,7 @@ class Guards:
         if self.db_state is not None:
             halted = self.db_state()
             if halted:
-                return GuardReading(StopReason("kill_switch", f"kill switch active (db): {halted}"))
+                return GuardReading(StopReason("kill_switch", halted))  # says itself what stopped it
         if self.override_path is None:
             return GuardReading(None)
         try:

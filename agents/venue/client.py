@@ -341,6 +341,7 @@ class VenueStream:
         self.session_id: str | None = None
         self.connected = asyncio.Event()
         self.last_heard = 0.0  # time.monotonic() of the venue's last message on this stream
+        self._loop_ref: asyncio.AbstractEventLoop | None = None
         self.connections = 0
         self.last_seq: dict[str, int] = {}
         self.gaps: list[tuple[str, int, int]] = []  # (stream, expected, got)
@@ -361,6 +362,13 @@ class VenueStream:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
+
+    def drop(self) -> None:
+        """Abort the connection now (thread-safe): the run loop then reconnects and re-arms. For a session
+        that went silent: TCP may never notice that the other direction died."""
+        ws, loop = self._ws, self._loop_ref
+        if ws is not None and loop is not None:
+            loop.call_soon_threadsafe(ws.transport.abort)
 
     async def wait_connected(self, timeout: float = 10.0) -> str:
         await asyncio.wait_for(self.connected.wait(), timeout)
@@ -394,6 +402,7 @@ class VenueStream:
             self.ws_url, additional_headers=headers, open_timeout=self.open_timeout, ping_interval=None
         ) as ws:
             self._ws = ws
+            self._loop_ref = asyncio.get_running_loop()
             await self._resubscribe(ws)
             async for raw in ws:
                 self.last_heard = time.monotonic()  # the venue's pings arrive here too: proof the session lives

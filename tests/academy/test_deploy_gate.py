@@ -182,7 +182,7 @@ def test_it_reports_a_missing_monitor_heartbeat_as_items_5_and_6_business():
     assert "see items 5 and 6" in caps.detail
     # the flag is read before the heartbeat: still verified, and the line says what else trips
     assert kill.status == PASS and "stopped by the flag file" in kill.detail, kill
-    assert "already trips (kill_switch: kill switch active (db): the monitor has never run" in kill.detail
+    assert "already trips (kill_switch: the monitor has never run" in kill.detail
 
 
 def test_it_verifies_the_flag_while_the_real_kill_switch_row_is_active_and_says_so(agent):
@@ -194,7 +194,7 @@ def test_it_verifies_the_flag_while_the_real_kill_switch_row_is_active_and_says_
     assert kill.status == PASS and "stopped by the flag file" in kill.detail, kill
     assert "without the flag the production stop check already trips (kill_switch:" in kill.detail
     assert "daily loss" in kill.detail
-    assert caps.status == FAIL and "-> halted (kill_switch: kill switch active (db)" in caps.detail, caps
+    assert caps.status == FAIL and "-> halted (kill_switch: kill switch active" in caps.detail, caps
     assert "250.000000 USDC vs cap" in caps.detail and "UNVERIFIED" in caps.detail
 
 
