@@ -19,6 +19,8 @@ from typing import Any
 
 from django.conf import settings
 
+from monitoring.periodic import Periodic
+
 log = logging.getLogger("academy.deadman")
 
 
@@ -119,42 +121,18 @@ def cover_confirm(deadman: DeadMansSwitch | None, *, host: str | None = None, ac
     return armed
 
 
-class CoverBeater:
-    """The cover beat on a thread of its own, every `interval_s`, whatever the monitor's loop is doing.
-
-    Inline in the loop, one slow health pass (a venue timeout is 5 s) or a SQLite busy wait would
-    leave the cover stale though the session never dropped, and every agent would stop for nothing.
-    The thread keeps its own database connection (Django's are per thread), closed as the main loop
-    does its own between passes; it is a daemon: it dies with the process, as the session does."""
+class CoverBeater(Periodic):
+    """The cover beat on a thread of its own, every `interval_s`, whatever the monitor's loop is doing:
+    inline, one slow health pass (a venue timeout is 5 s) or a SQLite busy wait would leave the cover
+    stale though the session never dropped, and every agent would stop for nothing. Each beat first
+    drops a session gone silent (it reconnects and re-arms), then records the cover."""
 
     def __init__(self, deadman: DeadMansSwitch | None, *, interval_s: float = 1.0) -> None:
+        super().__init__("cover beat", lambda: _beat(deadman), interval_s=interval_s)
         self.deadman = deadman
-        self.interval_s = interval_s
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="cover-beat", daemon=True)
 
-    def start(self) -> CoverBeater:
-        self._thread.start()
-        return self
 
-    def stop(self, timeout_s: float = 5.0) -> None:
-        self._stopping.set()
-        self._thread.join(timeout_s)
-
-    def _run(self) -> None:
-        from django.db import close_old_connections, connections
-
-        try:
-            while True:
-                due = time.monotonic() + self.interval_s
-                try:
-                    if self.deadman is not None:
-                        self.deadman.reconnect_if_silent(float(settings.DEADMAN_MAX_SILENCE_S))
-                    close_old_connections()
-                    cover_confirm(self.deadman)
-                except Exception:  # a failed beat reads as a stale cover (orders stop): log it, beat on
-                    log.exception("deadman: cover beat failed")
-                if self._stopping.wait(max(0.0, due - time.monotonic())):
-                    return
-        finally:
-            connections.close_all()
+def _beat(deadman: DeadMansSwitch | None) -> None:
+    if deadman is not None:
+        deadman.reconnect_if_silent(float(settings.DEADMAN_MAX_SILENCE_S))
+    cover_confirm(deadman)

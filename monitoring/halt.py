@@ -7,6 +7,7 @@ checks that no other module does.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import logging
 import os
 import threading
@@ -109,10 +110,11 @@ def _waiting_state(waiting: list[HaltRequest], row: KillSwitch | None, flag: boo
 
 
 def _parse_or_none(value: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(value) if value else None
-    except ValueError:
-        return timezone.now() + timedelta(hours=24)  # a hold we cannot read holds (the stricter reading)
+    if not value:
+        return None
+    if _bad_time(value):  # a hold we cannot read (or a naive one) holds: the stricter reading
+        return timezone.now() + timedelta(hours=24)
+    return datetime.fromisoformat(value)
 
 
 # --- halt ------------------------------------------------------------------------------------
@@ -274,7 +276,7 @@ def _record_request(request: HaltRequest, actor: Any, *, late: bool) -> tuple[Ha
     landed), row compare-and-set, then the event, once per request id; its parked copy goes."""
     from monitoring.models import HaltPending
 
-    hold = datetime.fromisoformat(request.hold_until) if request.hold_until else None
+    hold = _parse_or_none(request.hold_until)
     list(KillSwitch.objects.select_for_update().filter(pk=1).values_list("pk", flat=True))
     landed = HaltEvent.objects.filter(figures__request_id=request.id).first()
     HaltPending.objects.filter(request_id=request.id).delete()
@@ -359,16 +361,11 @@ def _shared_pending() -> list[HaltRequest]:
     from monitoring.models import HaltPending
 
     try:
-        rows = list(HaltPending.objects.order_by("ts").values_list("request", flat=True)[:50])
+        rows = list(HaltPending.objects.order_by("ts").values_list("request_id", "request")[:50])
     except Exception:
         return []  # the database is down: nothing to land in anyway
-    out = []
-    for raw in rows:
-        try:
-            out.append(HaltRequest(**raw))
-        except TypeError:
-            continue
-    return out
+    # The row's own id wins: landing deletes the row by it, whatever its JSON holds.
+    return [replace(haltslot.from_dict(raw, fallback_id=rid), id=rid) for rid, raw in rows]
 
 
 _LANDER: list[threading.Thread] = []
@@ -580,9 +577,10 @@ def _flatten(venue: Any, now: datetime, errors: list[str]) -> dict[str, str]:
     stamp = now.strftime("%Y%m%d%H%M%S")
     for p in positions:
         key = f"{p.market}:{p.outcome.value}"
-        req = OrderRequest(market=p.market, side=Side.SELL, outcome=p.outcome, price=FLATTEN_PRICE, size=p.shares,
-                           order_type=OrderType.FAK, client_order_id=f"flat-{stamp}-{p.market}-{p.outcome.value}"[:128])
+        digest = hashlib.sha256(key.encode()).hexdigest()[:24]  # unique per position, whatever the slug's length
         try:
+            req = OrderRequest(market=p.market, side=Side.SELL, outcome=p.outcome, price=FLATTEN_PRICE,
+                               size=p.shares, order_type=OrderType.FAK, client_order_id=f"flat-{stamp}-{digest}")
             order = venue.place(req)
         except Exception as exc:
             errors.append(f"flatten {key} failed: {type(exc).__name__}: {exc}")
@@ -673,6 +671,7 @@ def resume(*, actor: Any, reason: str, source: str = HaltSource.COMMAND) -> Halt
         raise PermissionDenied("resuming trading needs the toggle_kill_switch permission")
     if not reason or not reason.strip():
         raise ValueError("a resume needs a reason")
+    reason = _text(reason)  # a NUL from any form would fail the row on PostgreSQL
     now = timezone.now()
     halt_requests_land()  # a halt the database missed lands first, and then decides like any other
     row = KillSwitch.objects.get(pk=1)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -95,27 +95,38 @@ def decode(record: bytes) -> HaltRequest | None:
         return None
     try:
         raw = json.loads(record.decode("utf-8"))
-        return HaltRequest(**raw)
-    except (ValueError, TypeError):
-        return HaltRequest(id=f"unreadable-{hashlib.sha256(record).hexdigest()[:24]}", ts="", source="command",
-                           reason="a halt slot record could not be read (torn or damaged): halted to be safe")
+    except ValueError:
+        raw = None
+    return from_dict(raw, fallback_id=f"unreadable-{hashlib.sha256(record).hexdigest()[:24]}")
+
+
+def from_dict(raw: Any, *, fallback_id: str) -> HaltRequest:
+    """A request from its JSON form, keeping only the fields this version knows (a newer host's record
+    still halts); one that cannot be read at all is a halt of its own (fail closed), never skipped."""
+    known = {f.name for f in fields(HaltRequest)}
+    try:
+        return HaltRequest(**{k: v for k, v in raw.items() if k in known})
+    except (AttributeError, TypeError):
+        rid = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else fallback_id
+        return HaltRequest(id=rid, ts="", source="command",
+                           reason="a halt record could not be read (torn, damaged or from another version): "
+                                  "halted to be safe")
 
 
 def later(a: str, b: str) -> str:
     """The later of two ISO times ("" is none); one that does not parse wins (the stricter reading)."""
     if not a or not b:
         return a or b
-    try:
-        return a if datetime.fromisoformat(a) >= datetime.fromisoformat(b) else b
-    except ValueError:
+    if not _parses(a) or not _parses(b):
         return a if not _parses(a) else b
+    return a if datetime.fromisoformat(a) >= datetime.fromisoformat(b) else b
 
 
 def _parses(value: str) -> bool:
+    """An aware ISO time (a naive one cannot be compared with the others: it does not count)."""
     try:
-        datetime.fromisoformat(value)
-        return True
-    except ValueError:
+        return datetime.fromisoformat(value).tzinfo is not None
+    except (ValueError, TypeError):
         return False
 
 

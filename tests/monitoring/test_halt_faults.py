@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -314,7 +315,29 @@ def test_it_lands_a_record_the_database_refuses_as_it_is_and_holds(trader, opera
     assert haltslot.pending(slot_file()) == []  # landed plainly, not retried forever
     row = KillSwitch.objects.get(pk=1)
     assert row.active and row.hold_until is not None  # a hold that cannot be read holds (24 h)
-    assert HaltEvent.objects.get().figures["record_damaged"] == "ValueError"
+
+
+def test_it_lands_plainly_a_record_the_database_refuses(trader, transactional_db, monkeypatch):
+    """PostgreSQL refuses some text (NUL) for good: the halt lands anyway, plainly, instead of being
+    retried forever while resume is refused."""
+    from django.db import DataError
+
+    import monitoring.halt as halt_module
+
+    real = halt_module._record_request
+    calls: list[str] = []
+
+    def refuse_the_first(request, actor, *, late):
+        calls.append(request.reason)
+        if len(calls) == 1:
+            raise DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+        return real(request, actor, late=late)
+
+    monkeypatch.setattr(halt_module, "_record_request", refuse_the_first)
+    event = halt(reason="drill: stop", source="panel", figures={"odd": "value"})
+    assert event.pk is not None and event.figures == {"record_damaged": "DataError", "request_id": event.figures[
+        "request_id"]} and event.reason == "drill: stop"
+    assert KillSwitch.objects.get(pk=1).active and haltslot.pending(slot_file()) == []
 
 
 def test_it_never_loses_a_hold_when_the_slot_is_full(trader, transactional_db, monkeypatch):
@@ -373,3 +396,61 @@ def test_it_lands_a_parked_halt_from_the_halting_process_itself(trader, transact
         time.sleep(0.05)
     assert not halt_module.halt_waiting() and HaltEvent.objects.get().reason == "from the panel"
     assert not any(t.is_alive() for t in halt_module._LANDER)  # it stops once nothing waits
+
+
+def test_it_completes_a_touched_flag_within_seconds_while_a_locked_database_stalls_the_health_pass(
+        trader, market, monitor_process, transactional_db):
+    """The real monitor: its health pass waits 20 s per write on the locked database; the flag watcher
+    runs on its own thread and still sweeps the venue at once."""
+    rest(trader, market, 4)
+    monitor_process(trader.api_key, VENUE_CANCEL_ON_DISCONNECT="false", MONITOR_INTERVAL_S="1")
+    time.sleep(1.5)
+    locker = _locker(_db_path())
+    try:
+        time.sleep(2)  # a health pass is now stuck on the lock
+        flag_path().write_text("operator: stop now\n")
+        deadline = time.monotonic() + 10  # a generous bound, not a timing figure (the bench times halts)
+        while live(trader) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert live(trader) == [], "the touched flag waited behind the stalled health pass"
+    finally:
+        locker.communicate("", timeout=10)
+
+
+def test_it_flattens_each_position_under_an_id_of_its_own_and_never_raises_on_one_it_cannot_sell(
+        transactional_db):
+    from agents.venue.schemas import Outcome
+    from monitoring.halt import _flatten
+
+    class Position:
+        def __init__(self, market: str, outcome: Outcome) -> None:
+            self.market, self.outcome, self.shares = market, outcome, Decimal("5")
+
+    class Venue:
+        def __init__(self) -> None:
+            self.ids: list[str] = []
+
+        def positions(self):
+            long = "m" * 110  # the venue allows long slugs; a cut id would lose the outcome
+            return [Position(long, Outcome.YES), Position(long, Outcome.NO), Position("bad slug ☃", Outcome.YES)]
+
+        def place(self, req):
+            self.ids.append(req.client_order_id)
+            return type("Order", (), {"filled": req.size})()
+
+    venue, errors = Venue(), []
+    done = _flatten(venue, timezone.now(), errors)
+    assert len(set(venue.ids)) == 2 and all(len(i) <= 64 for i in venue.ids)
+    assert done["bad slug ☃:YES"] == "failed" and any("bad slug" in e for e in errors)
+
+
+def test_it_lands_a_parked_halt_written_by_another_version_and_keeps_reading_odd_holds(trader, transactional_db):
+    from monitoring.models import HaltPending
+
+    HaltPending.objects.create(request_id="from-a-newer-host", ts=timezone.now(), request={
+        "id": "from-a-newer-host", "ts": timezone.now().isoformat(), "source": "panel", "reason": "newer host",
+        "hold_until": "2030-01-01T00:00:00", "a_field_we_do_not_know": 1})
+    state = kill_switch_state()  # a naive hold must not break the panel
+    assert state["halted"] and state["hold_until"] is not None
+    assert [e.reason for e in halt_requests_land()] == ["newer host"]
+    assert not HaltPending.objects.exists() and KillSwitch.objects.get(pk=1).hold_until is not None

@@ -5,9 +5,10 @@ if this process dies, the venue cancels every resting order of the account. A th
 confirms that session every second (the cover beat, monitoring.models.CoverBeat): the loops send
 no order without a recent one.
 
-The watcher polls the flag file every FLAG_POLL_S (0.2 s) so a hand-touched flag completes the
-halt path (cancel resting, event, alert) within a second or two; the health checks (kill-switch
-shapes, paging) run every MONITOR_INTERVAL_S (5 s). Housekeeping (alert delivery retries,
+The watcher polls the flag file every FLAG_POLL_S (0.2 s), on a thread of its own (a health pass
+stalled by a locked database must not delay it), so a hand-touched flag completes the halt path
+(cancel resting, event, alert) within a second or two; the dead-man's cover beats on another; the
+health checks (kill-switch shapes, paging) run every MONITOR_INTERVAL_S (5 s). Housekeeping (alert delivery retries,
 approval expiry) runs every 30 s.
 """
 
@@ -25,6 +26,7 @@ from django.db import close_old_connections
 from agents.services import venue_client
 from monitoring.deadman import CoverBeater, DeadMansSwitch
 from monitoring.health import Monitor
+from monitoring.periodic import Periodic
 
 log = logging.getLogger("academy.monitor")
 HOUSEKEEPING_S = 30.0
@@ -46,9 +48,14 @@ class Command(BaseCommand):
         poll, interval = float(settings.FLAG_POLL_S), float(settings.MONITOR_INTERVAL_S)
         # The loops send no order without a recent cover beat: its own thread, never behind a slow pass.
         beater = CoverBeater(deadman, interval_s=COVER_BEAT_S).start()
+        # The flag watcher too: a health pass can take a minute under a locked database, and a touched
+        # flag must still halt within a second.
+        watcher = None if once else Periodic("flag watcher", monitor.flag_tick, interval_s=poll).start()
         try:
             self._watch(monitor, poll=poll, interval=interval, once=once)
         finally:
+            if watcher is not None:
+                watcher.stop()
             beater.stop()
 
     def _watch(self, monitor: Monitor, *, poll: float, interval: float, once: bool) -> None:
@@ -56,7 +63,8 @@ class Command(BaseCommand):
         self.stdout.write(f"monitor: flag every {poll}s, health every {interval}s")
         while self.running:
             now = time.monotonic()
-            self._safely("flag watcher", monitor.flag_tick)
+            if once:  # otherwise its own thread (handle) does it
+                self._safely("flag watcher", monitor.flag_tick)
             if now >= next_health:
                 self._safely("health checks", monitor.health_tick)
                 next_health = now + interval
