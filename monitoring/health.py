@@ -292,7 +292,10 @@ def chain_drift(venue: Any, now: datetime) -> Trip | None:
     first = drift = chain_drift_amount(venue)
     if first > settings.CHAIN_DUST:
         time.sleep(SNAPSHOT_PAUSE_S)
-        drift = chain_drift_amount(venue)
+        try:
+            drift = chain_drift_amount(venue)
+        except DriftUnmeasurable as exc:  # a measured drift must not fade into "could not be computed"
+            raise DriftUnconfirmed(f"drift {first} measured, its confirmation could not be: {exc}") from exc
         if drift <= settings.CHAIN_DUST:
             log.warning("chain drift %s on one reading, %s on the next: not confirmed, no halt", first, drift)
     # Only measured readings reach the metric and the page: an unmeasurable one raised above.
@@ -304,6 +307,11 @@ def chain_drift(venue: Any, now: datetime) -> Trip | None:
                     f"chain is the source of truth", {"drift": str(drift), "drift_first_reading": str(first)},
                     needs_reconciliation=True)
     return None
+
+
+class DriftUnconfirmed(DriftUnmeasurable):
+    """A drift above dust was measured and its confirmation could not be: if this lasts past the grace,
+    the trip needs a reconciliation by hand like a confirmed drift (the chain is the truth)."""
 
 
 GUARDS: dict[str, Callable[[Any, datetime], Trip | None]] = {
@@ -341,6 +349,7 @@ class Monitor:
         self.grace = timedelta(seconds=settings.GUARD_GRACE_S if grace_s is None else grace_s)
         self.settle_grace = timedelta(seconds=settings.CHAIN_SETTLE_GRACE_S)
         self.failing_since: dict[str, datetime] = {}
+        self.drift_measured: set[str] = set()  # guards that measured a drift while failing (DriftUnconfirmed)
 
     def flag_tick(self) -> HaltEvent | None:
         """Land halts the database missed (halt slot), then: a hand-touched flag file with the row not yet
@@ -392,6 +401,8 @@ class Monitor:
             trip = guard(venue, now)
         except Exception as exc:
             since = self.failing_since.setdefault(name, now)
+            if isinstance(exc, DriftUnconfirmed):
+                self.drift_measured.add(name)
             log.warning("guard %s could not be computed: %s", name, exc)
             # Settlement in progress is normal for a few seconds; stuck for minutes, it is a chain fault.
             settling = isinstance(exc, SettlementPending) and not isinstance(exc, DriftUnmeasurable)
@@ -399,8 +410,10 @@ class Monitor:
             if now - since < grace:
                 return None
             return Trip(SOURCE[name], f"{name} could not be computed for {(now - since).seconds} s: "
-                        f"{type(exc).__name__}: {exc}", {"error": str(exc)})
+                        f"{type(exc).__name__}: {exc}", {"error": str(exc)},
+                        needs_reconciliation=name in self.drift_measured)
         self.failing_since.pop(name, None)
+        self.drift_measured.discard(name)
         return trip
 
     def _page_rates(self, now: datetime) -> None:

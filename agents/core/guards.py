@@ -14,10 +14,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
 from agents.core import haltslot
 from agents.core.spec import HardLimits, SoftLimits
+from agents.venue.strict import clean_text
 
 StopKind = Literal["kill_switch", "paused"]
 _N = TypeVar("_N", int, Decimal)
@@ -49,6 +50,13 @@ class OverrideFile(BaseModel):
     pause: StrictBool = False  # "yes" is not a boolean: strict, so a typo fails closed
     limits: OverrideLimits = OverrideLimits()
     note: str = Field(default="", max_length=2000)
+
+    @field_validator("note")
+    @classmethod
+    def _clean_note(cls, value: str) -> str:
+        """Control and bidi characters dropped, not refused: a stray NUL in a hand-edited file must not
+        trip every agent (a malformed override does), nor fail the database rows the note reaches."""
+        return clean_text(value, max_chars=2000)
 
 
 @dataclass(frozen=True)

@@ -390,7 +390,7 @@ class Hub:
         with contextlib.suppress(Exception):
             while True:
                 msg = await session.queue.get()
-                await session.ws.send_text(json.dumps(msg))
+                await session.ws.send_text(json.dumps(msg, default=str))  # a Decimal echoed back (a nonce)
         await self.terminate(session, 1011, "send failed")
 
     async def heartbeat(self, session: Session) -> None:

@@ -35,7 +35,9 @@ MAX_JSON_DEPTH = 32
 MAX_INT_DIGITS = 40  # a JSON integer literal longer than this is refused before int() sees it
 _JSON_SPECIAL = re.compile(r'[\[\]{}"\\]')
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 and C1 controls but tab and newline, and the bidi controls that reorder what a reader sees
+# (U+202E turns "evil.exe" around): none belongs in a reason or a note.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class InvalidInput(ValueError):
@@ -154,13 +156,15 @@ def load_json(raw: bytes | str, *, max_bytes: int, max_depth: int = MAX_JSON_DEP
        than max_depth (a 100,000-level document costs one pass, not a RecursionError);
     3. parse: numbers become int or Decimal (never float; exponent forms are marked so the field
        refuses them), NaN/Infinity and integers of more than 40 digits are refused;
-    4. strings: an escaped lone surrogate (\\ud800) is refused: it cannot be stored or sent.
+    4. strings: an escaped lone surrogate (\\ud800) is refused: it cannot be stored or sent;
+    5. objects: a key given twice is refused (the last one would silently win).
     """
     text = _utf8(raw, max_bytes, field)
     if _depth(text) > max_depth:
         raise InvalidInput(field, f"is nested deeper than {max_depth} levels")
     try:
-        data = json.loads(text, parse_float=_json_decimal, parse_int=_json_int, parse_constant=_json_constant)
+        data = json.loads(text, parse_float=_json_decimal, parse_int=_json_int, parse_constant=_json_constant,
+                          object_pairs_hook=_no_repeated_keys)
     except _Refused as exc:
         raise InvalidInput(field, str(exc)) from None
     except json.JSONDecodeError as exc:
@@ -171,6 +175,16 @@ def load_json(raw: bytes | str, *, max_bytes: int, max_depth: int = MAX_JSON_DEP
     if where is not None:
         raise InvalidInput(where, "contains an unpaired surrogate escape (\\ud800-\\udfff)")
     return data
+
+
+def _no_repeated_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """{"price": "0.1", "price": "0.2"}: which one was meant? Refuse, never pick the last."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Refused(f"has the key {key!r} twice")
+        out[key] = value
+    return out
 
 
 def _utf8(raw: bytes | str, max_bytes: int, field: str) -> str:

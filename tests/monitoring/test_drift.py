@@ -192,3 +192,27 @@ def test_it_trips_after_the_grace_period_when_no_reading_is_ever_consistent(trad
     loop.taker.close()
     assert [h.source for h in halts] == ["chain_drift"] and "could not be computed" in halts[0].reason
     assert not KillSwitch.objects.get(pk=1).needs_reconciliation and drift_pages() == 0
+
+
+class _DriftThenBusy(MovingVenue):
+    """A real 5 USDC drift; the first snapshot is clean, then a fill lands after every chain read."""
+
+    def chain_ledger(self):
+        self.every_chain_read = self.reads >= 5
+        return super().chain_ledger()
+
+
+@pytest.mark.django_db
+def test_it_keeps_a_measured_drift_that_could_not_be_confirmed_a_reconciliation_matter():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from monitoring.health import Monitor, chain_drift
+
+    fake = _DriftThenBusy(drift="5")
+    monitor = Monitor(lambda: fake, grace_s=30)
+    now = timezone.now()
+    assert monitor._evaluate("chain_drift", chain_drift, fake, now) is None  # within the grace
+    trip = monitor._evaluate("chain_drift", chain_drift, fake, now + timedelta(seconds=31))
+    assert trip is not None and trip.needs_reconciliation  # measured once: resume only after reconciling

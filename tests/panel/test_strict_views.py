@@ -127,3 +127,12 @@ def test_it_keeps_the_panel_socket_open_after_bad_frames_and_a_bad_last_id(opera
 
     errors = async_to_sync(scenario)()
     assert all(e.startswith("body: ") for e in errors), errors
+
+
+def test_it_drops_control_and_bidi_characters_from_an_override_note(client, operator, data_dir):
+    from agents.core.guards import load_override
+
+    client.force_login(operator)
+    response = _post_override(client, json.dumps({"pause": True, "note": "maint\u0000 window \u202eevil"}))
+    assert response.status_code in (200, 302), response.status_code
+    assert load_override(data_dir / "override.json").note == "maint window evil"

@@ -239,3 +239,28 @@ def test_it_answers_malformed_websocket_json_without_closing(venue: RunningVenue
             return str(error["message"])
 
     assert asyncio.run(scenario())
+
+
+def test_it_refuses_a_key_given_twice(venue: RunningVenue, make_trader: Trader, market: str) -> None:
+    trader = make_trader()
+    body = (b'{"market": "%s", "side": "BUY", "price": "0.100", "price": "0.200", "size": "1", '
+            b'"client_order_id": "twice-1"}' % market.encode())
+    r = _post(venue, "/orders", body, {"X-API-Key": trader.api_key, "Content-Type": "application/json"})
+    assert r.status_code == 400 and "twice" in r.json()["message"], r.text
+    assert trader.orders() == []  # which price was meant? neither is stored
+
+
+def test_it_keeps_the_session_and_its_orders_after_an_odd_ping_nonce(venue: RunningVenue, make_trader: Trader,
+                                                                      market: str) -> None:
+    trader = make_trader()
+
+    async def scenario() -> dict[str, Any]:
+        headers = {"X-API-Key": trader.api_key}  # type: ignore[attr-defined]
+        async with websockets.connect(venue.ws_url, additional_headers=headers) as ws:
+            await _recv_type(ws, "welcome")
+            await ws.send(json.dumps({"op": "pong", "nonce": 1.5}))
+            await ws.send(json.dumps({"op": "ping", "nonce": 1.5}))
+            await ws.send(json.dumps({"op": "subscribe", "channel": "orderbook", "markets": [market]}))
+            return await _recv_type(ws, "orderbook")
+
+    assert asyncio.run(scenario())["stream"] == f"book:{market}"  # the session lived on
