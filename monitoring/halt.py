@@ -150,14 +150,49 @@ def halt(*, reason: str, source: str, actor: Any = None, flatten: bool = False, 
                           hold_until=hold_until.isoformat() if hold_until else "",
                           needs_reconciliation=needs_reconciliation, figures=_clean(dict(figures or {})),
                           state="sweeping")
-    index = _slot_write(request, errors)
-    _write_flag(reason, source, now, errors)
+    local = _LocalWrites(request, now).start()  # slot and flag: on a healthy disk done in milliseconds
     venue = venue if venue is not None else _venue()
     cancelled = _cancel_resting(venue, errors)
     flattened = _flatten(venue, now, errors) if flatten else {}
+    index = local.finish(errors)
     request = replace(request, cancelled=len(cancelled), errors=_clean(list(errors)), state="waiting",
                       figures={**request.figures, **({"flattened": flattened} if flattened else {})})
     return _land(request, index, actor=actor, cancelled_ids=cancelled)
+
+
+class _LocalWrites:
+    """The slot and flag writes of a halt, given LOCAL_FIRST_S to finish before the venue sweep starts.
+
+    On a healthy (or full) disk they are done in milliseconds, before any order can be sent past
+    them. On a stalled one (hung NFS, a suspended device) the sweep must not wait: it goes ahead,
+    and the writes finish on their thread; the record waits for them at most LOCAL_WAIT_S more."""
+
+    LOCAL_FIRST_S = 0.25
+    LOCAL_WAIT_S = 5.0
+
+    def __init__(self, request: HaltRequest, now: datetime) -> None:
+        self.request, self.now = request, now
+        self.errors: list[str] = []
+        self.index: int | None = None
+        self._thread = threading.Thread(target=self._write, name="halt-local-writes", daemon=True)
+
+    def start(self) -> _LocalWrites:
+        self._thread.start()
+        self._thread.join(self.LOCAL_FIRST_S)
+        return self
+
+    def _write(self) -> None:
+        self.index = _slot_write(self.request, self.errors)
+        _write_flag(self.request.reason, self.request.source, self.now, self.errors)
+
+    def finish(self, errors: list[str]) -> int | None:
+        self._thread.join(self.LOCAL_WAIT_S)
+        if self._thread.is_alive():
+            errors.append(f"halt slot and flag file still not written after {self.LOCAL_WAIT_S:.0f} s "
+                          f"(a stalled disk?): the database record holds the halt")
+            return None
+        errors[:0] = self.errors
+        return self.index
 
 
 def _username(actor: Any) -> str:

@@ -454,3 +454,31 @@ def test_it_lands_a_parked_halt_written_by_another_version_and_keeps_reading_odd
     assert state["halted"] and state["hold_until"] is not None
     assert [e.reason for e in halt_requests_land()] == ["newer host"]
     assert not HaltPending.objects.exists() and KillSwitch.objects.get(pk=1).hold_until is not None
+
+
+def test_it_sweeps_the_venue_without_waiting_for_a_stalled_disk(trader, market, transactional_db, monkeypatch):
+    import monitoring.halt as halt_module
+
+    real_sync = os.fdatasync
+
+    def stalled(fd):  # a hung NFS mount or a suspended device: the sync takes seconds
+        time.sleep(3)
+        real_sync(fd)
+
+    monkeypatch.setattr(halt_module.os, "fdatasync", stalled)
+    rest(trader, market, 3)
+    swept: list[float] = []
+
+    class Timed:
+        def __getattr__(self, name):
+            return getattr(trader, name)
+
+        def cancel_all(self, market=None):
+            result = trader.cancel_all(market)
+            swept.append(time.monotonic())
+            return result
+
+    started = time.monotonic()
+    event = halt(reason="drill: stalled disk", source="command", venue=Timed())
+    assert swept[0] - started < 2  # the sweep went first, not after the 3 s sync (a generous bound)
+    assert live(trader) == [] and event.pk is not None and KillSwitch.objects.get(pk=1).active
