@@ -4,6 +4,9 @@ when several hosts run workers").
 The lease is short (AGENT_LEASE_TTL_S, 15 s by default) and kept alive by a heartbeat thread of
 the process that holds it, so a crashed holder's lease lapses within seconds instead of outliving
 any possible run. On the crashed holder's own host it is taken at once: see `_dead_local_holder`.
+
+Every expiry is written and compared by the database's clock (academy.dbclock), never a host's: a
+host whose clock runs ahead must not see a renewed lease as expired and take it.
 """
 
 from __future__ import annotations
@@ -15,15 +18,15 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 
 from django.conf import settings
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, close_old_connections, connections, transaction
 from django.db.models import F, QuerySet
-from django.utils import timezone
 
+from academy.dbclock import db_clock
 from agents.core.state import AgentLock
 from agents.models import AgentConfig, AgentLease
 
@@ -58,28 +61,47 @@ def lease_claim(agent: AgentConfig, *, lock: AgentLock | None = None) -> Lease |
     """Claim the agent's lease if it is free or expired (compare-and-set); None when another holds it.
 
     With `lock` (the agent's flock, held by the caller) a lease whose holder was a process of this
-    host that has died is taken at once, without waiting for it to expire.
+    host that has died is taken at once, without waiting for it to expire; and the claimed holder id is
+    written into the lock file, for the next holder of the lock to recognise us by.
     """
-    now = timezone.now()
     me = holder_id()
     try:
         with transaction.atomic():
-            AgentLease.objects.get_or_create(agent=agent, defaults={"expires_at": now})
+            AgentLease.objects.get_or_create(agent=agent, defaults={"expires_at": db_clock()})
     except IntegrityError:
         pass  # another process created the row a moment ago: the claim below decides
-    if _take(AgentLease.objects.filter(agent=agent, expires_at__lte=now), me, now):
-        return _claimed(agent, me)
+    if _take(AgentLease.objects.filter(agent=agent, expires_at__lte=db_clock()), me):
+        lease = _claimed(agent, me)
+    else:
+        lease = _take_from_dead(agent, me, lock) if lock is not None else None
+    if lease is not None and lock is not None:
+        _record(lock, lease)
+    return lease
+
+
+def _take_from_dead(agent: AgentConfig, me: str, lock: AgentLock) -> Lease | None:
     row = AgentLease.objects.filter(agent=agent).values("holder", "token").first()
-    if row and lock is not None and _dead_local_holder(row["holder"], lock):
-        if _take(AgentLease.objects.filter(agent=agent, holder=row["holder"], token=row["token"]), me, now):
-            log.warning("agent %s: took the lease of %s at once (its process is dead)", agent.pk, row["holder"])
-            return _claimed(agent, me, taken_from=row["holder"])
-    return None
+    if not row or not _dead_local_holder(row["holder"], lock):
+        return None
+    if not _take(AgentLease.objects.filter(agent=agent, holder=row["holder"], token=row["token"]), me):
+        return None
+    log.warning("agent %s: took the lease of %s at once (its process is dead)", agent.pk, row["holder"])
+    return _claimed(agent, me, taken_from=row["holder"])
 
 
-def _take(rows: QuerySet[AgentLease], me: str, now: datetime) -> bool:
+def _record(lock: AgentLock, lease: Lease) -> None:
+    """Name our holder id in the lock file. Unwritable (a full disk), the run goes on: a next holder
+    of the lock then finds no match and waits for the TTL, never takes over early."""
+    try:
+        lock.record_holder(lease.holder)
+    except OSError:
+        log.warning("agent %s: could not record lease holder %s in %s", lease.agent_id, lease.holder, lock.path,
+                    exc_info=True)
+
+
+def _take(rows: QuerySet[AgentLease], me: str) -> bool:
     """Compare-and-set: the rows' filter is the condition; a new token fences the old holder."""
-    return bool(rows.update(holder=me, token=F("token") + 1, expires_at=now + lease_ttl()))
+    return bool(rows.update(holder=me, token=F("token") + 1, expires_at=db_clock(lease_ttl())))
 
 
 def _claimed(agent: AgentConfig, me: str, taken_from: str = "") -> Lease | None:
@@ -90,16 +112,18 @@ def _claimed(agent: AgentConfig, me: str, taken_from: str = "") -> Lease | None:
 def _dead_local_holder(holder: str, lock: AgentLock) -> bool:
     """True when the holder was a process of this host, used this very lock file, and is gone.
 
-    1. its host is ours; 2. the lock file we now hold was last written by its pid, so it used our
-    lock (not a namesake host, e.g. a container with host networking and its own pid namespace),
-    and our flock proves it is out of its run; 3. that pid is not alive. A reused pid looks alive:
-    we then wait for the TTL, never take over early.
+    1. its host is ours; 2. the lock file we now hold names this very holder (host:pid:nonce, written
+    once it had claimed the lease), so it used our lock: not a namesake host whose pid collides (a
+    container with the same hostname and its own pid namespace writes its own lock file), and our
+    flock proves it is out of its run; 3. that pid is not alive. A live pid counts as alive whatever
+    process it is now (a reused pid, or another pid namespace's): we then wait for the TTL, never
+    take over early.
     """
     parts = holder.rsplit(":", 2)  # a hostname has no ":", but split from the right anyway
     if len(parts) != 3 or not parts[1].isdigit():
         return False
     host, pid = parts[0], int(parts[1])
-    return (lock.held and host == socket.gethostname() and lock.previous_pid == pid and pid != os.getpid()
+    return (lock.held and host == socket.gethostname() and lock.previous_holder == holder and pid != os.getpid()
             and not pid_alive(pid))
 
 
@@ -125,23 +149,28 @@ def lease_renew(lease: Lease) -> bool:
 
     An expired lease is not renewed even when nobody took it: the stop check has already said lost,
     and a sweep may have recorded the run as crashed. Lost stays lost.
+    Both times are the database's, read when the UPDATE runs: a renewal delayed past a release (or
+    past the expiry) finds the lease expired and leaves it so.
     """
-    now = timezone.now()
     return bool(AgentLease.objects.filter(agent_id=lease.agent_id, holder=lease.holder, token=lease.token,
-                                          expires_at__gt=now).update(expires_at=now + lease_ttl()))
+                                          expires_at__gt=db_clock()).update(expires_at=db_clock(lease_ttl())))
 
 
 def lease_lost(lease: Lease) -> str | None:
     """For the stop check: None while we still hold the lease, else why we may not act."""
     held = AgentLease.objects.filter(agent_id=lease.agent_id, holder=lease.holder, token=lease.token,
-                                     expires_at__gt=timezone.now()).exists()
+                                     expires_at__gt=db_clock()).exists()
     return None if held else f"agent lease #{lease.token} lost (expired or taken by another worker)"
 
 
 def lease_release(lease: Lease) -> None:
-    """Free the lease, only if it is still ours (a superseded run must not free its successor's)."""
+    """Free the lease, only if it is still ours (a superseded run must not free its successor's).
+
+    The holder is cleared too: a renewal already under way when the release lands (PostgreSQL then
+    re-checks its filter against the released row, with its own earlier statement time) no longer
+    matches, whatever the times say."""
     AgentLease.objects.filter(agent_id=lease.agent_id, holder=lease.holder, token=lease.token).update(
-        expires_at=timezone.now())
+        holder="", expires_at=db_clock())
 
 
 def lease_holder(agent: AgentConfig) -> str:
@@ -175,8 +204,8 @@ class LeaseHeartbeat:
     def stop(self) -> None:
         self._stop.set()
         if self._thread.is_alive():
-            # Bounded: a renewal stuck on a busy database is harmless after release (it needs an
-            # unexpired lease of ours, and release expired it).
+            # Bounded: a renewal stuck on a busy database is harmless after release (it needs a
+            # lease of ours unexpired by the database's clock when it runs, and release expired it).
             self._thread.join(timeout=settings.AGENT_LEASE_TTL_S / 3 + 1)
 
     def _beat(self) -> None:
@@ -196,6 +225,10 @@ class LeaseHeartbeat:
     def _renew(self) -> bool:
         """False once the lease is lost; a database error is logged and retried."""
         try:
+            # A connection the server dropped (pgbouncer's idle kill, pg_terminate_backend, a failover)
+            # is never reopened by itself: without this every later renewal fails and a live run
+            # loses its lease.
+            close_old_connections()
             if lease_renew(self.lease):
                 return True
         except Exception:

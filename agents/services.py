@@ -18,10 +18,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connections, transaction
-from django.db.models import DateTimeField, Exists, ExpressionWrapper, OuterRef, Q, Sum
-from django.db.models.functions import Now
+from django.db.models import Exists, OuterRef, Sum
 from django.utils import timezone
 
+from academy.dbclock import db_clock
 from agents.core.guards import StopCheck, guards_for_data_dir
 from agents.core.loop import RunResult, run_loop
 from agents.core.orders import ApprovalDraft, OrderDesk
@@ -150,12 +150,6 @@ def cover_account() -> str:
     return account_fingerprint(settings.VENUE_URL, settings.VENUE_API_KEY)
 
 
-def _db_clock_ago(seconds: float) -> ExpressionWrapper:
-    """The database's clock, `seconds` ago: the beats are written with it (Now()), so no host's clock
-    and no skew between hosts enters the comparison."""
-    return ExpressionWrapper(Now() - timedelta(seconds=max(0.0, seconds)), output_field=DateTimeField())
-
-
 def cover_missing_reason() -> str | None:
     """No order without a dead-man's cover: a monitor of this venue account must have confirmed, within
     DEADMAN_COVER_STALE_S by the database's clock, that its cancel-on-disconnect session is open; an
@@ -164,7 +158,7 @@ def cover_missing_reason() -> str | None:
         return None
     from monitoring.models import CoverBeat
 
-    fresh = _db_clock_ago(float(settings.DEADMAN_COVER_STALE_S))
+    fresh = db_clock(-timedelta(seconds=float(settings.DEADMAN_COVER_STALE_S)))  # beats are written with it too
     if CoverBeat.objects.filter(account=cover_account(), armed=True, confirmed_at__gte=fresh).exists():
         return None
     return (f"no dead-man's cover: no monitor of this venue account (VENUE_URL, VENUE_API_KEY) confirmed its "
@@ -181,7 +175,7 @@ def cover_confirmed_after(sent_at: float) -> bool:
     `sent_at` on that clock (the query reaches the database after the elapsed time is measured)."""
     from monitoring.models import CoverBeat
 
-    since = _db_clock_ago(time.monotonic() - sent_at)
+    since = db_clock(-timedelta(seconds=time.monotonic() - sent_at))
     return CoverBeat.objects.filter(account=cover_account(), armed_at__gt=since).exists()
 
 
@@ -201,10 +195,19 @@ def _cover_wait(sent_at: float) -> bool:
 
 
 def _cancel_uncovered(agent: AgentConfig, venue: VenuePort | None, run: Run) -> None:
-    """At a run's end: what the run sent (and what a crashed run of the agent left, which no run's end
-    ever checked) counts as covered only once a beat armed after now; else cancel it."""
-    crashed = Q(run__agent=agent, run__status=RunStatus.ERROR, run__end_reason__startswith="crashed")
-    sent_orders_cover(agent=agent, venue=venue, orders=Order.objects.filter(Q(run=run) | crashed))
+    """At a run's end: what the run sent (and what the crashed runs it recovered left, which no run's end
+    ever checked) counts as covered only once a beat armed after now; else cancel it.
+
+    A crashed run's orders are judged here once, by the run that recovered it: once confirmed they are
+    covered like any other, and a later run's end (maybe behind a late beat) must not cancel them. With
+    nothing resting among them, nothing waits for a beat."""
+    sent_orders_cover(agent=agent, venue=venue, orders=Order.objects.filter(run_id__in=[run.pk, *_recovered_by(run)]))
+
+
+def _recovered_by(run: Run) -> list[int]:
+    """The crashed runs `run` recovered, as its RECOVERY trace event recorded them."""
+    events = TraceEvent.objects.filter(run=run, kind=TraceKind.RECOVERY).values_list("data", flat=True)
+    return [pk for data in events for pk in data.get("recovered_runs", []) if isinstance(pk, int)]
 
 
 def sent_orders_cover(*, agent: AgentConfig, venue: VenuePort | None, orders: Any) -> list[str]:
@@ -584,12 +587,23 @@ def recover(*, agent: AgentConfig, state: AgentState, venue: VenuePort, recorder
                                keep=recorder.run.pk)
     last = Run.objects.filter(pk=int(state.last_run_id)).first() if state.last_run_id.isdigit() else None
     last = last or Run.objects.filter(pk__in=marked).order_by("-pk").first()
-    summary = {"crashed_run": state.last_run_id, "crashed_runs": marked, "state_file_corrupt": corrupt,
+    summary = {"crashed_run": state.last_run_id, "crashed_runs": marked,
+               "recovered_runs": _recovered_runs(agent, marked, last), "state_file_corrupt": corrupt,
                "lease_taken_from": lease.taken_from if lease else "",
                "orders": reconcile_orders(agent=agent, venue=venue),
                "replayed": replay_tail(last) if last else []}
     recorder.append(TraceKind.RECOVERY, 0, summary)
     return summary
+
+
+def _recovered_runs(agent: AgentConfig, marked: list[int], last: Run | None) -> list[int]:
+    """The crashed runs this recovery takes over: those it marked, and the state file's last run when the
+    monitor's sweep marked it first. Their orders were never judged by a run's end: this run's end does."""
+    ids = set(marked)
+    if last is not None and last.agent_id == agent.pk and last.status == RunStatus.ERROR:
+        if last.end_reason.startswith("crashed"):
+            ids.add(last.pk)
+    return sorted(ids)
 
 
 def _other_running(agent: AgentConfig, run: Run) -> bool:
@@ -612,13 +626,14 @@ def runs_sweep_crashed() -> int:
     even when no next run of the agent comes. Its orders wait for that next run's reconcile.
 
     Only runs that started before this sweep looked: a run that claims the lease meanwhile is
-    never touched.
+    never touched. Both comparisons use the database's clock (the lease's own): a monitor whose clock
+    runs ahead must not see a renewed lease as lapsed.
     """
-    now = timezone.now()
-    held = AgentLease.objects.filter(agent=OuterRef("agent"), expires_at__gt=now)
-    stale = Run.objects.filter(status=RunStatus.RUNNING, started_at__lt=now).exclude(Exists(held))
+    held = AgentLease.objects.filter(agent=OuterRef("agent"), expires_at__gt=db_clock())
+    stale = Run.objects.filter(status=RunStatus.RUNNING, started_at__lt=db_clock()).exclude(Exists(held))
     ids = list(stale.values_list("pk", flat=True)[:500])
-    return len(_mark_crashed(ids, now, "crashed: its process is gone (agent lease expired); found by the monitor"))
+    return len(_mark_crashed(ids, timezone.now(), "crashed: its process is gone (agent lease expired); found by "
+                                                  "the monitor"))
 
 
 def _mark_crashed(ids: list[int], now: datetime, reason: str) -> list[int]:

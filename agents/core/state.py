@@ -50,6 +50,7 @@ class AgentLock:
         self.path = agents_dir(state_dir) / f"{_check_id(agent_id)}.lock"
         self._fd = -1
         self.previous_pid: int | None = None
+        self.previous_holder: str | None = None  # the lease holder id the last holder recorded, if any
 
     def acquire(self) -> None:
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -58,12 +59,22 @@ class AgentLock:
         except BlockingIOError as exc:
             os.close(fd)
             raise AlreadyRunning(f"agent lock {self.path} is held by another run") from exc
-        # The flock is the lock; the pid is for an operator reading the file and, read back by the
-        # next holder as previous_pid, tells the lease that a dead local holder used this very lock.
-        self.previous_pid = _read_pid(fd)
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        # The flock is the lock; the pid is for an operator reading the file. The lease holder id
+        # (record_holder), read back by the next holder as previous_holder, tells the lease that a
+        # dead local holder used this very lock.
+        self.previous_pid, self.previous_holder = _read_lock_file(fd)
         self._fd = fd
+        self._write(f"{os.getpid()}\n")
+
+    def record_holder(self, holder: str) -> None:
+        """Write the lease holder id (host:pid:nonce) this lock's holder claimed, under its pid: a pid
+        alone collides across pid namespaces, the nonce does not."""
+        if self._fd >= 0:
+            self._write(f"{os.getpid()}\n{holder}\n")
+
+    def _write(self, text: str) -> None:
+        os.ftruncate(self._fd, 0)
+        os.pwrite(self._fd, text.encode(), 0)
 
     def release(self) -> None:
         if self._fd >= 0:
@@ -83,10 +94,12 @@ class AgentLock:
         self.release()
 
 
-def _read_pid(fd: int) -> int | None:
-    """The pid the lock's last holder wrote, None when the file is new or unreadable."""
-    raw = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-    return int(raw) if raw.isdigit() else None
+def _read_lock_file(fd: int) -> tuple[int | None, str | None]:
+    """The pid and lease holder id the lock's last holder wrote; None for what is missing or unreadable."""
+    lines = os.pread(fd, 512, 0).decode("ascii", "replace").splitlines()
+    pid = lines[0].strip() if lines else ""
+    holder = lines[1].strip() if len(lines) > 1 else ""
+    return (int(pid) if pid.isdigit() else None), (holder or None)
 
 
 @dataclass

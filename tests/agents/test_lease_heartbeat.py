@@ -115,9 +115,10 @@ def sleeper() -> Iterator[subprocess.Popen]:
 def held_by(agent, pid: int, host: str | None = None, lock_pid: int | None = None) -> None:
     """The lease held for 10 minutes by `pid`, which was also the last to take the agent's lock
     (unless `lock_pid` took it after)."""
-    AgentLease.objects.create(agent=agent, holder=f"{host or socket.gethostname()}:{pid}:abcd1234", token=5,
-                              expires_at=timezone.now() + timedelta(minutes=10))
-    (agents_dir(state_dir()) / f"{agent.pk}.lock").write_text(f"{lock_pid or pid}\n")
+    holder = f"{host or socket.gethostname()}:{pid}:abcd1234"
+    AgentLease.objects.create(agent=agent, holder=holder, token=5, expires_at=timezone.now() + timedelta(minutes=10))
+    lock_holder = holder if lock_pid is None else f"{socket.gethostname()}:{lock_pid}:ffff0000"
+    (agents_dir(state_dir()) / f"{agent.pk}.lock").write_text(f"{lock_pid or pid}\n{lock_holder}\n")
 
 
 def locked(agent) -> AgentLock:

@@ -35,9 +35,10 @@ def test_it_places_at_once_when_the_agents_lease_holder_died_on_this_host(approv
     dead = subprocess.Popen(["sleep", "60"])
     dead.kill()
     dead.wait()
-    AgentLease.objects.create(agent=approved.agent, holder=f"{socket.gethostname()}:{dead.pid}:abcd1234", token=3,
+    holder = f"{socket.gethostname()}:{dead.pid}:abcd1234"
+    AgentLease.objects.create(agent=approved.agent, holder=holder, token=3,
                               expires_at=timezone.now() + timedelta(minutes=10))
-    (agents_dir(state_dir()) / f"{approved.agent_id}.lock").write_text(f"{dead.pid}\n")  # it held the lock last
+    (agents_dir(state_dir()) / f"{approved.agent_id}.lock").write_text(f"{dead.pid}\n{holder}\n")  # its lock last
     trader = make_trader()
     placed = approval_place(request_id=approved.pk, venue=trader)
     assert placed.status == ApprovalStatus.PLACED, placed.outcome_note
