@@ -201,7 +201,23 @@ def _cancel_uncovered(agent: AgentConfig, venue: VenuePort | None, run: Run) -> 
     A crashed run's orders are judged here once, by the run that recovered it: once confirmed they are
     covered like any other, and a later run's end (maybe behind a late beat) must not cancel them. With
     nothing resting among them, nothing waits for a beat."""
-    sent_orders_cover(agent=agent, venue=venue, orders=Order.objects.filter(run_id__in=[run.pk, *_recovered_by(run)]))
+    runs = [run.pk, *_recovered_by(run), *_crashed_runs(agent, recent_only=cover_missing_reason() is None)]
+    sent_orders_cover(agent=agent, venue=venue, orders=Order.objects.filter(run_id__in=runs))
+
+
+CRASHED_RECENT = timedelta(minutes=10)
+
+
+def _crashed_runs(agent: AgentConfig, *, recent_only: bool) -> list[int]:
+    """Crashed runs whose resting orders this run's end judges too, when no recovery judged them (the next
+    run was on another host, whose state file never heard of them): those of the last CRASHED_RECENT, or
+    all when no live session covers anything now. A recovered one was judged by its recovering run."""
+    crashed = Run.objects.filter(agent=agent, status=RunStatus.ERROR, end_reason__startswith="crashed")
+    if recent_only:
+        crashed = crashed.filter(ended_at__gte=db_clock(-CRASHED_RECENT))
+    judged = {pk for data in TraceEvent.objects.filter(agent=agent, kind=TraceKind.RECOVERY).values_list(
+        "data", flat=True) for pk in data.get("recovered_runs", []) if isinstance(pk, int)}
+    return [pk for pk in crashed.values_list("pk", flat=True) if pk not in judged]  # a recovery judged those
 
 
 def _recovered_by(run: Run) -> list[int]:

@@ -57,8 +57,9 @@ class DeadMansSwitch:
         """Drop a session the venue has not been heard on for `max_silence_s` (its pings come every few
         seconds): a half-dead path never errors by itself, and would keep the cover down, and every
         agent stopped, until someone restarted the monitor. True when it dropped one."""
-        if not self.armed or time.monotonic() - self.stream.last_heard < max_silence_s:
-            return False
+        stream = self.stream
+        if stream is None or stream._ws is None or time.monotonic() - stream.last_heard < 2 * max_silence_s:
+            return False  # twice the cover's silence: one late ping must not cost the account its orders
         log.warning("deadman: nothing heard from the venue for %.0f s; reconnecting", max_silence_s)
         self.stream.drop()
         return True

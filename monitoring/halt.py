@@ -140,11 +140,11 @@ def halt(*, reason: str, source: str, actor: Any = None, flatten: bool = False, 
     """
     if source not in HaltSource.values:
         raise ValueError(f"unknown halt source {source!r}")
-    if not reason or not reason.strip():
+    reason = _text(reason or "")
+    if not reason.strip():
         raise ValueError("a halt needs a reason")
     now = timezone.now()
     errors: list[str] = []
-    reason = _text(reason)
     request = HaltRequest(id=uuid.uuid4().hex, ts=now.isoformat(), source=source, reason=reason,
                           actor=_username(actor) or _text(actor_name)[:150], flatten=flatten,
                           hold_until=hold_until.isoformat() if hold_until else "",
@@ -154,10 +154,30 @@ def halt(*, reason: str, source: str, actor: Any = None, flatten: bool = False, 
     venue = venue if venue is not None else _venue()
     cancelled = _cancel_resting(venue, errors)
     flattened = _flatten(venue, now, errors) if flatten else {}
+    if local.done:  # the usual case: the slot record is there, with this request in it
+        index = local.finish(errors)
+        return _land(_swept(request, cancelled, flattened, errors), index, actor=actor, cancelled_ids=cancelled)
+    return _halt_past_a_stalled_disk(request, local, venue, cancelled, flattened, errors, actor)
+
+
+def _swept(request: HaltRequest, cancelled: list[str], flattened: dict[str, str], errors: list[str]) -> HaltRequest:
+    return replace(request, cancelled=len(cancelled), errors=_clean(list(errors)), state="waiting",
+                   figures={**request.figures, **({"flattened": flattened} if flattened else {})})
+
+
+def _halt_past_a_stalled_disk(request: HaltRequest, local: _LocalWrites, venue: Any, cancelled: list[str],
+                              flattened: dict[str, str], errors: list[str], actor: Any) -> HaltEvent:
+    """The slot and flag were not written when the sweep began (a stalled disk): the database record goes
+    first (the other hosts' loops read it), then the local writes are waited for, and the venue is swept
+    once more, since nothing on this host stopped an order between the sweep and the flag."""
+    event = _land(_swept(request, cancelled, flattened, errors), None, actor=actor, cancelled_ids=cancelled)
     index = local.finish(errors)
-    request = replace(request, cancelled=len(cancelled), errors=_clean(list(errors)), state="waiting",
-                      figures={**request.figures, **({"flattened": flattened} if flattened else {})})
-    return _land(request, index, actor=actor, cancelled_ids=cancelled)
+    _cancel_resting(venue, errors)
+    if index is not None and event.pk is not None:
+        _slot_clear(index, request.id)
+    elif index is not None:  # parked: the slot record gets what the sweep did
+        _slot_write(_swept(request, cancelled, flattened, errors), [], index)
+    return event
 
 
 class _LocalWrites:
@@ -174,11 +194,13 @@ class _LocalWrites:
         self.request, self.now = request, now
         self.errors: list[str] = []
         self.index: int | None = None
+        self.done = False
         self._thread = threading.Thread(target=self._write, name="halt-local-writes", daemon=True)
 
     def start(self) -> _LocalWrites:
         self._thread.start()
         self._thread.join(self.LOCAL_FIRST_S)
+        self.done = not self._thread.is_alive()
         return self
 
     def _write(self) -> None:
@@ -189,7 +211,7 @@ class _LocalWrites:
         self._thread.join(self.LOCAL_WAIT_S)
         if self._thread.is_alive():
             errors.append(f"halt slot and flag file still not written after {self.LOCAL_WAIT_S:.0f} s "
-                          f"(a stalled disk?): the database record holds the halt")
+                          f"(a stalled disk?)")
             return None
         errors[:0] = self.errors
         return self.index
@@ -704,9 +726,9 @@ def resume(*, actor: Any, reason: str, source: str = HaltSource.COMMAND) -> Halt
     """Lift the halt: a person with the permission, a reason, no hold, no pending reconciliation."""
     if not _is_user(actor) or not actor.has_perm("monitoring.toggle_kill_switch"):
         raise PermissionDenied("resuming trading needs the toggle_kill_switch permission")
-    if not reason or not reason.strip():
+    reason = _text(reason or "")  # a NUL from any form would fail the row on PostgreSQL
+    if not reason.strip():
         raise ValueError("a resume needs a reason")
-    reason = _text(reason)  # a NUL from any form would fail the row on PostgreSQL
     now = timezone.now()
     halt_requests_land()  # a halt the database missed lands first, and then decides like any other
     row = KillSwitch.objects.get(pk=1)

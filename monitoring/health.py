@@ -294,7 +294,7 @@ def chain_drift(venue: Any, now: datetime) -> Trip | None:
         time.sleep(SNAPSHOT_PAUSE_S)
         try:
             drift = chain_drift_amount(venue)
-        except DriftUnmeasurable as exc:  # a measured drift must not fade into "could not be computed"
+        except SettlementPending as exc:  # a measured drift must not fade into "could not be computed"
             raise DriftUnconfirmed(f"drift {first} measured, its confirmation could not be: {exc}") from exc
         if drift <= settings.CHAIN_DUST:
             log.warning("chain drift %s on one reading, %s on the next: not confirmed, no halt", first, drift)

@@ -403,6 +403,7 @@ class VenueStream:
         ) as ws:
             self._ws = ws
             self._loop_ref = asyncio.get_running_loop()
+            self.last_heard = time.monotonic()  # a new connection starts its silence clock (armed or not yet)
             await self._resubscribe(ws)
             async for raw in ws:
                 self.last_heard = time.monotonic()  # the venue's pings arrive here too: proof the session lives

@@ -478,7 +478,17 @@ def test_it_sweeps_the_venue_without_waiting_for_a_stalled_disk(trader, market, 
             swept.append(time.monotonic())
             return result
 
+    row_when_local_waited: list[bool] = []
+    real_finish = halt_module._LocalWrites.finish
+
+    def finish(self, errors):
+        row_when_local_waited.append(KillSwitch.objects.get(pk=1).active)
+        return real_finish(self, errors)
+
+    monkeypatch.setattr(halt_module._LocalWrites, "finish", finish)
     started = time.monotonic()
     event = halt(reason="drill: stalled disk", source="command", venue=Timed())
     assert swept[0] - started < 2  # the sweep went first, not after the 3 s sync (a generous bound)
+    assert row_when_local_waited == [True]  # other hosts stop at once: the row did not wait for the disk
+    assert len(swept) == 2  # and a second sweep after the flag, for what this host sent in between
     assert live(trader) == [] and event.pk is not None and KillSwitch.objects.get(pk=1).active
