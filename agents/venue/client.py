@@ -356,8 +356,11 @@ class VenueStream:
     async def stop(self) -> None:
         self._stopping = True
         if self._ws is not None:
-            with contextlib.suppress(Exception):
-                await self._ws.close()
+            try:  # a graceful close, but never hung on a half-dead path: then abort the connection
+                await asyncio.wait_for(self._ws.close(), 2.0)
+            except Exception:
+                with contextlib.suppress(Exception):
+                    self._ws.transport.abort()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -91,3 +91,64 @@ def test_it_reconnects_a_silent_session_and_pages_until_the_cover_is_back(venue,
     finally:
         beater.stop()
         switch.stop()
+
+
+class HandshakeOnlyProxy:
+    """With `cut`, only the HTTP upgrade answer reaches the client; every websocket frame after it is lost."""
+
+    def __init__(self, host, port):
+        self.target, self.cut, self.port = (host, port), False, 0
+        self.loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        threading.Thread(target=self._run, args=(ready,), daemon=True).start()
+        assert ready.wait(5)
+
+    def _run(self, ready):
+        asyncio.set_event_loop(self.loop)
+
+        async def pipe(reader, writer, downstream, stuck):
+            try:
+                while data := await reader.read(65536):
+                    if downstream and stuck:
+                        if data.startswith(b"HTTP/"):
+                            data = data[: data.index(b"\r\n\r\n") + 4]  # the 101 only, not the frames after it
+                        else:
+                            continue
+                    writer.write(data)
+                    await writer.drain()
+            except Exception:
+                pass
+
+        async def handle(cr, cw):
+            vr, vw = await asyncio.open_connection(*self.target)
+            stuck = self.cut  # a connection opened on the dead path stays dead (its half-open TCP)
+            await asyncio.gather(pipe(cr, vw, False, stuck), pipe(vr, cw, True, stuck))
+
+        async def main():
+            server = await asyncio.start_server(handle, "127.0.0.1", 0)
+            self.port = server.sockets[0].getsockname()[1]
+            ready.set()
+            await server.serve_forever()
+
+        self.loop.run_until_complete(main())
+
+
+def test_it_drops_a_new_session_that_opens_but_is_never_acknowledged(venue, make_trader, settings):
+    settings.DEADMAN_MAX_SILENCE_S = Decimal("1.5")
+    trader = make_trader()
+    target = urlparse(venue.url)
+    proxy = HandshakeOnlyProxy(target.hostname, target.port)
+    switch = DeadMansSwitch(venue_url=f"http://127.0.0.1:{proxy.port}", api_key=trader.api_key)
+    switch.start()
+    beater = CoverBeater(switch, interval_s=0.2).start()
+    try:
+        assert wait_for(lambda: switch.live(1.5))
+        proxy.cut = True
+        switch.stream.drop()  # the first session is lost (the venue restarted, say); the next one hangs
+        first = switch.stream.connections
+        assert wait_for(lambda: switch.stream.connections > first, 5), "no reconnect attempt"
+        proxy.cut = False  # the path heals: the hung session must be dropped for a good one
+        assert wait_for(lambda: switch.live(1.5), 15), "stuck on a session that was never acknowledged"
+    finally:
+        beater.stop()
+        switch.stop()

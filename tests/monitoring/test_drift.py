@@ -216,3 +216,20 @@ def test_it_keeps_a_measured_drift_that_could_not_be_confirmed_a_reconciliation_
     assert monitor._evaluate("chain_drift", chain_drift, fake, now) is None  # within the grace
     trip = monitor._evaluate("chain_drift", chain_drift, fake, now + timedelta(seconds=31))
     assert trip is not None and trip.needs_reconciliation  # measured once: resume only after reconciling
+
+
+
+@pytest.mark.django_db
+def test_it_keeps_a_measured_drift_whose_confirmation_meets_a_settlement_in_progress(monkeypatch):
+    import monitoring.health as health
+
+    readings = iter([Decimal("5")])
+
+    def amount(venue, **kwargs):
+        for value in readings:
+            return value
+        raise health.SettlementPending("2 settlements pending (no amounts reported)")
+
+    monkeypatch.setattr(health, "chain_drift_amount", amount)
+    with pytest.raises(health.DriftUnconfirmed):  # not a plain "settling", which waits 300 s unreconciled
+        health.chain_drift(None, None)

@@ -492,3 +492,9 @@ def test_it_sweeps_the_venue_without_waiting_for_a_stalled_disk(trader, market, 
     assert row_when_local_waited == [True]  # other hosts stop at once: the row did not wait for the disk
     assert len(swept) == 2  # and a second sweep after the flag, for what this host sent in between
     assert live(trader) == [] and event.pk is not None and KillSwitch.objects.get(pk=1).active
+
+
+
+def test_it_refuses_a_reason_that_is_empty_once_cleaned(transactional_db):
+    with pytest.raises(ValueError, match="needs a reason"):
+        halt(reason="\u200f\u202e\x00", source="panel")
