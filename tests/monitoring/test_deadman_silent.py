@@ -19,37 +19,49 @@ from monitoring.models import Alert
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.fault]
 
 
-class OneWayProxy:
-    """A TCP proxy in front of the venue; with `cut` set, nothing from the venue reaches the client
-    (no data, no FIN): the path is half dead and neither side's TCP notices."""
+class VenueProxy:
+    """A TCP proxy in front of the venue that can half-kill the path: with `cut` set, nothing from the
+    venue reaches the client (no data, no FIN) and neither side's TCP notices. `handshake_only`: a
+    connection opened while cut gets the HTTP 101 through and nothing after it, for good (a session
+    that opens and is never acknowledged)."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, *, handshake_only: bool = False) -> None:
         self.target = (host, port)
         self.cut = False
+        self.handshake_only = handshake_only
         self.port = 0
         self.loop = asyncio.new_event_loop()
         ready = threading.Event()
         threading.Thread(target=self._run, args=(ready,), daemon=True).start()
         assert ready.wait(5)
 
+    def _lost(self, data: bytes, opened_cut: bool) -> bytes:
+        """What of the venue's bytes reaches the client."""
+        if self.handshake_only:
+            if not opened_cut:
+                return data
+            return data[: data.index(b"\r\n\r\n") + 4] if data.startswith(b"HTTP/") else b""
+        return b"" if self.cut else data
+
     def _run(self, ready: threading.Event) -> None:
         asyncio.set_event_loop(self.loop)
 
-        async def pipe(reader, writer, downstream: bool) -> None:
+        async def pipe(reader, writer, downstream: bool, opened_cut: bool) -> None:
             try:
                 while data := await reader.read(65536):
-                    if downstream and self.cut:
+                    if downstream and not (data := self._lost(data, opened_cut)):
                         continue
                     writer.write(data)
                     await writer.drain()
             except Exception:
                 pass
-            if not (downstream and self.cut):
+            if not (downstream and (self.cut or opened_cut)):
                 writer.close()
 
         async def handle(client_r, client_w) -> None:
             venue_r, venue_w = await asyncio.open_connection(*self.target)
-            await asyncio.gather(pipe(client_r, venue_w, False), pipe(venue_r, client_w, True))
+            opened_cut = self.cut
+            await asyncio.gather(pipe(client_r, venue_w, False, opened_cut), pipe(venue_r, client_w, True, opened_cut))
 
         async def main() -> None:
             server = await asyncio.start_server(handle, "127.0.0.1", 0)
@@ -73,7 +85,7 @@ def test_it_reconnects_a_silent_session_and_pages_until_the_cover_is_back(venue,
     settings.DEADMAN_MAX_SILENCE_S = Decimal("1.5")  # the test venue pings every 0.2 s
     trader = make_trader()
     target = urlparse(venue.url)
-    proxy = OneWayProxy(target.hostname, target.port)
+    proxy = VenueProxy(target.hostname, target.port)
     switch = DeadMansSwitch(venue_url=f"http://127.0.0.1:{proxy.port}", api_key=trader.api_key)
     switch.start()
     beater = CoverBeater(switch, interval_s=0.2).start()
@@ -93,51 +105,11 @@ def test_it_reconnects_a_silent_session_and_pages_until_the_cover_is_back(venue,
         switch.stop()
 
 
-class HandshakeOnlyProxy:
-    """With `cut`, only the HTTP upgrade answer reaches the client; every websocket frame after it is lost."""
-
-    def __init__(self, host, port):
-        self.target, self.cut, self.port = (host, port), False, 0
-        self.loop = asyncio.new_event_loop()
-        ready = threading.Event()
-        threading.Thread(target=self._run, args=(ready,), daemon=True).start()
-        assert ready.wait(5)
-
-    def _run(self, ready):
-        asyncio.set_event_loop(self.loop)
-
-        async def pipe(reader, writer, downstream, stuck):
-            try:
-                while data := await reader.read(65536):
-                    if downstream and stuck:
-                        if data.startswith(b"HTTP/"):
-                            data = data[: data.index(b"\r\n\r\n") + 4]  # the 101 only, not the frames after it
-                        else:
-                            continue
-                    writer.write(data)
-                    await writer.drain()
-            except Exception:
-                pass
-
-        async def handle(cr, cw):
-            vr, vw = await asyncio.open_connection(*self.target)
-            stuck = self.cut  # a connection opened on the dead path stays dead (its half-open TCP)
-            await asyncio.gather(pipe(cr, vw, False, stuck), pipe(vr, cw, True, stuck))
-
-        async def main():
-            server = await asyncio.start_server(handle, "127.0.0.1", 0)
-            self.port = server.sockets[0].getsockname()[1]
-            ready.set()
-            await server.serve_forever()
-
-        self.loop.run_until_complete(main())
-
-
 def test_it_drops_a_new_session_that_opens_but_is_never_acknowledged(venue, make_trader, settings):
     settings.DEADMAN_MAX_SILENCE_S = Decimal("1.5")
     trader = make_trader()
     target = urlparse(venue.url)
-    proxy = HandshakeOnlyProxy(target.hostname, target.port)
+    proxy = VenueProxy(target.hostname, target.port, handshake_only=True)
     switch = DeadMansSwitch(venue_url=f"http://127.0.0.1:{proxy.port}", api_key=trader.api_key)
     switch.start()
     beater = CoverBeater(switch, interval_s=0.2).start()
