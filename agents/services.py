@@ -113,12 +113,14 @@ def db_kill_switch_reason() -> str | None:
     """The DB half of the kill switch; raising (DB down) makes the guard trip, by design."""
     from monitoring.models import HaltPending, KillSwitch
 
-    row = KillSwitch.objects.filter(pk=1).values("active", "reason").first()
+    # One query on the hot path (every step, every order): the row and "any halt parked by any host".
+    row = (KillSwitch.objects.filter(pk=1).annotate(parked=Exists(HaltPending.objects.all()))
+           .values("active", "reason", "parked").first())
     if row is None:
         return "kill-switch row missing"
     if row["active"]:
         return f"kill switch active: {row['reason']}"
-    if HaltPending.objects.exists():  # a halt on any host whose record has not landed yet
+    if row["parked"]:  # a halt on any host whose record has not landed yet
         return "a halt was asked for on another host and waits to be recorded: stopped until it lands"
     return None
 
