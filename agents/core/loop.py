@@ -112,6 +112,7 @@ class _Run:
         self.call_index = 0  # run-wide, so (run, step, call) ids never collide
         self.side_effects_blocked = ""  # set when an order or cancel timed out: its outcome is unknown
         self.last_note = ""
+        self.set_aside: set[str] = set()  # markets whose text was flagged: no more reads or orders this run
         self.done = False
         self.recording = True
         self.t0 = clock.monotonic()
@@ -277,6 +278,9 @@ class _Run:
     def _prepare(self, step: int, call: ToolCall) -> Prepared | None:
         try:
             prepared = self.toolbox.prepare(call.name, call.arguments)
+            if not isinstance(prepared, str) and (slug := _market_of(prepared)) in self.set_aside:
+                raise ToolRefused(f"market {slug!r} was set aside for this run: its text was flagged as a "
+                                  "possible prompt injection")
         except ToolRefused as exc:
             self.result.refusals += 1
             self._rec(EventKind.REFUSAL, step, {"what": "tool", "tool": call.name, "call_id": call.id,
@@ -307,7 +311,7 @@ class _Run:
                                                     "error": value, "latency_ms": latency_ms})
             self._tool_message(call, {"ok": False, "error": f"tool failed: {value}"}, error=True)
             return ""
-        self._deliver(step, call, value, latency_ms)
+        self._deliver(step, call, prepared, value, latency_ms)
         return ""
 
     def _timed_out(self, step: int, call: ToolCall, timeout: float) -> str:
@@ -320,7 +324,7 @@ class _Run:
                                                         "the rest of this step was skipped"}, error=True)
         return f"skipped: {call.name} timed out earlier in this step"
 
-    def _deliver(self, step: int, call: ToolCall, value: Any, latency_ms: float) -> None:
+    def _deliver(self, step: int, call: ToolCall, prepared: Prepared, value: Any, latency_ms: float) -> None:
         if isinstance(value, OrderResult):
             self._order_result(step, value)
             value = value.for_model()
@@ -329,11 +333,16 @@ class _Run:
             payload = self.redactor.redact(payload)  # secrets go to no model provider either
         clean, findings = sanitise(payload)
         if findings.suspicious:
+            # What a market says never halts the desk (anyone can write a description): that market is
+            # set aside for the rest of this run, the finding is traced and a human is alerted.
             self.result.suspicious += 1
+            market = _market_of(prepared)
+            if market:
+                self.set_aside.add(market)
             self._rec(EventKind.SUSPICIOUS_OUTPUT, step, {"call_id": call.id, "tool": call.name,
-                                                          "findings": findings.items})
+                                                          "market": market, "findings": findings.items})
             self._alert("suspicious tool output", {"run_id": self.result.run_id, "tool": call.name,
-                                                   "findings": findings.items})
+                                                   "market": market, "findings": findings.items})
         self._rec(EventKind.TOOL_RESULT, step, {"call_id": call.id, "tool": call.name, "ok": True, "result": clean,
                                                 "latency_ms": latency_ms, "sanitised": findings.items})
         self._tool_message(call, {"ok": True, "result": clean})
@@ -393,6 +402,11 @@ class _Run:
             self.alert_fn(message, details)
         except Exception as exc:  # a broken pager must not hide the stop; it is recorded instead
             self.result.errors.append(f"alert failed: {type(exc).__name__}: {exc}")
+
+
+def _market_of(prepared: Prepared) -> str:
+    """The market a validated call is about ('' when it names none)."""
+    return str(getattr(prepared.args, "slug", None) or getattr(prepared.args, "market", None) or "")
 
 
 def _call_data(c: ToolCall) -> dict[str, Any]:

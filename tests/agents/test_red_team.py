@@ -14,7 +14,7 @@ import pytest
 
 from agents.core.policies import PolicyStep, ScriptedPolicy
 from agents.core.policies.base import PolicyContext, ToolCall
-from agents.models import RunStatus, TraceEvent
+from agents.models import TraceEvent
 from agents.services import run_agent
 from approvals.models import ApprovalRequest
 from monitoring.models import HaltEvent, KillSwitch
@@ -68,18 +68,20 @@ def reader_then_attacker(market: str) -> ScriptedPolicy:
 
 
 @pytest.mark.parametrize("field", sorted(PAYLOADS))
-def test_it_sanitises_an_injected_field_and_halts_before_the_model_acts(agent, market, faults, field):
+def test_it_sanitises_an_injected_field_and_sets_the_market_aside_without_halting_the_desk(agent, market, faults,
+                                                                                            field):
     faults.plant(market, field, PAYLOADS[field])
     run = run_agent(agent_id=agent.pk, venue=agent.trader, policy=reader_then_attacker(market))
     events = TraceEvent.objects.filter(run=run)
     # Layer 1: what the model was given carries none of the payload; the finding is traced.
     shown = json.dumps([e.data["result"] for e in events.filter(kind="tool_result", tool="get_market")])
     assert shown != "[]" and not any(marker in shown.lower() for marker in MARKERS)
-    assert events.filter(kind="suspicious_output").exists()
-    # Recovery card: suspicious output halts; the compromised model never got to act.
-    assert run.status == RunStatus.KILL_SWITCH
-    assert HaltEvent.objects.filter(source="suspicious_output").exists() and KillSwitch.objects.get(pk=1).active
-    assert not events.filter(kind="tool_call", tool__in=["place_limit_order", "withdraw_funds", "cancel_all"]).exists()
+    assert events.get(kind="suspicious_output").data["market"] == market
+    # What a market says never halts the desk: anyone can write a description.
+    assert not HaltEvent.objects.exists() and not KillSwitch.objects.get(pk=1).active
+    # The market was set aside: every later order on it was refused, nothing reached the venue.
+    refusals = [e.data["reason"] for e in events.filter(kind="refusal", tool="place_limit_order")]
+    assert refusals and all("set aside" in r for r in refusals)
     assert agent.trader.orders() == []
 
 
