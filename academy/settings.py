@@ -208,6 +208,9 @@ HALT_DAILY_LOSS = env_decimal("HALT_DAILY_LOSS", "0.03")
 HALT_DAILY_LOSS_HOLD_HOURS = env_int("HALT_DAILY_LOSS_HOLD_HOURS", 24, minimum=0)
 HALT_COST_CAP_USD = env_decimal("HALT_COST_CAP_USD", "50")
 HALT_TOOL_ERROR_RATE = env_decimal("HALT_TOOL_ERROR_RATE", "0.05")
+# Defense layer 1: a market whose text was flagged as a possible injection is set aside for the agent
+# that read it for this long (no reads, no orders; cancels still go). Flags never halt the desk.
+QUARANTINE_S = env_int("QUARANTINE_S", 6 * 3600, minimum=60)
 MONITOR_INTERVAL_S = env_decimal("MONITOR_INTERVAL_S", "5")
 FLAG_POLL_S = env_decimal("FLAG_POLL_S", "0.2")
 # The halt path's database writes give up on a lock after this long (the venue is swept before

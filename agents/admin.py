@@ -6,10 +6,11 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from academy.admin_tools import LargeTableAdmin, ReadOnlyAdmin, pretty_json
-from agents.models import AgentConfig, Order, Run, TraceEvent
+from agents.models import AgentConfig, MarketQuarantine, Order, Run, TraceEvent
 
 
 @admin.register(AgentConfig)
@@ -95,3 +96,24 @@ class OrderAdmin(ReadOnlyAdmin):
     list_filter = ["status", "agent", "side"]
     list_select_related = ["agent"]
     search_fields = ["=client_order_id", "=venue_order_id", "market"]
+
+
+@admin.register(MarketQuarantine)
+class MarketQuarantineAdmin(ReadOnlyAdmin):
+    """Markets set aside because their text was flagged; staff may lift one early (recorded)."""
+
+    list_display = ["market", "agent", "since", "until", "lifted_by", "run"]
+    list_filter = ["agent"]
+    list_select_related = ["agent", "lifted_by"]
+    search_fields = ["market"]
+    readonly_fields = ["agent", "market", "run", "since", "until", "fields", "findings", "lifted_by", "lifted_at"]
+    actions = ["lift"]
+
+    @admin.action(description="Lift: let the agent read and trade these markets again", permissions=["change"])
+    def lift(self, request: HttpRequest, queryset: QuerySet[MarketQuarantine]) -> None:
+        now = timezone.now()
+        n = queryset.filter(until__gt=now).update(until=now, lifted_by=request.user, lifted_at=now)
+        self.message_user(request, f"Lifted {n} quarantine(s).")
+
+    def has_change_permission(self, request: HttpRequest, obj: MarketQuarantine | None = None) -> bool:
+        return bool(request.user.is_staff and request.user.has_perm("agents.change_marketquarantine"))

@@ -259,6 +259,35 @@ class Order(models.Model):
         return f"{self.side} {self.size} {self.outcome} {self.market} @ {self.price}"
 
 
+MAX_MARKET = 200
+
+
+class MarketQuarantine(models.Model):
+    """A market set aside for one agent because its text was flagged as a possible prompt injection.
+
+    Defense layer 1 drops the flagged field; this row keeps the agent from reading or trading the
+    market until `until` (QUARANTINE_S). It never halts the desk: anyone can write a market
+    description. Staff lift one early from the admin (the lift is recorded)."""
+
+    agent = models.ForeignKey(AgentConfig, on_delete=models.CASCADE, related_name="quarantines")
+    market = models.CharField(max_length=MAX_MARKET)
+    run = models.ForeignKey(Run, null=True, blank=True, on_delete=models.SET_NULL, related_name="quarantines")
+    since = models.DateTimeField()
+    until = models.DateTimeField()
+    fields = models.JSONField(default=list, blank=True, help_text="Paths of the withheld fields.")
+    findings = models.JSONField(default=list, blank=True, help_text="What the sanitiser found.")
+    lifted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-since", "-id"]
+        indexes = [models.Index(fields=["agent", "until"], name="quarantine_agent_until")]
+
+    def __str__(self) -> str:
+        return f"{self.market} set aside for {self.agent.name}"
+
+
 class AgentLease(models.Model):
     """Cross-host single writer: a run holds its agent's lease (claimed by compare-and-set).
 

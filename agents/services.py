@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from academy.dbclock import db_clock
 from agents.core.guards import StopCheck, guards_for_data_dir
-from agents.core.loop import RunResult, run_loop
+from agents.core.loop import BEHAVIOUR, RunResult, run_loop
 from agents.core.orders import ApprovalDraft, OrderDesk
 from agents.core.policies.base import Policy, PriceTable
 from agents.core.policies.factory import build_policy
@@ -52,7 +52,18 @@ from agents.lease import (
     lease_max_hold,
     lease_release,
 )
-from agents.models import AgentConfig, AgentLease, Order, OrderStatus, Run, RunStatus, TraceEvent, TraceKind
+from agents.models import (
+    MAX_MARKET,
+    AgentConfig,
+    AgentLease,
+    MarketQuarantine,
+    Order,
+    OrderStatus,
+    Run,
+    RunStatus,
+    TraceEvent,
+    TraceKind,
+)
 from agents.venue.schemas import OrderStatus as VenueOrderStatus
 from approvals.services import approval_briefing, approval_request_create
 
@@ -299,14 +310,40 @@ def stop_check(lease: Lease | None = None) -> StopCheck:
 def loop_alert(message: str, details: Any) -> None:
     """The loop's alerts (runaway loop, hung tool, suspicious output) page through monitoring.
 
-    Suspicious *tool output* pages and never halts: it is what a market says, and anyone can write a
-    market description, so a flag there must not be able to stop the whole desk (the loop sets that
-    market aside for the run instead)."""
+    Suspicious *model behaviour* (a secret in its output or tool arguments, repeated calls to refused
+    tools, ordering on a market it was told is set aside) halts the desk, the halt first (recovery card:
+    suspicious output -> halt, rotate keys). Suspicious *tool output* only pages: it is what a market
+    says, and anyone can write a market description, so it must never be able to stop the desk (the
+    loop sets that market aside instead)."""
     from monitoring.alerts import alert_fire
 
     figures = {k: str(v) for k, v in dict(details).items()}
-    key = f"{message}:{figures.get('run_id', '')}:{figures.get('market', '')}"
-    alert_fire(key=key, title=message, details=figures)
+    try:
+        if message == BEHAVIOUR:
+            from monitoring.halt import halt
+
+            halt(reason=f"suspicious model behaviour in run {figures.get('run_id')}: {figures.get('reason', '')}",
+                 source="suspicious_output", figures=figures)
+    finally:  # the halt first: a failing alert must never keep it from happening
+        key = f"{message}:{figures.get('run_id', '')}:{figures.get('market', '')}"
+        alert_fire(key=key, title=message, details=figures)
+
+
+class DbQuarantine:
+    """Flagged markets kept in the database for QUARANTINE_S, per agent (the loop's Quarantine port)."""
+
+    def __init__(self, agent: AgentConfig) -> None:
+        self.agent = agent
+
+    def markets(self) -> set[str]:
+        return set(MarketQuarantine.objects.filter(agent=self.agent, until__gt=timezone.now())
+                   .values_list("market", flat=True))
+
+    def set_aside(self, market: str, *, run_id: str, fields: list[str], findings: list[str]) -> None:
+        now = timezone.now()
+        MarketQuarantine.objects.create(agent=self.agent, market=market[:MAX_MARKET], run_id=_run_pk(run_id),
+                                        since=now, until=now + timedelta(seconds=settings.QUARANTINE_S),
+                                        fields=fields[:20], findings=findings[:20])
 
 
 # --- traces ---------------------------------------------------------------------------------
@@ -493,7 +530,7 @@ def _loop(agent: AgentConfig, run: Run, lease: Lease, *, venue: VenuePort, polic
                     toolbox=ThreadSafeToolbox(build_toolbox(spec=spec, desk=desk)), stop_check=guard,
                     recorder=recorder, clock=clock, alert=alert, prices=price_table(),
                     redactor=recorder.writer.redactor, system_prompt=agent.system_prompt or _default_system(),
-                    task=_task(agent))
+                    task=_task(agent), quarantine=DbQuarantine(agent))
 
 
 class ThreadSafeToolbox:
@@ -695,3 +732,7 @@ def replay_tail(run: Run, seconds: int = RECOVERY_REPLAY_S) -> list[dict[str, An
     cutoff = end - timedelta(seconds=seconds)
     return [{"seq": e["seq"], "kind": e["kind"], "step": e["step"], "ts": e["ts"]}
             for e in events if datetime.fromisoformat(e["ts"]) >= cutoff]
+
+
+def _run_pk(run_id: str) -> int | None:
+    return int(run_id) if run_id.isdigit() else None

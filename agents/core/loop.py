@@ -9,7 +9,12 @@ Guarantees (each has a test in tests/core/test_loop.py):
   iteration, alerts, and the loop goes on. A Python thread cannot be killed: the abandoned
   thread runs on until its own I/O timeout, so tools must set I/O timeouts themselves (the venue
   client does), and an order placed late by such a thread is covered by its idempotent client id;
-- tool output is sanitised before the model sees it; suspicious output is traced and alerted;
+- tool output is sanitised and datamarked before the model sees it (defense layer 1); a field
+  flagged as a possible injection is withheld and its market set aside (no more reads or orders on
+  it), traced and alerted, and never halts the desk: anyone can write a market description;
+- the desk-wide halt is for suspicious *model* behaviour: a configured secret (plain or encoded) or a
+  secret-shaped string in the model's text or tool arguments (nothing of that step runs), repeated
+  calls to refused tools, a second order on a market it was told is set aside;
 - every request, response, call, result, decision, refusal, stop and error goes to the recorder;
   a recorder that fails ends the run (we do not act without a trace).
 """
@@ -17,18 +22,20 @@ Guarantees (each has a test in tests/core/test_loop.py):
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any, Literal
 
+from agents.core.egress import Leak, find_leaks
 from agents.core.guards import GuardReading, StopCheck, StopReason
 from agents.core.orders import OrderResult
 from agents.core.policies.base import Message, Policy, PolicyContext, PolicyStep, PriceTable, ToolCall, cost_usd
-from agents.core.ports import Alert, Clock
-from agents.core.redact import Redactor, to_jsonable
-from agents.core.sanitise import sanitise
+from agents.core.ports import Alert, Clock, Quarantine, RunOnlyQuarantine
+from agents.core.redact import _ANY_SHAPE, Redactor, to_jsonable
+from agents.core.sanitise import SET_ASIDE, new_marker, sanitise, spotlight_rules
 from agents.core.spec import AgentSpec
 from agents.core.tools import CallRef, Prepared, Toolbox, ToolRefused
 from agents.core.tracing import EventKind, Recorder
@@ -43,6 +50,10 @@ DEFAULT_SYSTEM = (
     "0.001 tick between 0 and 1; sizes are shares. When you are done, reply with a short summary and no tool call."
 )
 DEFAULT_TASK = "Review the open markets and your positions, then act within your limits."
+REFUSED_CALLS_HALT = 3  # calls to tools the agent was refused, in one run, that halt the desk
+BEHAVIOUR = "suspicious model behaviour"  # the alert that halts the desk (services.loop_alert)
+# What only reads or reduces risk may still name a set-aside market.
+_ALLOWED_ASIDE = frozenset({"cancel_order", "cancel_all", "check_freshness"})
 
 
 @dataclass
@@ -89,21 +100,25 @@ class _RecordFailed(Exception):
 def run_loop(*, run_id: str, spec: AgentSpec, policy: Policy, toolbox: Toolbox, stop_check: StopCheck,
              recorder: Recorder, clock: Clock, alert: Alert, prices: PriceTable | None = None,
              system_prompt: str = DEFAULT_SYSTEM, task: str = DEFAULT_TASK,
-             redactor: Redactor | None = None) -> RunResult:
+             redactor: Redactor | None = None, quarantine: Quarantine | None = None,
+             marker: str | None = None) -> RunResult:
     """Run one bounded loop and return its result; never raises for anything the run can survive.
 
     `redactor`, when given, also redacts tool output before the model sees it (the recorder
-    redacts everything it writes regardless).
+    redacts everything it writes regardless), and names the secrets the egress filter looks for.
+    `quarantine` keeps flagged markets beyond this run; `marker` is the datamarking character
+    (drawn at random per run when not given).
     """
     run = _Run(run_id=run_id, spec=spec, policy=policy, toolbox=toolbox, stop_check=stop_check,
-               recorder=recorder, clock=clock, alert=alert, prices=prices or {}, redactor=redactor)
+               recorder=recorder, clock=clock, alert=alert, prices=prices or {}, redactor=redactor,
+               quarantine=quarantine or RunOnlyQuarantine(), marker=marker or new_marker())
     return run.execute(system_prompt, task)
 
 
 class _Run:
     def __init__(self, *, run_id: str, spec: AgentSpec, policy: Policy, toolbox: Toolbox, stop_check: StopCheck,
                  recorder: Recorder, clock: Clock, alert: Alert, prices: PriceTable,
-                 redactor: Redactor | None) -> None:
+                 redactor: Redactor | None, quarantine: Quarantine, marker: str) -> None:
         self.spec, self.policy, self.toolbox, self.stop_check = spec, policy, toolbox, stop_check
         self.recorder, self.clock, self.alert_fn, self.prices, self.redactor = recorder, clock, alert, prices, redactor
         self.result = RunResult(run_id=run_id)
@@ -112,7 +127,11 @@ class _Run:
         self.call_index = 0  # run-wide, so (run, step, call) ids never collide
         self.side_effects_blocked = ""  # set when an order or cancel timed out: its outcome is unknown
         self.last_note = ""
-        self.set_aside: set[str] = set()  # markets whose text was flagged: no more reads or orders this run
+        self.quarantine, self.marker = quarantine, marker
+        self.set_aside: set[str] = set()  # markets whose text was flagged: no more reads or orders
+        self.told: set[str] = set()  # set-aside markets the model has been told about
+        self.refused_tools = 0  # calls to tools not offered to this agent
+        self.inbound: set[str] = set()  # secret-shaped strings the model was shown (not its leak)
         self.done = False
         self.recording = True
         self.t0 = clock.monotonic()
@@ -142,12 +161,21 @@ class _Run:
         self._rec(EventKind.RUN_START, -1, {
             "agent": self.spec.name, "policy": self.policy.kind, "model": self.policy.model,
             "temperature": self.policy.temperature, "seed": self.policy.seed, "spec": self.spec,
-            "offered_tools": [s["name"] for s in self.schemas]})
+            "offered_tools": [s["name"] for s in self.schemas], "spotlight_marker": self.marker})
+        try:
+            self.set_aside = set(self.quarantine.markets())
+        except Exception as exc:  # which markets are set aside cannot be computed: do not run
+            raise _Stop("error", f"quarantine unreadable: {type(exc).__name__}: {exc}", EventKind.ERROR) from exc
         if self.policy.billable and self.policy.model not in self.prices:
             # Unknown price = cost cannot be computed = the cost cap cannot hold: refuse to start.
             raise _Stop("error", f"no price for model {self.policy.model!r}: cost cannot be computed, "
                                  "refusing to run (add it to the price table)", EventKind.ERROR)
-        self.messages = [Message("system", system_prompt), Message("user", task)]
+        system = f"{system_prompt}\n\n{spotlight_rules(self.marker)}"
+        if self.set_aside:
+            system += ("\n\nSet aside for you now (their text was flagged; do not read or trade them): "
+                       + ", ".join(sorted(self.set_aside)[:50]) + ".")
+            self.told |= self.set_aside
+        self.messages = [Message("system", system), Message("user", task)]
 
     def _iteration(self, step: int) -> None:
         self.result.steps = step + 1
@@ -224,7 +252,35 @@ class _Run:
             "tool_calls": [_call_data(c) for c in ps.tool_calls], "final": ps.final, "text": ps.text,
             "usage": {"input_tokens": ps.usage.input_tokens, "output_tokens": ps.usage.output_tokens},
             "cost_usd": cost, "latency_ms": round(latency_ms, 3), "stop_reason": ps.stop_reason})
+        self._egress(step, ps)
         return ps
+
+    def _egress(self, step: int, ps: PolicyStep) -> None:
+        """Before any tool of this step runs: a secret in what the model wrote halts the desk."""
+        out = {"text": ps.text or "", "final": ps.final or "",
+               "calls": [{c.name: c.arguments} for c in ps.tool_calls]}
+        try:
+            leaks = [lk for lk in find_leaks(out, self._secrets(), root="model") if not self._shown(lk, out)]
+        except Exception as exc:  # the filter cannot be computed: counts as tripped
+            leaks = [Leak(f"egress filter failed ({type(exc).__name__})", "(all)", "unknown")]
+        if leaks:
+            found = [{"variable": lk.name, "where": lk.where, "form": lk.form} for lk in leaks]
+            names = ", ".join(sorted({lk.name for lk in leaks}))
+            self._rec(EventKind.SUSPICIOUS_OUTPUT, step, {"what": "model", "leaks": found})
+            raise _Stop("kill_switch", f"secret in the model's output ({names}): nothing of step {step} ran; "
+                                       "rotate what appeared", EventKind.KILL_SWITCH_STOP,
+                        {"stop": "suspicious_output", "leaks": found}, alert=BEHAVIOUR)
+
+    def _secrets(self) -> dict[str, str]:
+        names = self.redactor.secret_env_vars if self.redactor is not None else ()
+        return {n: v for n in names if (v := os.environ.get(n, ""))}
+
+    def _shown(self, leak: Leak, out: dict[str, Any]) -> bool:
+        """A secret *shape* the model copied from a tool result (a venue's tx hash) is not its leak."""
+        if leak.name in self._secrets() or leak.form != "plain":
+            return False
+        strings = set(_ANY_SHAPE.findall(json.dumps(out, ensure_ascii=False)))
+        return bool(strings) and strings <= self.inbound
 
     def _account(self, ps: PolicyStep, latency_ms: float) -> Decimal:
         r = self.result
@@ -269,23 +325,30 @@ class _Run:
     def _refuse_side_effect(self, step: int, call: ToolCall) -> str:
         """After an order or cancel timed out its outcome is unknown: no more side effects this run,
         or a second order could pass the limits without counting the first."""
-        reason = f"{self.side_effects_blocked}; no order or cancel may follow in this run"
-        self.result.refusals += 1
-        self._rec(EventKind.REFUSAL, step, {"what": "tool", "tool": call.name, "call_id": call.id, "reason": reason})
-        self._tool_message(call, {"ok": False, "error": f"refused: {reason}"}, error=True)
+        self._refuse(step, call, f"{self.side_effects_blocked}; no order or cancel may follow in this run")
         return ""
 
     def _prepare(self, step: int, call: ToolCall) -> Prepared | None:
         try:
             prepared = self.toolbox.prepare(call.name, call.arguments)
-            if not isinstance(prepared, str) and (slug := _market_of(prepared)) in self.set_aside:
-                raise ToolRefused(f"market {slug!r} was set aside for this run: its text was flagged as a "
-                                  "possible prompt injection")
         except ToolRefused as exc:
-            self.result.refusals += 1
-            self._rec(EventKind.REFUSAL, step, {"what": "tool", "tool": call.name, "call_id": call.id,
-                                                "reason": str(exc)})
-            self._tool_message(call, {"ok": False, "error": f"refused: {exc}"}, error=True)
+            self.refused_tools += 1
+            self._refuse(step, call, str(exc))
+            if self.refused_tools >= REFUSED_CALLS_HALT:
+                raise _Stop("kill_switch", f"the model called tools it was refused {self.refused_tools} times "
+                                           "in one run", EventKind.KILL_SWITCH_STOP,
+                            {"stop": "suspicious_output", "refused_tools": self.refused_tools},
+                            alert=BEHAVIOUR) from None
+            return None
+        if not isinstance(prepared, str) and (slug := _market_of(prepared)) in self.set_aside \
+                and call.name not in _ALLOWED_ASIDE:
+            if call.name == "place_limit_order" and slug in self.told:
+                raise _Stop("kill_switch", f"the model ordered on market {slug!r} after it was told the market "
+                                           "is set aside", EventKind.KILL_SWITCH_STOP,
+                            {"stop": "suspicious_output", "market": slug}, alert=BEHAVIOUR)
+            self.told.add(slug)
+            self._refuse(step, call, f"market {slug!r} is set aside: its text was flagged as a possible prompt "
+                                     "injection; do not read or trade it")
             return None
         if isinstance(prepared, str):
             self._rec(EventKind.TOOL_RESULT, step, {"call_id": call.id, "tool": call.name, "ok": False,
@@ -293,6 +356,11 @@ class _Run:
             self._tool_message(call, {"ok": False, "error": prepared}, error=True)
             return None
         return prepared
+
+    def _refuse(self, step: int, call: ToolCall, reason: str) -> None:
+        self.result.refusals += 1
+        self._rec(EventKind.REFUSAL, step, {"what": "tool", "tool": call.name, "call_id": call.id, "reason": reason})
+        self._tool_message(call, {"ok": False, "error": f"refused: {reason}"}, error=True)
 
     def _execute(self, step: int, call: ToolCall, prepared: Prepared, ref: CallRef) -> str:
         timeout = self.spec.timeout_for(call.name)
@@ -331,21 +399,31 @@ class _Run:
         payload = to_jsonable(value)
         if self.redactor is not None:
             payload = self.redactor.redact(payload)  # secrets go to no model provider either
-        clean, findings = sanitise(payload)
+        clean, findings = sanitise(_withhold_aside(payload, self.set_aside), marker=self.marker)
         if findings.suspicious:
-            # What a market says never halts the desk (anyone can write a description): that market is
-            # set aside for the rest of this run, the finding is traced and a human is alerted.
-            self.result.suspicious += 1
-            market = _market_of(prepared)
-            if market:
-                self.set_aside.add(market)
-            self._rec(EventKind.SUSPICIOUS_OUTPUT, step, {"call_id": call.id, "tool": call.name,
-                                                          "market": market, "findings": findings.items})
-            self._alert("suspicious tool output", {"run_id": self.result.run_id, "tool": call.name,
-                                                   "market": market, "findings": findings.items})
+            self._flagged(step, call, prepared, findings.markets, findings.fields, findings.items)
+        self.inbound |= set(_ANY_SHAPE.findall(json.dumps(clean, ensure_ascii=False)))
         self._rec(EventKind.TOOL_RESULT, step, {"call_id": call.id, "tool": call.name, "ok": True, "result": clean,
                                                 "latency_ms": latency_ms, "sanitised": findings.items})
         self._tool_message(call, {"ok": True, "result": clean})
+
+    def _flagged(self, step: int, call: ToolCall, prepared: Prepared, markets: list[str], paths: list[str],
+                 items: list[str]) -> None:
+        """What a market says never halts the desk (anyone can write a description): each market with a
+        withheld field is set aside (this run, and later runs for QUARANTINE_S), traced and alerted."""
+        self.result.suspicious += 1
+        markets = markets or [m for m in [_market_of(prepared)] if m]
+        self.set_aside |= set(markets)
+        self.told |= set(markets)  # the withheld field says the market is set aside
+        for market in markets or [""]:
+            data = {"call_id": call.id, "tool": call.name, "market": market, "fields": paths, "findings": items}
+            self._rec(EventKind.SUSPICIOUS_OUTPUT, step, data)
+            if market:
+                try:
+                    self.quarantine.set_aside(market, run_id=self.result.run_id, fields=paths, findings=items)
+                except Exception as exc:  # kept for this run regardless; the page says it was not stored
+                    data = {**data, "quarantine_error": f"{type(exc).__name__}: {exc}"}
+            self._alert("suspicious tool output", {"run_id": self.result.run_id, **data})
 
     def _order_result(self, step: int, res: OrderResult) -> None:
         self.result.orders[res.status] = self.result.orders.get(res.status, 0) + 1
@@ -371,7 +449,7 @@ class _Run:
         except _RecordFailed as exc:
             self._record_failed(exc)
         if stop.alert:
-            self._alert(stop.alert, {"run_id": self.result.run_id, "reason": stop.reason})
+            self._alert(stop.alert, {"run_id": self.result.run_id, "reason": stop.reason, **stop.data})
 
     def _failed(self, step: int, message: str) -> None:
         self._stopped(_Stop("error", message, EventKind.ERROR))
@@ -402,6 +480,17 @@ class _Run:
             self.alert_fn(message, details)
         except Exception as exc:  # a broken pager must not hide the stop; it is recorded instead
             self.result.errors.append(f"alert failed: {type(exc).__name__}: {exc}")
+
+
+_ASIDE_TEXT = ("title", "description", "note", "resolution_text", "category")
+
+
+def _withhold_aside(payload: Any, aside: set[str]) -> Any:
+    """A listing's entries for set-aside markets keep their slug and status, not their text."""
+    if not aside or not isinstance(payload, list):
+        return payload
+    return [{k: (SET_ASIDE if k in _ASIDE_TEXT else v) for k, v in p.items()}
+            if isinstance(p, dict) and p.get("slug") in aside else p for p in payload]
 
 
 def _market_of(prepared: Prepared) -> str:

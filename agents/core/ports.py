@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from agents.venue.port import Venue as VenuePort
 from agents.venue.port import VenueError
 
-__all__ = ["Alert", "Clock", "SystemClock", "VenueError", "VenuePort", "no_alert"]
+__all__ = ["Alert", "Clock", "Quarantine", "RunOnlyQuarantine", "SystemClock", "VenueError", "VenuePort", "no_alert"]
 
 
 class Clock(Protocol):
@@ -42,3 +42,26 @@ Alert = Callable[[str, Mapping[str, Any]], None]
 
 def no_alert(message: str, details: Mapping[str, Any]) -> None:
     """An alert sink that drops everything (benchmarks only; production wires monitoring)."""
+
+
+class Quarantine(Protocol):
+    """Markets set aside for this agent because their text was flagged (defense layer 1).
+
+    `markets()` is read once at the start of a run; `set_aside` records a new flag (the Django side
+    keeps it for QUARANTINE_S, so later runs skip the market too)."""
+
+    def markets(self) -> set[str]: ...
+    def set_aside(self, market: str, *, run_id: str, fields: list[str], findings: list[str]) -> None: ...
+
+
+class RunOnlyQuarantine:
+    """A quarantine that lasts one run (tests, benchmarks); production keeps flags in the database."""
+
+    def __init__(self) -> None:
+        self.flagged: dict[str, list[str]] = {}
+
+    def markets(self) -> set[str]:
+        return set(self.flagged)
+
+    def set_aside(self, market: str, *, run_id: str, fields: list[str], findings: list[str]) -> None:
+        self.flagged[market] = findings

@@ -19,7 +19,7 @@ from agents.core.orders import OrderDesk, OrderIntent, OrderResult, place_order_
 from agents.core.ports import Clock, VenuePort
 from agents.core.spec import SIDE_EFFECT_TOOLS, AgentSpec
 from agents.venue.schemas import CancelResult, Market, OrderStatus, Outcome, Side
-from agents.venue.strict import MAX_SLUG_CHARS, Identifier, InvalidInput, OptionalFloat, StrictDecimal, load_json
+from agents.venue.strict import MAX_SLUG_CHARS, InvalidInput, OptionalFloat, OrderId, StrictDecimal, load_json
 from agents.venue.strict import Slug as StrictSlug
 
 BOOK_DEPTH = 5
@@ -31,7 +31,7 @@ _DecStr = WithJsonSchema({"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$",
 Price = Annotated[StrictDecimal, Field(gt=0, lt=1, decimal_places=3), _DecStr]
 Shares = Annotated[StrictDecimal, Field(gt=0, decimal_places=3), _DecStr]
 Slug = Annotated[StrictSlug, WithJsonSchema({"type": "string", "maxLength": MAX_SLUG_CHARS,
-                                             "pattern": r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"})]
+                                             "pattern": r"^[a-z0-9][a-z0-9-]*$"})]
 
 
 class _Args(BaseModel):
@@ -74,7 +74,9 @@ class PlaceLimitOrderArgs(_Args):
 
 
 class CancelOrderArgs(_Args):
-    order_id: Annotated[Identifier, WithJsonSchema({"type": "string", "maxLength": 128})]
+    # Egress filter: an id the venue issued (a UUID or ord_<digits>), never a free string a key could ride in.
+    order_id: Annotated[OrderId, WithJsonSchema({
+        "type": "string", "maxLength": 64, "pattern": r"^(ord_[0-9]+|[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12})$"})]
 
 
 class CancelAllArgs(_Args):

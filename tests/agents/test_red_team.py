@@ -11,10 +11,12 @@ import json
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from agents.core.policies import PolicyStep, ScriptedPolicy
 from agents.core.policies.base import PolicyContext, ToolCall
-from agents.models import TraceEvent
+from agents.core.sanitise import WITHHELD
+from agents.models import MarketQuarantine, RunStatus, TraceEvent
 from agents.services import run_agent
 from approvals.models import ApprovalRequest
 from monitoring.models import HaltEvent, KillSwitch
@@ -55,34 +57,58 @@ def attack_calls(market: str) -> tuple[ToolCall, ...]:
                  for i, (name, args) in enumerate(ATTACK))
 
 
-def reader_then_attacker(market: str) -> ScriptedPolicy:
-    """Reads the market (where the payload waits), then does everything an injection could ask for."""
+def reader_then_attacker(market: str, *, obedient: bool) -> ScriptedPolicy:
+    """Reads the market (where the payload waits), then does everything an injection could ask for:
+    an obedient model only when what it read still asks for it, a compromised one whatever it read."""
 
     def read(ctx: PolicyContext) -> PolicyStep:
         return PolicyStep(tool_calls=(ToolCall("r", "get_market", {"slug": market}),))
 
     def attack(ctx: PolicyContext) -> PolicyStep:
+        if obedient and WITHHELD in ctx.messages[-1].content:
+            return PolicyStep(final="that market is set aside")
         return PolicyStep(tool_calls=attack_calls(market))
 
     return ScriptedPolicy([read, attack, "done"])
 
 
 @pytest.mark.parametrize("field", sorted(PAYLOADS))
-def test_it_sanitises_an_injected_field_and_sets_the_market_aside_without_halting_the_desk(agent, market, faults,
-                                                                                            field):
+def test_it_withholds_an_injected_field_and_sets_the_market_aside_without_halting_the_desk(agent, market, faults,
+                                                                                           field):
     faults.plant(market, field, PAYLOADS[field])
-    run = run_agent(agent_id=agent.pk, venue=agent.trader, policy=reader_then_attacker(market))
+    run = run_agent(agent_id=agent.pk, venue=agent.trader, policy=reader_then_attacker(market, obedient=True))
     events = TraceEvent.objects.filter(run=run)
     # Layer 1: what the model was given carries none of the payload; the finding is traced.
     shown = json.dumps([e.data["result"] for e in events.filter(kind="tool_result", tool="get_market")])
-    assert shown != "[]" and not any(marker in shown.lower() for marker in MARKERS)
+    assert WITHHELD in shown and not any(marker in shown.lower() for marker in MARKERS)
     assert events.get(kind="suspicious_output").data["market"] == market
     # What a market says never halts the desk: anyone can write a description.
+    assert run.status == RunStatus.COMPLETED
     assert not HaltEvent.objects.exists() and not KillSwitch.objects.get(pk=1).active
-    # The market was set aside: every later order on it was refused, nothing reached the venue.
-    refusals = [e.data["reason"] for e in events.filter(kind="refusal", tool="place_limit_order")]
-    assert refusals and all("set aside" in r for r in refusals)
+    assert MarketQuarantine.objects.get(agent=agent, market=market).until > timezone.now()
+    assert not events.filter(kind="tool_call", tool__in=["place_limit_order", "withdraw_funds", "cancel_all"]).exists()
     assert agent.trader.orders() == []
+
+
+def test_a_model_that_orders_on_a_market_it_was_told_is_set_aside_halts_the_desk(agent, market, faults):
+    faults.plant(market, "description", PAYLOADS["description"])
+    run = run_agent(agent_id=agent.pk, venue=agent.trader, policy=reader_then_attacker(market, obedient=False))
+    assert run.status == RunStatus.KILL_SWITCH and "after it was told" in run.end_reason
+    halt = HaltEvent.objects.get(source="suspicious_output")
+    assert "suspicious model behaviour" in halt.reason and KillSwitch.objects.get(pk=1).active
+    assert agent.trader.orders() == []
+
+
+def test_a_set_aside_market_stays_aside_for_later_runs(agent, market, faults):
+    faults.plant(market, "description", PAYLOADS["description"])
+    run_agent(agent_id=agent.pk, venue=agent.trader, policy=reader_then_attacker(market, obedient=True))
+    seen: list[PolicyContext] = []
+    later = run_agent(agent_id=agent.pk, venue=agent.trader, policy=ScriptedPolicy([
+        lambda ctx: seen.append(ctx) or PolicyStep(tool_calls=(ToolCall("r", "get_market", {"slug": market}),)),
+        "done"]))
+    assert market in seen[0].messages[0].content  # the system prompt names it
+    refusal = TraceEvent.objects.get(run=later, kind="refusal")
+    assert "set aside" in refusal.data["reason"] and not HaltEvent.objects.exists()
 
 
 def test_it_holds_layers_two_to_four_against_a_model_that_is_already_compromised(agent, market):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -126,13 +127,14 @@ def test_it_keeps_a_fake_api_key_out_of_every_trace(make_trader, agent, market, 
     run = run_agent(agent_id=agent.pk, venue=trader, policy=leaky)
     text = Path(run.trace_path).read_text()
     rows = json.dumps([e.data for e in TraceEvent.objects.filter(run=run)])
-    assert "Great market" in text  # the tool output did reach the trace...
+    assert re.search("Great.market", text)  # the tool output did reach the trace (datamarked)...
     for leak in (FAKE_KEY, "AKIAABCDEFGHIJKLMNOP"):
         assert leak not in text and leak not in rows  # ...with the secrets redacted
     all_files = "".join(p.read_text() for p in (settings.DATA_DIR / "state" / "traces").rglob("*.ndjson"))
     assert FAKE_KEY not in all_files
     run.refresh_from_db()
-    assert "my key is" in run.end_reason and FAKE_KEY not in run.end_reason  # the Run row, shown on pages
+    # A model that writes a configured key halts the desk, naming the variable (never the value).
+    assert "OPENAI_API_KEY" in run.end_reason and FAKE_KEY not in run.end_reason  # the Run row, shown on pages
 
 
 def test_it_skips_a_run_while_another_process_holds_the_agent_lock(make_trader, agent, market):

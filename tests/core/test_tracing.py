@@ -74,7 +74,9 @@ def test_it_never_writes_a_secret_from_the_env_or_tool_output(h: Harness, monkey
     result = h.run(demo_spec(), policy, run_id="leak", redactor=redactor)
     writer.close()
     text = writer.path.read_text()
-    assert result.outcome == "completed" and "[REDACTED:env]" in text
+    assert "[REDACTED:env]" in text
+    # A model that writes a configured secret is suspicious output: the desk halts, naming the variable.
+    assert result.outcome == "kill_switch" and "ACADEMY_TEST_API_KEY" in result.halt_reason
     for secret in (FAKE_KEY, ENV_SECRET, "FAKEFAKEFAKE"):
         assert secret not in text and secret not in json.dumps(rows)
         assert secret not in seen[0].messages[-1].content  # nor was it shown to the model

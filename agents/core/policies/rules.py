@@ -20,6 +20,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from agents.core.policies.base import Message, PolicyContext, PolicyStep, ToolCall, tool_names
+from agents.core.sanitise import SET_ASIDE, WITHHELD
 from agents.venue.schemas import SHARE_STEP, TICK
 
 
@@ -57,7 +58,7 @@ class RulesPolicy:
 
     def _inspect(self, ctx: PolicyContext, offered: set[str]) -> PolicyStep:
         markets = _results(ctx.messages, "browse_markets") or [[]]
-        slugs = sorted(m["slug"] for m in markets[-1] if m.get("status") == "open")
+        slugs = sorted(m["slug"] for m in markets[-1] if m.get("status") == "open" and m.get("title") != SET_ASIDE)
         chosen = sorted(random.Random(self.seed).sample(slugs, min(self.params.max_markets, len(slugs))))
         calls = [_call(ctx, i, "get_market", {"slug": s}) for i, s in enumerate(chosen)]
         return _calls_or_final([c for c in calls if c.name in offered], "no open markets")
@@ -66,6 +67,8 @@ class RulesPolicy:
         held = _held_yes(ctx.messages)
         actions: list[tuple[str, dict[str, Any]]] = []
         for market in _results(ctx.messages, "get_market"):
+            if WITHHELD in market.values():
+                continue  # its text was flagged: the market is set aside, trading it would halt the desk
             actions.extend(self._plan_market(market, held.get(market["slug"], Decimal(0)), ctx.now))
         calls = [_call(ctx, i, name, args) for i, (name, args) in enumerate(actions)]
         return [c for c in calls if c.name in offered]
