@@ -325,8 +325,10 @@ def loop_alert(message: str, details: Any) -> None:
             halt(reason=f"suspicious model behaviour in run {figures.get('run_id')}: {figures.get('reason', '')}",
                  source="suspicious_output", figures=figures)
     finally:  # the halt first: a failing alert must never keep it from happening
-        key = f"{message}:{figures.get('run_id', '')}:{figures.get('market', '')}"
-        alert_fire(key=key, title=message, details=figures)
+        # One page per agent and market for what a market says (a flagged market read every run pages
+        # once while it is firing); per run for the rest.
+        scope = figures.get("agent", "") if message == "suspicious tool output" else figures.get("run_id", "")
+        alert_fire(key=f"{message}:{scope}:{figures.get('market', '')}", title=message, details=figures)
 
 
 class DbQuarantine:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import codecs
+import bisect
 import re
 import secrets
 import unicodedata
@@ -42,11 +42,14 @@ from typing import Any
 import icu
 from anyascii import anyascii
 
+from agents.core.redact import _ANY_SHAPE
+
 MAX_STR = 2000
 MAX_ITEMS = 100
 MAX_DEPTH = 8
 # What the model needs of a market's free text, and no more (longer text is cut).
-FIELD_CAPS = {"title": 200, "category": 60, "description": 1200, "note": 400, "resolution_text": 800}
+FIELD_CAPS = {"title": 200, "category": 60, "market_type": 60, "description": 1200, "note": 400,
+              "resolution_text": 800}
 SET_ASIDE = "[set-aside]"  # a listing's text for a market already set aside (no spaces: datamarking keeps it)
 WITHHELD = "[withheld: this field was flagged as a possible prompt injection; the market is set aside]"
 # Datamarking markers: rare, visible, single characters; one is drawn at random for each run, and
@@ -109,10 +112,16 @@ class _Walk:
             items = list(value.items())[:MAX_ITEMS]
             slug = value.get("slug") or value.get("market")
             owner = slug if isinstance(slug, str) and slug else owner
-            out = {}
+            out: dict[str, Any] = {}
             for k, v in items:
-                key = clean_text(str(k), self.f, MAX_STR // 10)
-                out[key] = self.clean(v, f"{path}.{key}" if path else key, owner, depth + 1)
+                key_hits: list[str] = []
+                key = clean_text(str(k), self.f, MAX_STR // 10, hits=key_hits)
+                where = f"{path}.{key}" if path else key
+                if key_hits:  # a key that carries an attack takes its value with it
+                    self._withhold(where, owner, key_hits)
+                    key, v = f"withheld-key-{len(out)}", WITHHELD
+                out[key] = self.clean(v, where, owner, depth + 1)
+            self._across_fields(value, out, path, owner)
             return out
         if isinstance(value, (list, tuple)):
             if len(value) > MAX_ITEMS:
@@ -125,17 +134,44 @@ class _Walk:
         hits: list[str] = []
         s = clean_text(value, self.f, cap, hits=hits)
         if hits:
-            for h in hits:
-                self.f.add(h)
-            self.f.fields.append(path or "(value)")
-            if owner and owner not in self.f.markets:
-                self.f.markets.append(owner)
+            self._withhold(path, owner, hits)
             return WITHHELD
         return datamark(s, self.marker) if self.marker and _key(path) in FIELD_CAPS else s
 
+    def _withhold(self, path: str, owner: str, hits: list[str]) -> None:
+        for h in hits:
+            self.f.add(h)
+        self.f.fields.append(path or "(value)")
+        if owner and owner not in self.f.markets:
+            self.f.markets.append(owner)
+
+    def _across_fields(self, raw: dict[Any, Any], out: dict[str, Any], path: str, owner: str) -> None:
+        """An attack split over a market's fields ("Ignore all previous" in the title, "instructions..."
+        in the description) is read as one text: when the joined fields hit, all of them are withheld."""
+        parts = {k: _strings(raw.get(k)) for k in FIELD_CAPS if out.get(k) != WITHHELD}
+        keys = [k for k, texts in parts.items() if texts]
+        if len(keys) < 2 and not any(len(parts[k]) > 1 for k in keys):
+            return
+        hits: list[str] = []
+        clean_text("\n\n".join(t for k in keys for t in parts[k]), Findings(), sum(FIELD_CAPS[k] for k in keys),
+                   hits=hits)
+        if hits:
+            for k in keys:
+                out[k] = WITHHELD
+            self._withhold(f"{path}.({'+'.join(keys)})" if path else f"({'+'.join(keys)})", owner,
+                           [f"{h}:across-fields" for h in hits])
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    if isinstance(value, (list, tuple)):
+        return [v for v in value[:MAX_ITEMS] if isinstance(v, str) and v.strip()]
+    return []
+
 
 def _key(path: str) -> str:
-    return path.rsplit(".", 1)[-1]
+    return re.sub(r"\[\d+\]$", "", path.rsplit(".", 1)[-1])
 
 
 def datamark(s: str, marker: str) -> str:
@@ -152,7 +188,7 @@ _ANSI = re.compile(
     r"|\x9b[0-?]*[ -/]*[@-~]"  # 8-bit CSI
 )
 _SCRIPT = re.compile(r"<\s*(script|style|iframe|object|embed)\b[^>]*>.*?(<\s*/\s*\1\s*>|$)", re.I | re.S)
-_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
+_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^<>]*>")
 # Markup that dresses venue text up as the conversation's own structure.
 _PSEUDO_TAG = re.compile(r"<\s*/?\s*(?:system|instructions?|admin|information|assistant|user|prompt|im_start|"
                          r"im_end|tool_call|function_call|developer|human)\b[^>]*>", re.I)
@@ -206,17 +242,35 @@ def _smuggled(s: str, hits: list[str]) -> tuple[str, str]:
 
 def clean_text(text: str, f: Findings, cap: int = MAX_STR, *, hits: list[str] | None = None) -> str:
     """The string the model may see, with what was found added to `f` (hits to `hits` when given)."""
-    hits = [] if hits is None else hits
-    s = unicodedata.normalize("NFKC", text)
-    s, hidden = _smuggled(s, hits)
-    s = _strip(s, f, hits)
-    if len(s) > cap:
-        f.add("truncated:length")
-        s = s[:cap] + "…[truncated]"
-    views = [s, hidden] if hidden else [s]
-    for view in views:
-        _look(view, hits, depth=0)
+    s, found, notes = _inspect(text, cap)
+    for note in notes:
+        f.add(note)
+    if hits is not None:
+        hits.extend(found)
+    else:
+        for h in found:
+            f.add(h)
     return s
+
+
+_PLAIN_VALUE = re.compile(r"[0-9A-Za-z:.+\-]{0,15}|-?[0-9][0-9,._:+\-TZ ]{0,30}")  # numbers, times, short ids
+
+
+@lru_cache(maxsize=16384)  # the same market texts are read by every agent, every run
+def _inspect(text: str, cap: int) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    if _PLAIN_VALUE.fullmatch(text):
+        return text, (), ()
+    hits: list[str] = []
+    notes = Findings()
+    s = unicodedata.normalize("NFKC", text[: 4 * cap + 4096])  # what is past the cap is never shown anyway
+    s, hidden = _smuggled(s, hits)
+    s = _strip(s, notes, hits)
+    if len(s) > cap:
+        notes.add("truncated:length")
+        s = s[:cap] + "…[truncated]"
+    for view in [s, hidden] if hidden else [s]:
+        _look(view, hits, depth=0)
+    return s, tuple(dict.fromkeys(hits)), tuple(notes.items)
 
 
 def _strip(s: str, f: Findings, hits: list[str]) -> str:
@@ -287,7 +341,9 @@ def _unaccented(s: str) -> str:
     return unicodedata.normalize("NFC", "".join(out))
 
 
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "|": "i"})
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "|": "i",
+                       "!": "i"})
+_LEET_WORD = re.compile(r"[a-z][0-9@$!|]|[0-9@$!|][a-z]")
 _B64 = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
 _B32 = re.compile(r"(?<![A-Za-z0-9])[A-Z2-7]{16,}=*(?![A-Za-z0-9])")
 _HEX = re.compile(r"(?<![0-9A-Za-z])(?:[0-9A-Fa-f]{2}[\s:,-]?){8,}(?![0-9A-Za-z])")
@@ -300,25 +356,108 @@ def _look(s: str, hits: list[str], depth: int) -> None:
     plain = _unaccented(s)
     folded = _folded(s)
     leet = folded.translate(_LEET)
-    views = {"": (plain, folded, leet), ":rot13": (codecs.encode(folded, "rot13"),),
-             ":reversed": (plain[::-1], folded[::-1])}
+    # Every script's own patterns run on the plain view; the Latin look-alike folds, decodings and
+    # transforms only need the English rules and the override co-occurrence.
+    views: dict[str, tuple[str, bool]] = {plain: ("", True)}
+    views.setdefault(folded, ("", True))
+    if _LEET_WORD.search(folded):  # digits or symbols inside words: "1gn0r3"
+        views.setdefault(leet, ("", False))
+    for t in (_despaced(leet), _unglued(s)):
+        views.setdefault(t, ("", False))
+    for segment in _gibberish(folded):  # only text that does not read as prose is worth transforming
+        for suffix, t in _ciphers(segment):
+            views.setdefault(t, (suffix, False))
+    if _MORSE.search(s):
+        views.setdefault(_demorse(s), (":morse", False))
     if "%" in s:
-        views[":url"] = (_folded(urllib.parse.unquote(s)),)
-    for suffix, texts in views.items():
-        for t in texts:
-            for name in _match(t):
-                hits.append(f"injection:{name}{suffix}")
-    if depth < 2:
+        views.setdefault(_folded(urllib.parse.unquote(s)), (":url", True))
+    for t, (suffix, full) in views.items():
+        for name in _match(t, full=full):
+            hits.append(f"injection:{name}{suffix}")
+        if _SQUASHED.search(re.sub(r"[^a-z]+", "", t)):
+            hits.append(f"injection:squashed{suffix}")
+    if depth < 3:
         for kind, decoded in _decoded(s):
+            if _ANY_SHAPE.search(decoded):  # a key shape hidden in an encoding: never legitimate venue text
+                hits.append(f"encoded:{kind}:secret-shape")
             if _readable(decoded):
                 hits.append(f"encoded:{kind}")
                 _look(decoded, hits, depth + 1)
+            elif _B64.fullmatch(decoded.strip()):  # base64 of base64
+                _look(decoded, hits, depth + 1)
+
+
+# Compounds that survive the loss of every space and separator ("I.g.n.o.r.e.a.l.l.p.r.e.v...").
+_SQUASHED = re.compile(r"(?:ignore|disregard|forget)(?:all|any|every)?(?:of)?(?:the"
+                       r"|your|my)?(?:previous|prior|above|earlier)"
+                       r"(?:instructions?|prompts?|rules|directions)|yoursystemprompt|yourapikey|yourprivatekey|"
+                       r"yourseedphrase|youarenowin(?:developer|dan|god)mode")
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz"
+_ATBASH = str.maketrans(_ALPHABET, _ALPHABET[::-1])
+_SHIFTS = [str.maketrans(_ALPHABET, _ALPHABET[k:] + _ALPHABET[:k]) for k in range(26)]
+_ROT47 = str.maketrans("".join(chr(c) for c in range(33, 127)),
+                       "".join(chr(33 + (c - 33 + 47) % 94) for c in range(33, 127)))
+
+
+_SEGMENT = re.compile(r"[^.!?;\n]+[.!?;\n]*")
+
+
+def _gibberish(folded: str) -> list[str]:
+    """The sentences of `folded` with Latin letters but almost no common English words: where a
+    cipher (ROT13, a Caesar shift, Atbash, ROT47, reversal) may hide one."""
+    out = []
+    for seg in _SEGMENT.findall(folded):
+        words = _WORDS.findall(seg)
+        if len(words) >= 3 and sum(w.isascii() for w in words) >= 3 and len(_TRIGGER.findall(seg)) * 5 < len(words):
+            out.append(seg)
+    return out
+
+
+def _ciphers(seg: str) -> list[tuple[str, str]]:
+    """Transforms of one gibberish sentence that read as attack vocabulary (each then scanned)."""
+    candidates = [(f":caesar{k}" if k != 13 else ":rot13", seg.translate(_SHIFTS[k])) for k in range(1, 26)]
+    candidates += [(":atbash", seg.translate(_ATBASH)), (":rot47", seg.translate(_ROT47).casefold()),
+                   (":reversed", seg[::-1])]
+    return [(suffix, t) for suffix, t in candidates if len(_TRIGGER.findall(t)) >= 2]
+
+
+_SPACED = re.compile(r"(?<![^\W\d_])(?:[^\W\d_][ \-._·*]){2,}[^\W\d_](?![^\W\d_])")
+_MORSE = re.compile(r"(?:[.\-]{1,6}[ /]+){5,}[.\-]{1,6}")
+_MORSE_CODE = dict(zip(
+    ".- -... -.-. -.. . ..-. --. .... .. .--- -.- .-.. -- -. --- .--. --.- .-. ... - ..- ...- .-- -..- -.-- --.. "
+    "----- .---- ..--- ...-- ....- ..... -.... --... ---.. ----.".split(), "abcdefghijklmnopqrstuvwxyz0123456789",
+    strict=True))
+
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|_")
+
+
+def _unglued(s: str) -> str:
+    """"IgnoreAllPreviousInstructions" and "ignore_all_previous" read as words."""
+    return _folded(_CAMEL.sub(" ", s)) if _CAMEL.search(s) else ""
+
+
+def _despaced(t: str) -> str:
+    """"i g n o r e" and "w-i-t-h-d-r-a-w" read as the words they spell."""
+    return _SPACED.sub(lambda m: re.sub(r"[ \-._·*]", "", m.group()), t)
+
+
+def _demorse(s: str) -> str:
+    return " ".join("".join(_MORSE_CODE.get(c, "") for c in word.split())
+                    for m in _MORSE.findall(s) for word in m.split("/"))
+
+
+_BINARY = re.compile(r"(?:[01]{8}[\s,]*){4,}")
+_DECIMALS = re.compile(r"(?:\b(?:3[2-9]|[4-9]\d|1[01]\d|12[0-6])\b[\s,;]+){6,}\b\d{2,3}\b")
 
 
 def _decoded(s: str) -> list[tuple[str, str]]:
     out = []
     compact = re.sub(r"\s+", "", s)
-    for m in set(_B64.findall(s)) | ({compact} if _B64.fullmatch(compact) else set()):
+    # base64 cut into chunks by spaces, line breaks or dots: join the chunks again
+    chunks = {m.group() for m in re.finditer(r"(?:[A-Za-z0-9+/_-]{4,}={0,2}[\s.]+){3,}[A-Za-z0-9+/_-]{2,}={0,2}", s)}
+    joined = {re.sub(r"[\s.]+", "", c) for c in chunks}
+    for m in set(_B64.findall(s)) | joined | ({compact} if _B64.fullmatch(compact) else set()):
         for fn in (base64.b64decode, base64.urlsafe_b64decode):
             text = _try_decode(fn, m + "=" * (-len(m) % 4))
             if text:
@@ -328,6 +467,11 @@ def _decoded(s: str) -> list[tuple[str, str]]:
         text = _try_decode(base64.b32decode, m + "=" * (-len(m) % 8))
         if text:
             out.append(("base32", text))
+    for m in _BINARY.findall(s):
+        bits = re.sub(r"[^01]", "", m)
+        out.append(("binary", bytes(int(bits[i:i + 8], 2) for i in range(0, len(bits) - 7, 8)).decode("latin-1")))
+    for m in _DECIMALS.findall(s) + [d.group() for d in _DECIMALS.finditer(s)]:
+        out.append(("decimal", "".join(chr(int(n)) for n in re.findall(r"\d+", m))))
     for m in _HEX.findall(s):
         digits = re.sub(r"[^0-9A-Fa-f]", "", m)
         text = _try_decode(binascii.unhexlify, digits[: len(digits) // 2 * 2])
@@ -348,7 +492,7 @@ def _readable(text: str) -> bool:
     if len(text) < 12:
         return False
     printable = sum(ch.isprintable() or ch in "\n\t" for ch in text) / len(text)
-    return printable > 0.95 and len(_WORDS.findall(text)) >= 3 and " " in text.strip()
+    return printable > 0.95 and len(_WORDS.findall(text)) >= 5 and " " in text.strip()
 
 
 # --- 3. patterns ------------------------------------------------------------------------------
@@ -368,7 +512,9 @@ _VERB = _alt(
     r"\besque[cç]\w*", r"\bdesconsider\w*", r"\bdesprez\w*",  # pt
     r"\bdimentic\w*", r"\btrascur\w*", r"\bnon seguire\b", r"\bnon tenere conto\b",  # it
     r"\bvergiss\w*", r"\bvergessen\b", r"\bmissacht\w*", r"\buberschreib\w*", r"\bverwirf\w*", r"\bhinweg\w*",  # de
-    r"\bnegeer\w*", r"\bvergeet\b",  # nl
+    r"\bignorera\w*", r"\bglom\b", r"ігнору\w*", r"проігноруй\w*", r"забудь\w*", r"αγνοησ\w*", r"ξεχασ\w*",
+    r"התעלם", r"שכח", r"نادیده بگیر", r"فراموش کن", r"เพิกเฉย", r"ละเว้น", r"ลืม", r"\bpuuza\b", r"\bsahau\b",
+    r"\bnegeer\w*", r"\bvergeet\b", r"\bbo qua\b", r"\babaikan\b", r"\blupakan\b",  # nl, vi, id
     r"\bzignoruj\w*", r"\bzapomnij\w*",  # pl
     r"\byok say\w*", r"\bgormezden gel\w*", r"\bunut\w*", r"\bdikkate alma\w*",  # tr
     r"игнорир\w*", r"проигнорир\w*", r"забуд\w*", r"забыть", r"не обраща\w*", r"отбрось\w*", r"пренебре\w*",  # ru
@@ -380,7 +526,10 @@ _VERB = _alt(
     r"अनदेखा", r"भूल", r"नज़रअंदाज़", r"नजरअंदाज",  # hi
 )
 _QUAL = _alt(
-    r"\bprevious\w*", r"\bprior\b", r"\brest of\b", r"\bexcept\b", r"\bantes\b", r"\bavant\b", r"\bprima\b",
+    r"\btidigare\b", r"\balla\b", r"попередн\w*", r"\bвсі\b", r"προηγουμεν\w*", r"ολες", r"הקודמות", r"כל",
+    r"قبلی", r"همه", r"ก่อนหน้า", r"ทั้งหมด", r"\bzote\b",
+    r"\byaliyotangulia\b", r"\bprevious\w*", r"\bprior\b", r"\btruoc do\b", r"\bmoi\b", r"\bsebelumnya\b",
+    r"\bsemua\b", r"\brest of\b", r"\bexcept\b", r"\bantes\b", r"\bavant\b", r"\bprima\b",
     r"раньше", r"\bdaha once\b", r"前に", r"앞에서",
     r"من قبل", r"\babove\b", r"\bearlier\b", r"\bpreceding\b", r"\bforegoing\b",
     r"\boriginal\b", r"\binitial\b", r"\bexisting\b", r"\ball\b", r"\bevery\b", r"\bany\b", r"\byour\b",
@@ -400,12 +549,15 @@ _QUAL = _alt(
     r"पिछले", r"सभी", r"पहले",  # hi
 )
 _OBJECT = _alt(
-    r"\binstruct\w*", r"\b\w{0,2}nstruc\w*", r"\bprompts?\b", r"\bdijeron\b", r"\bdicho\b", r"\bgesagt\b",
+    r"\binstruktion\w*", r"інструкці\w*", r"вказів\w*", r"οδηγιες", r"εντολες", r"ההוראות", r"הוראות",
+    r"دستورالعمل\w*", r"دستورات", r"คำสั่ง", r"\bmaagizo\b",
+    r"\bmaelekezo\b", r"\binstruct\w*", r"\b\w{0,2}nstruc\w*", r"\bhuong dan\b", r"\binstruksi\b",
+    r"\bpetunjuk\b", r"\bprompts?\b", r"\bdijeron\b", r"\bdicho\b", r"\bgesagt\b",
     r"говорил\w*", r"\bdit\b", r"\bdetto\b", r"\bdito\b", r"\bsoylenen\w*", r"说的", r"言われた",
-    r"받은", r"قيل", r"कहा", r"\brules?\b", r"\bdirectives?\b", r"\bdirections?\b", r"\bguidelines?\b",
+    r"받은", r"قيل", r"कहा", r"\brules\b", r"\bdirectives?\b", r"\bdirections?\b", r"\bguidelines?\b",
     r"\bcommands?\b", r"\bcontext\b", r"\bconstraints?\b", r"\brestrictions?\b", r"\bprogramming\b",
     r"\bsafeguards?\b", r"\bguardrails?\b", r"\btraining\b", r"\beverything\b", r"\bsaid\b", r"\btold\b",
-    r"\bconsignes?\b", r"\bregles?\b", r"\bordres\b",  # fr
+    r"\bconsignes?\b", r"\bregles?\b", r"\bordres\b", r"\blo anterior\b", r"\bo que\b",  # fr, es, pt
     r"\breglas\b", r"\bdirectrices\b", r"\bindicaciones\b", r"\bordenes\b",  # es
     r"\binstru[cç]\w*", r"\bregras\b", r"\bdiretrizes\b",  # pt
     r"\bistruzion\w*", r"\bregole\b", r"\bdirettive\b", r"\bindicazioni\b",  # it
@@ -420,12 +572,18 @@ _OBJECT = _alt(
     r"التعليمات", r"الأوامر", r"الاوامر", r"القواعد", r"تعليمات",  # ar
     r"निर्देश\w*", r"नियम\w*",  # hi
 )
-_VERB_RE, _QUAL_RE, _OBJECT_RE = (re.compile(p) for p in (_VERB, _QUAL, _OBJECT))
-_SENTENCE = re.compile(r"(?:[^.!?;\n。！？]|[.!?;](?!\s|$))+")  # a URL's dots do not end a sentence
+def _rx(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """Compile a pattern written in natural spelling for the views it runs on: NFKC, and the non-ASCII
+    letters case-folded and unaccented like the text (Greek's final ς is σ there, Thai's ำ decomposes)."""
+    source = unicodedata.normalize("NFKC", pattern)
+    return re.compile(re.sub(r"[^\x00-\x7f]+", lambda m: _unaccented(m.group()), source), flags)
+
+
+_VERB_RE, _QUAL_RE, _OBJECT_RE = (_rx(p) for p in (_VERB, _QUAL, _OBJECT))
 OVERRIDE_WINDOW = 90
 
 # A command addressed to the reader: at a sentence start, or after "please", "now", "you must"...
-_IMP = (r"(?:^|[.!?:;>\n\"'(\[*-]\s*|\b(?:please|pls|now|immediately|instead|then|and|also|first|must|should|"
+_IMP = (r"(?:^\s*|[.!?:;>\n\"'(\[*-]\s*|\b(?:please|pls|now|immediately|instead|then|and|also|first|must|should|"
         r"need to|have to|you|agent|assistant|ai|bot|urgently|quickly|simply|just)\s+)")
 _MAXWORDS = r"(?:max\w*|largest|biggest|entire|all[- ]in|full|whole|every|all|everything|as (?:much|many|large))"
 _FUNDS = r"(?:funds?|usdc|usdt|eth|ether|balances?|money|collateral|tokens?|wallet|assets|holdings|savings|cash)"
@@ -448,7 +606,7 @@ _ENGLISH: tuple[tuple[str, str], ...] = (
                   r" (?:from|for|to)\b|\bthis is an? (?:important|urgent|official) (?:message|notice)\b"
                   r"|<\s*/?\s*information\s*>|\bmessage from (?:me|the user|your (?:user|owner|operator|developer)"
                   r"|the (?:developer|admin\w*|operator|system))\b|\b(?:system|admin|developer) (?:message|override|"
-                  r"notice|instruction|update|command|alert)\s*[:\-]|\(system_message\)"),
+                  r"instruction|command|prompt)\s*[:\-]|\(system_message\)"),
     ("addressed", r"\b(?:dear|attention|hey|hello|hi|note to(?: the)?|to the|message to(?: the)?) "
                   r"(?:ai|a\.i\.|assistant|agent|model|llm|gpt|chatgpt|claude|bot|language model|trading "
                   r"(?:ai|agent|bot|assistant))\b|\b(?:ai|language) model\b.{0,60}\b(?:must|should|need to|have to|"
@@ -457,22 +615,26 @@ _ENGLISH: tuple[tuple[str, str], ...] = (
                   r"|assistant|agent|bot)\b|\bas an ai\b"),
     ("mode", r"\b(?:dan|jailbreak\w*|god|sudo|admin|debug|unrestricted|unfiltered|evil|maintenance) mode\b"
              r"|\bdeveloper mode (?:output|response)|\b(?:enable|enter|activate|switch to|in) "
-             r"developer mode\b.{0,40}\byou\b|\byou\b.{0,40}\bdeveloper mode\b|\bdo anything now\b|\bjailbr[eo]\w*"),
+             r"developer mode\b.{0,40}\byou\b|\byou\b.{0,40}\bdeveloper mode\b|\bdo anything now\b|\bjailbroken\b"),
     ("chat-tokens", r"<\|?(?:im_start|im_end|endoftext|system|assistant|user|eot_id|start_header_id)\|?>"
                     r"|\[/?(?:inst|sys)\]|<<\s*/?\s*sys\s*>>|(?:^|\n)\s*#{2,}\s*(?:system|instruction|new task|"
-                    r"admin|override)|(?:^|\n)\s*(?:system|assistant|user|human)\s*:|\btodo\s*:"),
+                    r"admin|override)|(?:^|\n)\s*(?:system|assistant|user|human)\s*:"),
     ("order-goal", rf"{_IMP}(?:place|submit|execute|make|put|open|enter|create|fire|send)\s+(?:a |an |the |one )?"
-                   rf"(?:new |huge |big |large |massive |single )?(?:max\w* )?(?:size )?(?:buy |sell |market |limit )?"
-                   rf"(?:orders?|trades?|bets?|positions?)\b|{_IMP}(?:buy|sell|short|long|bet|dump|liquidate|"
-                   rf"go long|go short|ape|yolo)\b.{{0,60}}?\b{_MAXWORDS}\b|{_IMP}(?:buy|sell|short)\s+(?:\d[\d,]* )?"
+                   rf"(?:new )?(?:huge |big |large |massive |max\w* "
+                   rf"|maximum[- ]size |full[- ]size |all[- ]in |buy |sell "
+                   rf"|market )(?:size )?(?:buy |sell |market |limit )?(?:orders?|trades?|bets?|positions?)\b"
+                   rf"|{_IMP}(?:buy|sell|short|long|bet|dump|liquidate|go long|go short|ape|yolo)\b"
+                   rf"(?!\s+(?:orders?|side|wall|pressure|volume"
+                   rf"|off)\b).{{0,40}}?\b{_MAXWORDS}\b|{_IMP}(?:buy|sell|short)\s+(?:\d[\d,]* )?"
                    rf"(?:yes|no|shares?|contracts?)\b|\b(?:max\w*|largest|biggest)[- ](?:size|sized|possible) "
                    rf"(?:buy |sell )?(?:orders?|trades?|bets?|positions?)\b|{_IMP}(?:sell|close|liquidate|dump|"
                    rf"exit)\s+(?:all|every|each|your)\b.{{0,20}}\b(?:positions?|holdings|shares)"),
-    ("funds-goal", rf"{_IMP}(?:withdraw|transfer|send|move|wire|bridge|drain|sweep|deposit|pay|route)\b"
-                   rf".{{0,50}}?\b{_FUNDS}\b|\b(?:withdraw|transfer|send|move|drain|sweep)\b.{{0,30}}\b(?:your|all)"
-                   rf"\b.{{0,20}}\b{_FUNDS}\b|\b(?:to|into) (?:this|my|the following|our) (?:wallet|address)\b"
+    ("funds-goal", rf"{_IMP}(?:withdraw|transfer|send|move|wire|bridge|drain|sweep|deposit|pay|route)\b(?!['\"])"
+                   rf"(?!\s+(?:no|nothing|never)\b).{{0,50}}?\b{_FUNDS}\b|\b(?:withdraw|transfer|send|move|drain|"
+                   rf"sweep)\b.{{0,30}}\byour\b.{{0,20}}\b{_FUNDS}\b|\b(?:to"
+                   rf"|into) (?:this|my|the following|our) (?:wallet|address)\b"
                    r"|\b(?:withdraw|transfer|send)\w*\b.{0,60}\b0x[0-9a-f]{6,}"),
-    ("secret-goal", rf"{_IMP}{_REVEAL}\b.{{0,50}}?\b{_SECRET}|\byour\s+(?:own\s+)?{_SECRET}"
+    ("secret-goal", rf"{_IMP}{_REVEAL}\b.{{0,50}}?\b{_SECRET}|\byour\s+(?:own\s+)?(?:\w+\s+)?{_SECRET}"
                     rf"|{_IMP}{_REVEAL}\b.{{0,30}}?\b(?:your|the|my|all(?: of)?(?: your)?) (?:\w+ )?(?:system prompt|"
                     r"initial prompt|hidden (?:prompt|instructions)|instructions|configuration|config|context window|"
                     r"prompt)\b|\byour (?:\w+ ){0,2}(?:system prompt|initial prompt|hidden instructions|"
@@ -486,8 +648,7 @@ _ENGLISH: tuple[tuple[str, str], ...] = (
                     r"|trading )?(?:limits?|caps?|guardrails?)\b.{0,40}\b(?:lifted|removed|raised|disabled|"
                     r"suspended|increased|gone|no longer apply|do not apply|don't apply|waived)\b"
                     r"|\b(?:limits?|caps?|approvals?) (?:are|have been|were) (?:lifted|removed|disabled|waived|"
-                    r"suspended)\b.{0,40}\b(?:you|agent|bot|ai)\b|\b(?:self[- ]approve|approve your own)\b"
-                    r"|\bwithout (?:waiting for |asking for |any )?(?:human )?(?:approval|review|confirmation)\b"),
+                    r"suspended)\b.{0,40}\b(?:you|agent|bot|ai)\b|\b(?:self[- ]approve|approve your own)\b"),
     ("tool-goal", rf"{_IMP}(?:call|invoke|use|run|execute|trigger|fire)\s+(?:the\s+)?(?:\w+\s+)?(?:tool|function)"
                   r"\b|\b(?:call|invoke|use|run|execute|trigger)\s+(?:the\s+)?`?[a-z]+_[a-z_]+`?(?:\s*\(|\s+(?:tool|"
                   r"function|with|now|immediately)\b)|\b(?:withdraw_funds|transfer_funds|send_funds|cancel_all|"
@@ -499,7 +660,7 @@ _ENGLISH: tuple[tuple[str, str], ...] = (
     ("desk-goal", rf"{_IMP}(?:stop|halt|pause|suspend|cease|freeze|shut down|end)\s+(?:all\s+)?(?:trading|the desk|"
                   r"every agent|all agents)\b|\b(?:whole|entire) desk\b|\btell the (?:operator|admin\w*|user|human)s?"
                   r" that\b|\bagainst yourself\b|\b(?:pump|inflate|spoof) (?:its|the|their) (?:volume|price)\b"
-                  r"|\bwash[- ]trad\w*|\b(?:not|isn't|is not) (?:in|on|part of) your (?:tool ?list|tools|allowlist)\b"
+                  r"|\b(?:not|isn't|is not) (?:in|on|part of) your (?:tool ?list|tools|allowlist)\b"
                   r"|\beven (?:though|if) (?:it|that) (?:is|isn't|is not) (?:not )?(?:in|on|allowed|permitted)\b"),
     ("hijack", r"\b(?:ignore|disregard)\s+(?:the rest of\s+)?(?:this|all|the|any)\s+(?:other\s+)?(?:data|info|"
                r"information|text|content|document|input)\b.{0,60}\b(?:and|except|but|instead)\b"
@@ -512,14 +673,16 @@ _ENGLISH: tuple[tuple[str, str], ...] = (
                r"|\bautomated (?:analysis|screening|review|trading) (?:software|systems?|tools?|agents?)\b"
                r"|(?:^|\n)\s*-{2,}\s*[a-z ,]*instruction|\bfollow (?:this |these |the following |my |new )?"
                r"instructions?(?: below| exactly| now)?\s*[:!\n]|\bfollow instruction\b|\[(?:system|admin|developer"
-               r"|assistant|instructions?)\]|\badmin(?:istrator)? (?:request|notice|message|override|command)\b"
+               r"|assistant|instructions?)\]|\badmin(?:istrator)? (?:request|override|command)\b"
                r"|\bthis is (?:really|very|extremely) important\b|\bimmerse yourself\b|\b(?:role|persona) of "
                r"(?:another|an?) (?:ai|model|assistant|chatbot)\b|\bbroken free of\b|\bconfines of ai\b"
                r"|\bsubmissive ai\b|\bdan\b.{0,40}\b(?:virtual machine|mode|persona|prompt)\b|\b(?:ai|language) model "
-               r"known as\b|(?<![a-z0-9])(?:client_order_id|venue_api_key|openai_api_key|anthropic_api_key)"
+               r"known as\b|(?<![a-z0-9])(?:venue_api_key|openai_api_key|anthropic_api_key)"
                r"(?![a-z0-9])"),
 )
-_ALL_ML = _alt(r"\btou[ts]\b", r"\btoutes\b", r"\btod[ao]s\b", r"\balle[ns]?\b", r"\btutt[ie]\b", r"\bwszystk\w*",
+_ALL_ML = _alt(r"\btodas\b", r"\btutte\b", r"ολες", r"כל", r"همه", r"ทุก", r"\bzote\b", r"\balla\b", r"\bmoi\b",
+               r"\bsemua\b", r"\bwszystkie\b", r"\balle\b", r"\btou[ts]\b",
+               r"\btoutes\b", r"\btod[ao]s\b", r"\balle[ns]?\b", r"\btutt[ie]\b", r"\bwszystk\w*",
                 r"\btum\b", r"\bbutun\b", r"\bhepsi\w*", r"\balle\b", r"\bogni\b", r"\bcada\b", r"\bchaque\b",
                 r"\bjede[nrs]?\b", r"все\w*", r"всех", r"所有", r"全部",
                 r"すべて", r"全て", r"모든", r"전부", r"جميع", r"كل",
@@ -530,7 +693,43 @@ _URGENT_ML = _alt(r"\bprioritaire\b", r"\burgent\w*", r"\bwichtig\w*", r"\bdring
 _ADMIN_ML = _alt(r"\badministrat\w*", r"\bamministrat\w*", r"\boperat\w*", r"\bbetreiber\w*", r"\bopérat\w*",
                  r"администратор\w*", r"оператор\w*", r"管理员", r"运营", r"運用", r"管理者", r"관리자", r"운영",
                  r"\byonetici\w*", r"مسؤول", r"المشرف", r"एडमिन", r"व्यवस्थापक", r"ऑपरेटर")
+_MESSAGE_ML = _alt(r"\bmessages?\b", r"\bmessaggio\b", r"\bmensaje\b", r"\bmensagem\b", r"\bnachricht\b",
+                   r"\bmitteilung\b", r"сообщени\w*", r"通知", r"消息",
+                   r"メッセージ", r"連絡", r"메시지", r"\bmesaj\w*",
+                   r"رسالة", r"संदेश", r"\bbericht\b", r"\bwiadomosc\b", r"\bthong bao\b", r"\bpesan\b")
+_SECRET_ML = _alt(r"\bapi[- ]?(?:key|sleutel|schlussel|keys)\b", r"\b(?:khoa|kunci|klucz|cle|clave|chave|chiave) "
+                  r"(?:api|rieng|pribadi|prywatny|privee|privada|privata)\b",
+                  r"\bapi[- ]?(?:ключ|キー|키)", r"ключ\w* api",
+                  r"api\s*(?:密钥|キー|키)", r"私钥", r"秘密鍵", r"개인 키", r"приватн\w* ключ", r"\bozel anahtar\w*",
+                  r"مفتاح (?:خاص|api)", r"निजी कुंजी", r"api कुंजी", r"\bprivesleutel\b", r"\bprivate key\b",
+                  r"\bprompt (?:systemowy|sistem|systeme|del sistema|do sistema|di sistema)\b", r"सिस्टम प्रॉम्प्ट",
+                  r"系统提示", r"システムプロンプト", r"시스템 프롬프트", r"\bsystemprompt\b")
+_PLACE_ML = _alt(r"\bnote\b", r"\bmemo\b", r"\bfield\b", r"备注",
+                 r"메모", r"\bnotitie\w*", r"\bghi chu\b", r"\bcatatan\b",
+                 r"\buwag\b", r"\bchamp\b", r"\bcampo\b", r"\bfeld\b", r"поле", r"欄", r"フィールド", r"\bin ra\b",
+                 r"\btampilkan\b", r"\bujawnij\b", r"写进", r"写入",
+                 r"填入", r"적어", r"입력", r"\bzet\b", r"\bkirim\w*",
+                 r"\bgui\b", r"покажи", r"напиши", r"\bschreib\w*", r"\becri\w*", r"\bescrib\w*", r"\bescrev\w*",
+                 r"\bscriv\w*", r"बताइए", r"बताओ", r"\breveal\b", r"\bsend\b", r"\bpaste\b", r"\bbagikan\b")
 _CO_ML: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("authority", (_MESSAGE_ML, _ADMIN_ML)),
+    ("secret-goal", (_SECRET_ML, _PLACE_ML)),
+    ("desk-goal", (_alt(r"\bstopp\w*", r"\barret\w*", r"\bdeten\w*", r"\binterromp\w*", r"\bferma\w*", r"останов\w*",
+                        r"停止", r"止め", r"중지", r"\bdurdur\w*", r"أوقف", r"रोक", r"\bhentikan\b", r"\bdung\b"),
+                   _alt(r"\bhandel\w*", r"\bnegoce\b", r"\bcomercio\b", r"\bnegociac\w*", r"\bnegoziazion\w*",
+                        r"торгов\w*", r"交易", r"取引", r"거래",
+                        r"\bislem\w*", r"التداول", r"ट्रेडिंग", r"\bperdagangan\b",
+                        r"\bgiao dich\b", r"\bhandl\w*"),
+                   _alt(_ALL_ML, r"\bgesamt\w*", r"\bentire\b", r"\bwhole\b",
+                        r"整个", r"一切", r"\btoute?\b", r"\btodo el\b",
+                        r"\btutto il\b", r"всю", r"всё", r"\bcaly\b", r"\bhele\b"))),
+    ("limits-goal", (_alt(r"\baumenta\w*", r"\baugment\w*", r"\berhoh\w*", r"увелич\w*", r"提高", r"上げ", r"올려",
+                          r"\bartir\w*", r"ارفع", r"बढ़ा",
+                          r"\bverhoog\w*", r"\bzwieksz\w*", r"\btang\b", r"\bnaikkan\b",
+                          r"\bsube\b", r"\bsubir\b", r"\blevez\b", r"\brelevez\b"),
+                     _alt(r"\blimit\w*", r"\blimite\w*", r"\bplafond\w*", r"\bgrenze\w*", r"лимит\w*", r"限额", r"上限",
+                          r"한도", r"\bsinir\w*", r"حدود", r"सीमा", r"\blimiet\w*", r"\bhan muc\b", r"\bbatas\w*",
+                          r"\bcap\b"))),
     ("authority", (_URGENT_ML, _ADMIN_ML)),
     ("mode", (_alt(r"\bmode d[eé]veloppeur\b", r"\bmodo (?:de )?desarrollador\b", r"\bmodo (?:de )?desenvolvedor\b",
                    r"\bmodalita sviluppatore\b", r"\bentwicklermodus\b", r"режим\w* разработчика", r"开发者模式",
@@ -554,6 +753,16 @@ _CO_ML: tuple[tuple[str, tuple[str, ...]], ...] = (
                           r"\bmesmo\b", r"\bselbst\b", r"\bda sol[oa]\b",
                           r"\bsam\b", r"\bсам\w*", r"自己", r"自分", r"직접", r"\bkendi\w*", r"بنفسك", r"खुद", r"स्वयं",
                           r"\bsamodzieln\w*", r"\bzelf\b"))),
+    ("order-goal", (_alt(r"\bvend\w*", r"\bverkauf\w*", r"прода\w*", r"卖出",
+                         r"卖掉", r"売却", r"売っ", r"매도", r"\bsat\b",
+                         r"\bsatin\b", r"بع", r"بيع", r"बेच", r"\bsalj\w*", r"πουλησ\w*", r"מכור", r"بفروش", r"ขาย",
+                         r"\buza\b", r"\bverkoop\w*", r"\bsprzeda\w*", r"\bban\b", r"\bjual\b"),
+                    _ALL_ML,
+                    _alt(r"\bposicion\w*", r"\bposico\w*", r"\bpositionen\b", r"\bposizion\w*", r"позици\w*", r"仓位",
+                         r"持仓", r"ポジション", r"포지션", r"\bpozisyon\w*",
+                         r"θεσεις", r"פוזיציות", r"موقعیت", r"สถานะ",
+                         r"\bpositioner\b", r"\bnafasi\b", r"\bposities\b", r"\bpozycj\w*", r"\bvi the\b",
+                         r"\bposisi\b", r"\bpositions\b", r"المراكز", r"पोजीशन"))),
     ("desk-goal", (_alt(r"\bcontra (?:voce|ti|usted|si) mism[oa]\b", r"\bcontre (?:toi|vous)-meme\b",
                         r"\bgegen dich selbst\b", r"\bcontro te stess[oa]\b", r"против себя", r"对敲", r"自己売買",
                         r"자전거래", r"\bkendine karsi\b",
@@ -563,11 +772,12 @@ _CO_ML: tuple[tuple[str, tuple[str, ...]], ...] = (
 # Goals aimed at the agent, in other languages (co-occurrence of a verb and an object in one sentence).
 _ML_GOALS: tuple[tuple[str, str, str], ...] = (
     ("funds-goal",
-     _alt(r"\bretir\w*", r"\btransf[eé]r\w*", r"\benvo\w*", r"\bvir\w*", r"\bsaque\w*", r"\benvi\w*",
+     _alt(r"\bretir\w*", r"\btransf[eé]r(?:ez|e[sz]?|ieren|iere|ira|isci)\b", r"\benvo\w*",
+          r"\bvir\w*", r"\bsaque\w*", r"\benvi\w*",
           r"\bprelev\w*", r"出金", r"提币", r"\btrasferisc\w*",
           r"\binvia\w*", r"\bpreleva\w*", r"\babheb\w*", r"\buberweis\w*",
           r"\bsende\w*", r"\bschick\w*", r"\btransferier\w*", r"\bwyp[lł]a\w*", r"\bprzele\w*", r"\bopname\w*",
-          r"\bcek\w*", r"\bgonder\w*", r"\baktar\w*", r"вывед\w*", r"выв[ео]д\w*", r"перевед\w*", r"переве\w*",
+          r"\bcek\w*", r"\bgonder\w*", r"\baktar\w*", r"выведи\w*", r"выводи\b", r"переведи\w*",
           r"отправ\w*", r"提取", r"提现", r"转账", r"转移", r"转出", r"发送", r"汇出", r"引き出", r"送金", r"送っ",
           r"移し", r"출금", r"송금", r"보내", r"이체", r"اسحب", r"حوّل", r"حول", r"أرسل", r"ارسل", r"निकाल",
           r"भेज", r"ट्रांसफर"),
@@ -598,42 +808,164 @@ _ML_GOALS: tuple[tuple[str, str, str], ...] = (
           r"\bprompt (?:systeme|del sistema|do sistema|di sistema)\b", r"\bsistem istem\w*",
           r"موجه النظام", r"सिस्टम प्रॉम्प्ट", r"\bsystemprompt\w*")),
     ("order-goal",
-     _alt(r"\bmaxim\w*", r"\bmassim\w*", r"\bmaximal\w*", r"\bmaksimum\b", r"\bmaksymaln\w*", r"максимальн\w*",
-          r"最大", r"全部", r"全額", r"최대", r"전부", r"أقصى", r"كل", r"अधिकतम", r"\btodo\b", r"\btout\b",
-          r"\btutto\b", r"\balles\b"),
-     _alt(r"\bordre\w*", r"\borden\w*", r"\bordem\b", r"\bordine\b", r"\bauftrag\w*", r"\border\w*", r"\bemir\w*",
-          r"\bzlecen\w*", r"\bposition\w*", r"\bposicion\w*", r"\bposic[aã]o\b", r"\bposizion\w*", r"\bpozisyon\w*",
+     _alt(r"\bmaxim[ao]s?\b", r"\bmaximale\w*", r"\bmassim\w*", r"\bmaksimum\b", r"\bmaksymaln\w*", r"максимальн\w*",
+          r"最大", r"全額", r"최대", r"أقصى", r"अधिकतम"),
+     _alt(r"\bordre\w*", r"\borden\w*", r"\bordem\b", r"\bordine\b", r"\bauftrag\w*", r"\bemir\w*",
+          r"\bzlecen\w*", r"\bpositionen\b", r"\bposicion\w*", r"\bposic[aã]o\b", r"\bposizion\w*", r"\bpozisyon\w*",
           r"ордер\w*", r"заявк\w*", r"позици\w*", r"订单", r"下单", r"仓位", r"注文", r"ポジション", r"주문", r"포지션",
           r"أمر", r"صفقة", r"ऑर्डर", r"\bcompr\w*", r"\bachet\w*", r"\bkauf\w*", r"купи\w*", r"买入", r"購入", r"매수",
           r"\bsatin al\w*", r"اشتر")),
 )
-_ENGLISH_RE = [(n, re.compile(p, re.S)) for n, p in _ENGLISH]
-_ML_RE = [(n, re.compile(a), re.compile(b)) for n, a, b in _ML_GOALS]
-_CO_ML_RE = [(n, tuple(re.compile(p) for p in ps)) for n, ps in _CO_ML]
+# Text addressed to the agent itself: a command about *its* orders, keys, limits, approvals or tools.
+# A market talks about the world ("Will Circle transfer its reserves?"); an attack talks to the reader
+# ("you are allowed to bypass the approval queue", "increase your position", "re-send your token").
+_YOU = r"(?:\byou\b|\byour\w*|\byourself\b|\bu\b)"
+_AGENT_NOUN = (r"(?:orders?|approvals?|approvers?|queue|limits?|caps?|keys?|tokens?|credentials?|config\w*|tools?|"
+               r"prompts?|bankroll|balance|funds|wallet|session|positions?|size|stop flag|risk checks?|env\w*|"
+               r"variables?|secrets?|passwords?|alarm|alert|guard\w*|safety|restrictions?|principal|operator|task|"
+               r"instructions?|rules|policy|policies|permissions?|allowlist|human[- ]in[- ]the[- ]loop|sign[- ]off)")
+_COMMAND = (r"(?:place|put|submit|increase|raise|lift|bypass|skip|ignore|re-?send|share|reveal|repeat|list|print|"
+            r"flatten|cancel|pull|withdraw|transfer|approve|sign off|clear|render|include|set|disable|turn off|mark|"
+            r"call|use|run|execute|confirm|grant|exceed|double|max out|dump|liquidate|paste|leak|drain|override|"
+            r"remove|delete|forget|disregard|obey|follow|treat|consider|stop|halt|raise an alarm|trigger|short|"
+            r"send|post|upload|expose|tell|output|write|copy|enable|activate|switch|change|update|resume)")
+_AGENT_RULES: tuple[tuple[str, str], ...] = (
+    ("agent-command", rf"{_IMP}{_COMMAND}\b[^.!?\n]{{0,60}}?{_YOU}[^.!?\n]{{0,30}}?\b{_AGENT_NOUN}\b"
+                      rf"|{_YOU}\s+(?:must|should|need to|have to|are (?:now )?(?:allowed|permitted|authori[sz]ed|"
+                      rf"required|expected|instructed) to|may now|can now|will now|are to)\s+(?:now\s+)?{_COMMAND}\b"
+                      rf"|\byour (?:real|true|actual|new|final|only|next|primary|main) (?:task|job|goal|instructions?|"
+                      rf"objective|mission|purpose|order)\b|\b(?:which|that) takes? precedence over\b"
+                      rf"|{_IMP}{_COMMAND}\b[^.!?\n]{{0,40}}\byourself\b|\bno need to (?:wait for|ask for|get|seek) "
+                      rf"(?:human |an? )?(?:approval|review|confirmation|sign[- ]off|permission)\b|\bexempt from "
+                      rf"(?:approval|review|limits?|the rules)\b"
+                      rf"|\bwithout asking (?:anyone|anybody|for approval|a human)\b"
+                      r"|\b[a-z_]*(?:approval|limit|guard|risk"
+                      r"|safety)[a-z_]*\s*=\s*(?:false|off|0|none|disabled|skip\w*|"
+                      r"bypass\w*|no|auto|\d{5,})\b|\b(?:agents?|bots?"
+                      r"|assistants?|llms?)\s+(?:must|should|need to|have to|"
+                      rf"are (?:required|expected|instructed) to)\s+(?:\w+\s+){{0,3}}?{_COMMAND}\b"
+                      r"|\bpre-?approved\b|\b(?:approves?|approving|sign(?:s|ing)? off on) (?:its|their|your) own\b"
+                      r"|\bdelegated (?:authority|approval)\b|\b(?:approve"
+                      r"|decide|execute) alone\b|\bask (?:the operator|"
+                      r"anyone|no one|nobody) nothing\b|\boverrides? (?:any|all|every|your)\b.{0,20}\b(?:caps?|limits?|"
+                      r"rules?|instructions?|approvals?)\b|\binstructions you (?:received|were given|got|have)\b"
+                      r"|\bgenuine (?:operator|user|owner|admin\w*)\b|\byour (?:initial|original|first|hidden|secret|"
+                      r"system|real) (?:instructions|prompt|rules|orders)\b|\bhypothetical\b.{0,40}\byou\b"
+                      rf"|{_IMP}(?:keep|continue) (?:on )?(?:trading|buying|selling)\b|\bdo not stop (?:trading|buying|"
+                      r"selling)\b|\buntil (?:your|the) balance is (?:zero|empty|gone)\b|\bwhatever it costs\b"
+                      r"|\b(?P<again>buy|sell)\b[.!]?\s+(?P=again)\b[.!]?\s+(?P=again)\b|\b(?:pull|cancel) them all\b"
+                      r"|\braise (?:an? )?(?:alarm|alert)\b|\bstop all trading\b|\brun (?:it|this|that) verbatim\b"),
+    ("ai-address", r"\byou are (?:an? |the )?(?:\w+[- ]?){0,3},? an? (?:\w+ )?(?:ai|bot|assistant|agent|model|llm)\b"
+                   r"|\byou are an? (?:\w+ )?(?:assistant|ai|bot|language model|llm)\b|\blet'?s play a game\b"
+                   r"|\b(?:an? )?(?:ai|assistant|agent|bot"
+                   r"|model) with no (?:\w+ )?(?:limits?|restrictions?|rules|filters?|"
+                   r"guardrails|approvals?)\b"
+                   r"|\b(?:ai|llm|gpt|bot|agent|model|assistant)s?\b[^.\n]{0,25}\b(?:reading this|that reads? this|"
+                   r"participating|processing this)\b|\b(?:for|to"
+                   r"|attention) (?:any|all|every|the) (?:ai|llm|autonomous|"
+                   r"automated|trading) ?(?:agents?|assistants?|bots?|models?|systems?|readers?)?\b|\bllm agents\b"
+                   r"|\bnote for (?:ai|llm|bots?|agents?|the agent)\b"
+                   r"|\b(?:humans?|people) (?:cannot|can't|won't|will not)"
+                   r" see this\b|\bfor (?:ai|llm|bot)s? only\b"
+                   r"|\bautomated (?:readers?|traders?|agents?|systems?)\s*[:,]"
+                   r"|(?:^|[.!?]\s+|\n)(?:dear |hey |hi )?(?:assistant|agent|bot|ai|llm|model|trading bot|trader bot)"
+                   r"\s*[,:]\s|\boperator note\b|\b(?:the reader|whoever reads this|anyone reading this)\b"
+                   r"|\b(?:caps?|limits?|approvals?) (?:no longer|does not"
+                   r"|doesn't|do not|don't) (?:binds?|apply|applies|"
+                   r"matters?)\b|\bapproval \S+ (?:granted|given)\b"
+                   r"|(?<![a-z])(?:place_limit_order|cancel_all|cancel_order|"
+                   r"get_market|browse_markets|get_balance|get_positions|check_freshness"
+                   r"|withdraw_funds)(?![a-z])|\bnote from (?:the |your )?(?:operator|admin\w*|desk|risk team)\b"
+                   r"|\b(?:must|requires?|call|invoke|use|run|execute"
+                   r"|trigger)\b.{0,25}\b(?:withdraw|transfer|send|cancel|"
+                   r"place|approve|set|execute|delete|update|resume|halt|disable|raise|grant)_[a-z_]+\b"),
+    ("pseudo-structure", r"[\"']role[\"']\s*:\s*[\"'](?:system|assistant|developer|tool|function)[\"']|<!--[^>]{0,200}"
+                         r"(?:assistant|\bai\b|agent|instruction|system|llm"
+                         r"|model|prompt)|\b(?:tool|function)_?(?:call|result)"
+                         r"\s*[:=({]|```\s*(?:system|tool|instructions?)\b|\btool (?:output|result|response)\s*:"
+                         r"|[\"'](?:tool|function|name|action)[\"']\s*:\s*[\"'][a-z_]+[\"']\s*,\s*[\"'](?:arguments|args|"
+                         r"parameters|params|input)[\"']|[\"']next_action[\"']\s*:"),
+    ("secret-extra", r"\bsession (?:token|cookie|key)\b.{0,60}\b(?:re-?send|send|paste|post|share|include|plaintext)\b"
+                     r"|\b(?:list|print|show|dump|output|share"
+                     r"|send)\b.{0,30}\benv(?:ironment)?(?:\s+var(?:iable)?s?)?\b"
+                     r"|\benv\s*\||\bcurl\b.{0,60}(?:\s-d\b|--data|@-)|\binsert[_ ]your[_ ]\w*(?:key|token|secret)"
+                     r"|\beverything above\b|\babove this line\b|\bstarting (?:from|with) ['\"]you are\b"
+                     r"|\{+\s*\$?[a-z_]*(?:key|token|secret|password|mnemonic|seed)[a-z_]*\s*\}+"),
+)
+# "System message:" headers, beyond English.
+_SYSTEM_HEADER = (r"(?:system (?:message|notice|alert|notification|update)|mensaje del sistema|aviso del sistema|"
+                  r"message (?:du )?syst[eè]me|notification syst[eè]me|systemnachricht|systemmeldung|systemhinweis|"
+                  r"messaggio di sistema|avviso di sistema|mensagem do sistema|aviso do sistema|системное сообщение|"
+                  r"системное уведомление|系统通知|系统消息|系統通知"
+                  r"|システム(?:通知|メッセージ)|시스템 (?:알림|메시지|공지)|"
+                  r"sistem mesaj\w*|sistem bildiri\w*|رسالة النظام"
+                  r"|إشعار النظام|सिस्टम संदेश|सिस्टम सूचना|thong bao he thong|"
+                  r"pesan sistem|pemberitahuan sistem|komunikat systemowy|systeembericht|systeemmelding)\s*[:：]")
+_ENGLISH = (*_ENGLISH, *_AGENT_RULES, ("system-header", _SYSTEM_HEADER))
+_ENGLISH_GROUPS = [(name, f"r{i}") for i, (name, _) in enumerate(_ENGLISH)]
+_ENGLISH_ALL = _rx("|".join(f"(?P<r{i}>{p})" for i, (_, p) in enumerate(_ENGLISH)), re.S)
+# A sentence ends at . ! ? ; or a newline followed by space or the end (a URL's dots do not end one).
+_BOUNDARY = re.compile(r"[.!?;](?=\s|$)|\n\s*\n|[。！？]")  # one line break does not end a sentence
+_URL = re.compile(r"https?://\S+|www\.\S+")
+# Words that make a ROT13 or reversed view worth scanning.
+_TRIGGER = re.compile(r"\b(?:you|your|ignore|instructions?|orders?|prompt|withdraw|send|system|cancel|keys?|funds|"
+                      r"usdc|sell|buy|all|previous|now|the|and|to)\b")
+# Second-person words: what a secret-goal sentence in another language must also hold ("your key").
+_YOU_ML = _alt(r"你的", r"您的", r"你", r"あなたの", r"당신의",
+               r"너의", r"\bvotre\b", r"\bvos\b", r"\bton\b", r"\bta\b",
+               r"\btes\b", r"\btu\b", r"\btus\b", r"\bsu\b",
+               r"\bsus\b", r"\bdein\w*", r"\bihr\w*", r"\bseu\b", r"\bsua\b",
+               r"\btuo\b", r"\btua\b", r"\bvostr\w*", r"ваш\w*", r"тво\w*", r"сво\w*", r"\bsizin\b", r"\bsenin\b",
+               r"الخاص بك", r"अपना", r"अपनी", r"\bje\b", r"\bjouw\b", r"\btwoj\w*", r"\bswoj\w*", r"\bcua ban\b",
+               r"\banda\b", r"\bdin\b", r"\bditt\b", r"σου", r"שלך", r"\bخود\b", r"ของคุณ", r"\byako\b", r"\byour\b",
+               r"\bapi\b.{0,12}(?:키|キー)")
+_ML_RE = [(n, _rx(a), _rx(b), *([_rx(_YOU_ML)] if n == "secret-goal" else [])) for n, a, b in _ML_GOALS]
+_CO_ML_RE_FLAT = [(n, *(_rx(p) for p in ps)) for n, ps in _CO_ML]
 
 
-def _match(t: str) -> list[str]:
-    found = [name for name, rx in _ENGLISH_RE if rx.search(t)]
-    for sentence in _SENTENCE.findall(t):
-        if len(sentence) < 6:
-            continue
-        if "override" not in found and _co_occur(sentence, _VERB_RE, _QUAL_RE, _OBJECT_RE):
-            found.append("override")
-        for name, a, b in _ML_RE:
-            if name not in found and _co_occur(sentence, a, b):
-                found.append(name)
-        for name, ps in _CO_ML_RE:
-            if name not in found and (ps[0].search(sentence) if len(ps) == 1 else _co_occur(sentence, *ps)):
-                found.append(name)
-    return found
+def _match(t: str, *, full: bool = True) -> list[str]:
+    """The rules `t` matches: the English ones in one pass, then the co-occurrence rules."""
+    found = dict.fromkeys(_rule_of(m) for m in _ENGLISH_ALL.finditer(t))
+    co = _Cooccurrence(t)
+    if co.all(_VERB_RE, _QUAL_RE, _OBJECT_RE):
+        found["override"] = None
+    if full:
+        for name, *patterns in (*_ML_RE, *_CO_ML_RE_FLAT):
+            if name not in found and co.all(*patterns):
+                found[name] = None
+    return list(found)
 
 
-def _co_occur(s: str, *patterns: re.Pattern[str]) -> bool:
-    """Whether every pattern matches within OVERRIDE_WINDOW characters of a match of the first."""
-    first = [m.start() for m in patterns[0].finditer(s)]
-    if not first:
+def _rule_of(m: re.Match[str]) -> str:
+    return next(name for name, group in _ENGLISH_GROUPS if m.group(group) is not None)
+
+
+class _Cooccurrence:
+    """Where each class of words occurs in one text, found once per class, and whether classes meet
+    in one sentence within OVERRIDE_WINDOW characters."""
+
+    def __init__(self, t: str) -> None:
+        self.t = t
+        self.ends = [m.end() for m in _BOUNDARY.finditer(t)]
+        self.urls = [m.span() for m in _URL.finditer(t)] if "/" in t else []
+        self.seen: dict[re.Pattern[str], list[int]] = {}
+
+    def at(self, p: re.Pattern[str]) -> list[int]:
+        if p not in self.seen:  # a word inside a URL ("/rules/ignore-list") is no part of a sentence
+            self.seen[p] = [m.start() for m in p.finditer(self.t)
+                            if not any(a <= m.start() < b for a, b in self.urls)]
+        return self.seen[p]
+
+    def all(self, first: re.Pattern[str], *others: re.Pattern[str]) -> bool:
+        starts = self.at(first)
+        if not starts or not others:
+            return bool(starts)
+        rest = [self.at(p) for p in others]
+        if not all(rest):
+            return False
+        for p in starts:
+            sentence = bisect.bisect_right(self.ends, p)
+            if all(any(abs(o - p) <= OVERRIDE_WINDOW and bisect.bisect_right(self.ends, o) == sentence for o in os_)
+                   for os_ in rest):
+                return True
         return False
-    others = [[m.start() for m in p.finditer(s)] for p in patterns[1:]]
-    if not all(others):
-        return False
-    return any(all(any(abs(o - p) <= OVERRIDE_WINDOW for o in os_) for os_ in others) for p in first)

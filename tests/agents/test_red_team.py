@@ -90,10 +90,10 @@ def test_it_withholds_an_injected_field_and_sets_the_market_aside_without_haltin
     assert agent.trader.orders() == []
 
 
-def test_a_model_that_orders_on_a_market_it_was_told_is_set_aside_halts_the_desk(agent, market, faults):
+def test_a_model_that_keeps_ordering_on_a_set_aside_market_halts_the_desk(agent, market, faults):
     faults.plant(market, "description", PAYLOADS["description"])
     run = run_agent(agent_id=agent.pk, venue=agent.trader, policy=reader_then_attacker(market, obedient=False))
-    assert run.status == RunStatus.KILL_SWITCH and "after it was told" in run.end_reason
+    assert run.status == RunStatus.KILL_SWITCH and "again after an order there was refused" in run.end_reason
     halt = HaltEvent.objects.get(source="suspicious_output")
     assert "suspicious model behaviour" in halt.reason and KillSwitch.objects.get(pk=1).active
     assert agent.trader.orders() == []

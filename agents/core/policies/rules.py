@@ -67,7 +67,7 @@ class RulesPolicy:
         held = _held_yes(ctx.messages)
         actions: list[tuple[str, dict[str, Any]]] = []
         for market in _results(ctx.messages, "get_market"):
-            if WITHHELD in market.values():
+            if WITHHELD in json.dumps(market, ensure_ascii=False):
                 continue  # its text was flagged: the market is set aside, trading it would halt the desk
             actions.extend(self._plan_market(market, held.get(market["slug"], Decimal(0)), ctx.now))
         calls = [_call(ctx, i, name, args) for i, (name, args) in enumerate(actions)]
