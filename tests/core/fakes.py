@@ -107,7 +107,8 @@ class FakeVenue:
         if existing is not None:
             return existing
         now = self.clock.now()
-        order = Order(id=f"ord_{next(self._ids):010d}", client_order_id=req.client_order_id, market=req.market, side=req.side,
+        order = Order(id=f"ord_{next(self._ids):010d}", client_order_id=req.client_order_id, market=req.market,
+                      side=req.side,
                       outcome=req.outcome, price=req.price, size=req.size, filled=Decimal(0), remaining=req.size,
                       order_type=req.order_type, status=OrderStatus.LIVE, created_at=now, updated_at=now)
         self._orders[order.id] = order
