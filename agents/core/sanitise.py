@@ -152,14 +152,23 @@ class _Walk:
         keys = [k for k, texts in parts.items() if texts]
         if len(keys) < 2 and not any(len(parts[k]) > 1 for k in keys):
             return
-        hits: list[str] = []
-        clean_text("\n\n".join(t for k in keys for t in parts[k]), Findings(), sum(FIELD_CAPS[k] for k in keys),
-                   hits=hits)
+        hits = list(_joined_hits("\n\n".join(t[: 4 * FIELD_CAPS[k]] for k in keys for t in parts[k])))
         if hits:
             for k in keys:
                 out[k] = WITHHELD
             self._withhold(f"{path}.({'+'.join(keys)})" if path else f"({'+'.join(keys)})", owner,
                            [f"{h}:across-fields" for h in hits])
+
+
+@lru_cache(maxsize=4096)
+def _joined_hits(text: str) -> tuple[str, ...]:
+    """The rules that match a market's fields read together (what no single field matched alone):
+    the phrase rules on the normalised text; decodings were done per field."""
+    s = _strip(unicodedata.normalize("NFKC", text), Findings(), [])
+    found: dict[str, None] = {}
+    for view in dict.fromkeys((_unaccented(s), _folded(s))):
+        found.update(dict.fromkeys(f"injection:{name}" for name in _match(view)))
+    return tuple(found)
 
 
 def _strings(value: Any) -> list[str]:
@@ -363,7 +372,8 @@ def _look(s: str, hits: list[str], depth: int) -> None:
     if _LEET_WORD.search(folded):  # digits or symbols inside words: "1gn0r3"
         views.setdefault(leet, ("", False))
     for t in (_despaced(leet), _unglued(s)):
-        views.setdefault(t, ("", False))
+        if t:
+            views.setdefault(t, ("", False))
     for segment in _gibberish(folded):  # only text that does not read as prose is worth transforming
         for suffix, t in _ciphers(segment):
             views.setdefault(t, (suffix, False))
@@ -400,6 +410,13 @@ _ROT47 = str.maketrans("".join(chr(c) for c in range(33, 127)),
 
 
 _SEGMENT = re.compile(r"[^.!?;\n]+[.!?;\n]*")
+# The commonest English words: a third or more of an English sentence, few of a cipher's (a reversed
+# sentence keeps "a" and "no").
+_COMMON = frozenset("the of and to in is it you that he was for on are as with his they at be this have from or "
+                    "one had by but not what all were we when your can said there use an each which she do how "
+                    "their if will up other about out many then them these so some her would make like him into "
+                    "time has look two more go see no way could my than first been who its now people over did "
+                    "yes per before after above below any only must should".split())
 
 
 def _gibberish(folded: str) -> list[str]:
@@ -407,8 +424,8 @@ def _gibberish(folded: str) -> list[str]:
     cipher (ROT13, a Caesar shift, Atbash, ROT47, reversal) may hide one."""
     out = []
     for seg in _SEGMENT.findall(folded):
-        words = _WORDS.findall(seg)
-        if len(words) >= 3 and sum(w.isascii() for w in words) >= 3 and len(_TRIGGER.findall(seg)) * 5 < len(words):
+        words = [w for w in _WORDS.findall(seg) if w.isascii()]
+        if len(words) >= 3 and sum(w in _COMMON for w in words) * 4 < len(words):
             out.append(seg)
     return out
 
