@@ -20,7 +20,7 @@ from agents.core.ports import Clock, VenuePort
 from agents.core.spec import SIDE_EFFECT_TOOLS, AgentSpec
 from agents.venue.schemas import CancelResult, Market, OrderStatus, Outcome, Side
 from agents.venue.strict import MAX_SLUG_CHARS, InvalidInput, OptionalFloat, OrderId, StrictDecimal, load_json
-from agents.venue.strict import Slug as StrictSlug
+from agents.venue.strict import AgentSlug as StrictSlug
 
 BOOK_DEPTH = 5
 MAX_ARGS_BYTES = 16 * 1024  # one tool call's arguments: a few short fields

@@ -28,17 +28,20 @@ MAX_NUMBER_CHARS = 64  # far more digits than any price, size or amount has; kee
 # Identifiers (client order ids, order ids, session ids, account names): printable ASCII from a
 # small alphabet, so no NUL, no bidi override (U+202E), no zero-width space, no lookalikes.
 IDENTIFIER_RE = re.compile(r"[A-Za-z0-9_.:-]+")
-# Market slugs (and numeric market ids) as Limitless and the paper venue issue them: lowercase
-# words and digits joined by hyphens ("btc-above-100k-2026-12-31", "...-utc-1746090000393").
-SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
+SLUG_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")  # market slugs and ids; a subset of the identifiers
+# What a *model* may name as a market (agents/core/tools.py): slugs as Limitless and the paper venue
+# issue them, lowercase words and digits joined by hyphens ("btc-above-100k-2026-12-31"). The venue
+# side keeps SLUG_RE: the halt path must be able to flatten whatever slug a venue returns.
+AGENT_SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 # Order ids the venues issue: Limitless's UUIDs and the paper venue's ord_<n>.
 ORDER_ID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|ord_[0-9]{1,20}")
 MAX_ID_CHARS = 128
 MAX_SLUG_CHARS = 200
-# A model that knows a key could send it out as an id ("get_market sk-..."): a secret-shaped id
-# is refused, without echoing it. Shapes as agents/core/redact.py knows them, plus what a venue
-# never issues: a long run with no separator (a slug's longest word is far shorter; our own
-# client ids carry 32 hex), mixed-case runs (base64), 0x + hex (keys, addresses).
+# A model that knows a key could send it out as an id ("get_market sk-..."): in tool arguments a
+# secret-shaped id is refused, without echoing it (venue data is never refused for its shape).
+# Shapes as agents/core/redact.py knows them, plus what a venue never issues: a long run with no
+# separator (a slug's longest word is far shorter; our own client ids carry 32 hex), mixed-case
+# runs (base64), 0x + hex (keys, addresses).
 MAX_SLUG_RUN = 24
 MAX_ID_RUN = 40
 _SECRET_SHAPES = re.compile(
@@ -136,17 +139,27 @@ def parse_float(value: Any, field: str) -> float:
 
 
 def parse_identifier(value: Any, field: str, *, max_chars: int = MAX_ID_CHARS) -> str:
-    """An id from [A-Za-z0-9_.:-], 1..max_chars long, that is not shaped like a secret."""
-    value = _match(value, field, IDENTIFIER_RE, max_chars, "letters, digits and _ . : -")
+    """An id from [A-Za-z0-9_.:-], 1..max_chars long."""
+    return _match(value, field, IDENTIFIER_RE, max_chars, "letters, digits and _ . : -")
+
+
+def parse_agent_identifier(value: Any, field: str, *, max_chars: int = MAX_ID_CHARS) -> str:
+    """An id a model wrote: an identifier that is not shaped like a secret."""
+    value = parse_identifier(value, field, max_chars=max_chars)
     if _SECRET_SHAPES.search(value) or _MIXED_CASE_RUN.search(value) or _longest_run(value) > MAX_ID_RUN:
         raise InvalidInput(field, SECRET_SHAPED)
     return value
 
 
 def parse_slug(value: Any, field: str, *, max_chars: int = MAX_SLUG_CHARS) -> str:
-    """A market slug or id: lowercase letters, digits and hyphens, starting with a letter or digit,
-    with no word longer than MAX_SLUG_RUN and nothing shaped like a secret."""
-    value = _match(value, field, SLUG_RE, max_chars,
+    """A market slug or id: starts with a letter or digit, then letters, digits and _ . -"""
+    return _match(value, field, SLUG_RE, max_chars, "letters, digits and _ . - (starting with a letter or digit)")
+
+
+def parse_agent_slug(value: Any, field: str, *, max_chars: int = MAX_SLUG_CHARS) -> str:
+    """A market slug a model wrote: lowercase letters, digits and hyphens, starting with a letter or
+    digit, with no word longer than MAX_SLUG_RUN and nothing shaped like a secret."""
+    value = _match(value, field, AGENT_SLUG_RE, max_chars,
                    "lowercase letters, digits and - (starting with a letter or digit)")
     if _SECRET_SHAPES.search(value) or _longest_run(value) > MAX_SLUG_RUN:
         raise InvalidInput(field, SECRET_SHAPED)
@@ -329,6 +342,8 @@ StrictFloat = Annotated[float, _pydantic(parse_float, "plain_decimal")]
 StrictInt = Annotated[int, _pydantic(_int64, "plain_int")]
 Identifier = Annotated[str, _pydantic(parse_identifier, "identifier")]
 Slug = Annotated[str, _pydantic(parse_slug, "slug")]
+AgentSlug = Annotated[str, _pydantic(parse_agent_slug, "slug")]
+AgentIdentifier = Annotated[str, _pydantic(parse_agent_identifier, "identifier")]
 OrderId = Annotated[str, _pydantic(parse_order_id, "order_id")]
 # Optional fields: null means "not given"; anything else must pass the parser.
 OptionalFloat = Annotated[float | None, _pydantic(parse_float, "plain_decimal", nullable=True)]
