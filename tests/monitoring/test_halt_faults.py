@@ -395,7 +395,9 @@ def test_it_lands_a_parked_halt_from_the_halting_process_itself(trader, transact
     while halt_module.halt_waiting() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not halt_module.halt_waiting() and HaltEvent.objects.get().reason == "from the panel"
-    assert not any(t.is_alive() for t in halt_module._LANDER)  # it stops once nothing waits
+    for thread in halt_module._LANDER:  # it stops once nothing waits (after closing its connection)
+        thread.join(timeout=5)
+    assert not any(t.is_alive() for t in halt_module._LANDER)
 
 
 def test_it_completes_a_touched_flag_within_seconds_while_a_locked_database_stalls_the_health_pass(
