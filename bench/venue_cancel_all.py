@@ -26,7 +26,7 @@ def run(rounds: int, orders: int) -> dict[str, float]:
             for r in range(rounds):
                 _fill_book(http, r, orders)
                 started = time.perf_counter()
-                response = http.delete("/orders/all/bench-cancel")
+                response = http.delete("/paper/orders/all/bench-cancel")
                 timings.append((time.perf_counter() - started) * 1000)
                 assert len(response.json()["canceled"]) == orders, response.text
     timings.sort()
@@ -39,7 +39,7 @@ def _fill_book(http: httpx.Client, round_no: int, orders: int) -> None:
     for i in range(orders):
         body = {"market": "bench-cancel", "side": "BUY", "price": f"0.{100 + i % 300}", "size": "1",
                 "client_order_id": f"r{round_no}-{i}"}  # fmt: skip
-        http.post("/orders", json=body).raise_for_status()
+        http.post("/paper/orders", json=body).raise_for_status()
 
 
 if __name__ == "__main__":

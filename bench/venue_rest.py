@@ -38,7 +38,7 @@ def _worker(url: str, worker: int, count: int) -> int:
             price = f"0.{480 + (i * 7) % 40}"
             body = {"market": "bench-rest", "side": "BUY", "outcome": outcome, "price": price, "size": "1",
                     "client_order_id": f"w{worker}-{i}"}  # fmt: skip
-            response = http.post("/orders", json=body)
+            response = http.post("/paper/orders", json=body)
             response.raise_for_status()
     return count
 

@@ -27,8 +27,8 @@ log = logging.getLogger("academy.deadman")
 def ws_url(venue_url: str) -> str:
     """The venue's websocket endpoint next to its REST base URL."""
     if venue_url.startswith("https://"):
-        return "wss://" + venue_url.removeprefix("https://").rstrip("/") + "/ws"
-    return "ws://" + venue_url.removeprefix("http://").rstrip("/") + "/ws"
+        return "wss://" + venue_url.removeprefix("https://").rstrip("/") + "/paper/ws"
+    return "ws://" + venue_url.removeprefix("http://").rstrip("/") + "/paper/ws"
 
 
 class DeadMansSwitch:

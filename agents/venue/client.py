@@ -130,38 +130,38 @@ class HttpVenue:
     # -- market data -------------------------------------------------------------------------
 
     def markets(self) -> list[Market]:
-        data = self._request("GET", "/markets/active", params={"limit": 500})
+        data = self._request("GET", "/paper/markets/active", params={"limit": 500})
         return [Market.model_validate(m) for m in data["data"]]
 
     def market(self, slug: str) -> Market:
-        return Market.model_validate(self._request("GET", f"/markets/{_seg(slug)}"))
+        return Market.model_validate(self._request("GET", f"/paper/markets/{_seg(slug)}"))
 
     def book(self, slug: str) -> OrderBook:
-        return OrderBook.model_validate(self._request("GET", f"/markets/{_seg(slug)}/orderbook"))
+        return OrderBook.model_validate(self._request("GET", f"/paper/markets/{_seg(slug)}/orderbook"))
 
     # -- orders ------------------------------------------------------------------------------
 
     def place(self, request: OrderRequest) -> Order:
         """Place an order; safe to retry because the venue dedupes on client_order_id."""
         headers = {SESSION_HEADER: self.session_id} if self.session_id else None
-        data = self._request("POST", "/orders", body=request.model_dump(mode="json"), headers=headers)
+        data = self._request("POST", "/paper/orders", body=request.model_dump(mode="json"), headers=headers)
         order = Order.model_validate(data["order"])
         if order.status is OrderStatus.REJECTED:  # an idempotent replay of an earlier rejection
             raise VenueRejected(order.reason, order)
         return order
 
     def cancel(self, order_id: str) -> Order:
-        return Order.model_validate(self._request("DELETE", f"/orders/{_seg(order_id)}")["order"])
+        return Order.model_validate(self._request("DELETE", f"/paper/orders/{_seg(order_id)}")["order"])
 
     def cancel_batch(self, order_ids: list[str]) -> CancelResult:
-        return CancelResult.model_validate(self._request("POST", "/orders/cancel-batch", body={"orderIds": order_ids}))
+        return CancelResult.model_validate(self._request("POST", "/paper/orders/cancel-batch", body={"orderIds": order_ids}))
 
     def cancel_all(self, market: str | None = None) -> CancelResult:
-        path = "/orders/all" if market is None else f"/orders/all/{_seg(market)}"
+        path = "/paper/orders/all" if market is None else f"/paper/orders/all/{_seg(market)}"
         return CancelResult.model_validate(self._request("DELETE", path))
 
     def order(self, order_id: str) -> Order:
-        return Order.model_validate(self._request("GET", f"/orders/{_seg(order_id)}"))
+        return Order.model_validate(self._request("GET", f"/paper/orders/{_seg(order_id)}"))
 
     def orders(self, *, market: str | None = None, status: OrderStatus | None = None, limit: int = 500) -> list[Order]:
         params: dict[str, Any] = {"limit": limit}
@@ -169,10 +169,10 @@ class HttpVenue:
             params["market"] = market
         if status is not None:
             params["status"] = status.value
-        return [Order.model_validate(o) for o in self._request("GET", "/orders", params=params)["data"]]
+        return [Order.model_validate(o) for o in self._request("GET", "/paper/orders", params=params)["data"]]
 
     def order_by_client_id(self, client_order_id: str) -> Order | None:
-        found = self._request("GET", "/orders", params={"client_order_id": client_order_id})["data"]
+        found = self._request("GET", "/paper/orders", params={"client_order_id": client_order_id})["data"]
         # Check the id we got back: a venue that ignored the filter must not make someone else's
         # order look like ours ("already placed").
         matches = [o for o in (Order.model_validate(f) for f in found) if o.client_order_id == client_order_id]
@@ -181,19 +181,19 @@ class HttpVenue:
     # -- portfolio ---------------------------------------------------------------------------
 
     def positions(self) -> list[Position]:
-        return [Position.model_validate(p) for p in self._request("GET", "/portfolio/positions")["data"]]
+        return [Position.model_validate(p) for p in self._request("GET", "/paper/portfolio/positions")["data"]]
 
     def balance(self) -> Balance:
-        return Balance.model_validate(self._request("GET", "/portfolio/balances"))
+        return Balance.model_validate(self._request("GET", "/paper/portfolio/balances"))
 
     def fills(self, *, market: str | None = None, limit: int = 500) -> list[Fill]:
         params: dict[str, Any] = {"limit": limit}
         if market is not None:
             params["market"] = market
-        return [Fill.model_validate(f) for f in self._request("GET", "/portfolio/fills", params=params)["data"]]
+        return [Fill.model_validate(f) for f in self._request("GET", "/paper/portfolio/fills", params=params)["data"]]
 
     def chain_ledger(self) -> ChainLedger:
-        return ChainLedger.model_validate(self._request("GET", "/chain/ledger"))
+        return ChainLedger.model_validate(self._request("GET", "/paper/chain/ledger"))
 
 
 def _seg(value: str) -> str:

@@ -29,7 +29,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from agents.venue.engine import AccountSpec, Engine, Event, MarketState, NotFound, UnrenderableMarket
@@ -811,7 +811,9 @@ def create_app(engine: Engine, config: VenueConfig) -> Any:
     hub = Hub(engine, config)
     api = Api(engine, config, hub, faults)
     g = _guard
-    routes = [
+    # The paper-only native API (cancel-on-disconnect, sequence numbers: what Limitless lacks) lives
+    # under /paper; the root is Limitless's own surface (agents/venue/limitless_api.py).
+    native = [
         Route("/healthz", g(api.healthz)),
         Route("/markets/active", g(api.markets_active)),
         Route("/markets/{slug}", g(api.market)),
@@ -828,6 +830,10 @@ def create_app(engine: Engine, config: VenueConfig) -> Any:
         Route("/portfolio/fills", g(api.fills)),
         Route("/chain/ledger", g(api.chain_ledger)),
         WebSocketRoute("/ws", api.websocket),
+    ]
+    routes = [
+        Route("/healthz", g(api.healthz)),
+        Mount("/paper", routes=native),
         Route("/_faults", g(api.f_state)),
         Route("/_faults/http", g(api.f_http), methods=["POST"]),
         Route("/_faults/hang", g(api.f_hang), methods=["POST"]),

@@ -86,7 +86,7 @@ def start_venue(data_dir: Path, port: int | None = None, **env: str) -> RunningV
         process = subprocess.Popen(cmd, env=full_env, stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
     venue = RunningVenue(
         url=f"http://127.0.0.1:{port}",
-        ws_url=f"ws://127.0.0.1:{port}/ws",
+        ws_url=f"ws://127.0.0.1:{port}/paper/ws",
         port=port,
         data_dir=data_dir,
         api_key=DEFAULT_KEY,

@@ -85,7 +85,7 @@ def test_it_holds_the_lease_while_the_run_waits_for_an_abandoned_tool(short_ttl,
         seen.append(row.expires_at > timezone.now() and f":{os.getpid()}:" in row.holder)
         faults.release()
 
-    faults.hang(path_prefix="/portfolio")
+    faults.hang(path_prefix="/paper/portfolio")
     checker = threading.Thread(target=check_then_release)
     checker.start()
     try:

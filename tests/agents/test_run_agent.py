@@ -182,7 +182,7 @@ def test_it_times_out_a_hung_venue_call_and_goes_on(make_trader, agent, market, 
     agent.tool_timeout_s = 1
     agent.save()
     trader = make_trader(timeout=3.0, retries=0)
-    faults.hang(path_prefix="/portfolio")
+    faults.hang(path_prefix="/paper/portfolio")
     try:
         policy = ScriptedPolicy([[("get_balance", {})], [("get_market", {"slug": market})], "done"])
         run = run_agent(agent_id=agent.pk, venue=trader, policy=policy)

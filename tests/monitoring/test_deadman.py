@@ -47,5 +47,5 @@ def test_it_leaves_orders_alone_when_cancel_on_disconnect_is_off(trader, market,
 
 
 def test_it_derives_the_websocket_url_from_the_rest_url():
-    assert ws_url("http://127.0.0.1:8100") == "ws://127.0.0.1:8100/ws"
-    assert ws_url("https://venue.example.com/") == "wss://venue.example.com/ws"
+    assert ws_url("http://127.0.0.1:8100") == "ws://127.0.0.1:8100/paper/ws"
+    assert ws_url("https://venue.example.com/") == "wss://venue.example.com/paper/ws"

@@ -97,7 +97,7 @@ def test_it_carries_the_stored_rejected_order_on_a_rejection() -> None:
 def test_it_quotes_ids_into_the_path() -> None:
     client, seen = venue_with([httpx.Response(200, json=ORDER)])
     client.order("../portfolio/balances")
-    assert seen[0].url.raw_path == b"/orders/..%2Fportfolio%2Fbalances"
+    assert seen[0].url.raw_path == b"/paper/orders/..%2Fportfolio%2Fbalances"
 
 
 def test_it_sends_the_session_header_only_when_bound() -> None:

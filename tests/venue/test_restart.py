@@ -103,7 +103,7 @@ def test_it_refuses_an_unrepresentable_close_time_and_keeps_serving_across_a_res
         venue = restart_venue(venue)
         try:
             _assert_serving(venue.url, broken=None)
-            assert httpx.get(venue.url + "/markets/far-future").status_code == 404  # nothing was stored
+            assert httpx.get(venue.url + "/paper/markets/far-future").status_code == 404  # nothing was stored
         finally:
             venue.stop()
 
@@ -129,10 +129,10 @@ def _assert_serving(url: str, broken: str | None) -> None:
     """/healthz and the market list answer; a damaged market fails alone, with its name."""
     health = httpx.get(url + "/healthz")
     assert health.status_code == 200 and health.json()["markets"] == 5 + (broken is not None), health.text
-    active = httpx.get(url + "/markets/active")
+    active = httpx.get(url + "/paper/markets/active")
     assert active.status_code == 200 and len(active.json()["data"]) == 5, active.text
-    assert httpx.get(url + "/markets/btc-above-100k-next-hour").status_code == 200
+    assert httpx.get(url + "/paper/markets/btc-above-100k-next-hour").status_code == 200
     if broken is not None:
-        r = httpx.get(url + f"/markets/{broken}")
+        r = httpx.get(url + f"/paper/markets/{broken}")
         assert r.status_code == 500 and broken in r.json()["message"], r.text
-        assert httpx.get(url + f"/markets/{broken}/orderbook").status_code == 200
+        assert httpx.get(url + f"/paper/markets/{broken}/orderbook").status_code == 200

@@ -44,13 +44,13 @@ def test_it_matches_by_price_and_time_with_partial_fills(make_trader: Trader, ma
 
 def test_it_answers_a_retried_place_with_the_first_order(make_trader: Trader, market: str, faults: Faults) -> None:
     trader = make_trader(backoff=0.01)
-    faults.drop_responses(1, path_prefix="/orders")  # the first attempt is applied but its reply is lost
+    faults.drop_responses(1, path_prefix="/paper/orders")  # the first attempt is applied but its reply is lost
     placed = trader.place(order(market, "retry-me", "BUY", "0.300", "2"))
     assert placed.status is OrderStatus.LIVE
     assert [o.id for o in trader.orders(market=market)] == [placed.id]
     assert trader.balance().locked == D("0.6")
     raw = httpx.post(
-        trader._http.base_url.join("/orders"),
+        trader._http.base_url.join("/paper/orders"),
         json=order(market, "retry-me", "BUY", "0.300", "2").model_dump(mode="json"),
         headers={"X-API-Key": trader.api_key},  # type: ignore[attr-defined]
     )
@@ -112,9 +112,9 @@ def test_it_answers_bad_input_with_400_naming_the_field(venue: RunningVenue, mak
     ]
     for body, field in cases:
         content = body if isinstance(body, bytes) else httpx.Request("POST", "/", json=body).content
-        _assert_400(httpx.post(venue.url + "/orders", content=content, headers=headers), field, body)
+        _assert_400(httpx.post(venue.url + "/paper/orders", content=content, headers=headers), field, body)
     huge = b'{"size": ' + b"9" * 5000 + b"}"
-    assert httpx.post(venue.url + "/orders", content=huge, headers=headers).status_code == 400
+    assert httpx.post(venue.url + "/paper/orders", content=huge, headers=headers).status_code == 400
     assert trader.orders() == []
 
 
@@ -160,31 +160,31 @@ def test_it_answers_bad_fault_and_query_input_with_400_naming_the_field(
     r = httpx.post(venue.url + "/_faults/markets", content=raw_close, headers=token)
     _assert_400(r, "close_in_seconds", raw_close)
     for query in ("limit=%C2%B2", "limit=" + "9" * 5000, "limit=%EF%BC%91", "page=-1", "limit=1e3"):
-        _assert_400(httpx.get(venue.url + "/markets/active?" + query), query.split("=")[0], query)
-    slugs = {m["slug"] for m in httpx.get(venue.url + "/markets/active?limit=500").json()["data"]}
+        _assert_400(httpx.get(venue.url + "/paper/markets/active?" + query), query.split("=")[0], query)
+    slugs = {m["slug"] for m in httpx.get(venue.url + "/paper/markets/active?limit=500").json()["data"]}
     assert not {s for s in slugs if s.startswith("bad-")}  # nothing was created by a refused call
 
 
 def test_it_answers_401_for_a_wrong_or_missing_key_and_404_for_unknown_things(venue: RunningVenue) -> None:
     for headers in ({}, {"X-API-Key": "wrong"}):
-        r = httpx.get(venue.url + "/portfolio/balances", headers=headers)
+        r = httpx.get(venue.url + "/paper/portfolio/balances", headers=headers)
         assert r.status_code == 401 and r.json()["error"] == "Unauthorized"
     with pytest.raises(VenueAuthError):
         HttpVenue(venue.url, "wrong").balance()
     paper = {"X-API-Key": venue.api_key}
-    assert httpx.get(venue.url + "/markets/no-such-market", headers=paper).status_code == 404
-    assert httpx.get(venue.url + "/markets/no-such-market/orderbook").status_code == 404
-    assert httpx.get(venue.url + "/orders/ord_nope", headers=paper).status_code == 404
-    assert httpx.delete(venue.url + "/orders/all/no-such-market", headers=paper).status_code == 404
-    assert httpx.get(venue.url + "/orders?status=WHATEVER", headers=paper).status_code == 400
-    assert httpx.get(venue.url + "/orders?limit=-3", headers=paper).status_code == 400
+    assert httpx.get(venue.url + "/paper/markets/no-such-market", headers=paper).status_code == 404
+    assert httpx.get(venue.url + "/paper/markets/no-such-market/orderbook").status_code == 404
+    assert httpx.get(venue.url + "/paper/orders/ord_nope", headers=paper).status_code == 404
+    assert httpx.delete(venue.url + "/paper/orders/all/no-such-market", headers=paper).status_code == 404
+    assert httpx.get(venue.url + "/paper/orders?status=WHATEVER", headers=paper).status_code == 400
+    assert httpx.get(venue.url + "/paper/orders?limit=-3", headers=paper).status_code == 400
 
 
 def test_it_serves_the_demo_markets_publicly_with_a_two_sided_book(venue: RunningVenue) -> None:
-    data = httpx.get(venue.url + "/markets/active").json()
+    data = httpx.get(venue.url + "/paper/markets/active").json()
     types = {m["market_type"] for m in data["data"]}
     assert {"crypto-hourly", "sports", "politics"} <= types and data["totalMarketsCount"] >= 5
-    book = httpx.get(venue.url + "/markets/lakers-beat-celtics/orderbook").json()
+    book = httpx.get(venue.url + "/paper/markets/lakers-beat-celtics/orderbook").json()
     assert book["bids"] and book["asks"] and isinstance(book["bids"][0]["price"], str)
 
 
@@ -203,7 +203,7 @@ def test_it_rejects_an_unfunded_order_with_a_clear_reason(make_trader: Trader, m
 
 def test_it_delays_requests_past_a_client_timeout_with_added_latency(make_trader: Trader, faults: Faults) -> None:
     trader = make_trader(timeout=0.2, retries=0)
-    faults.latency(600, path_prefix="/portfolio")
+    faults.latency(600, path_prefix="/paper/portfolio")
     with pytest.raises(VenueTimeout):
         trader.balance()
     assert trader.book("lakers-beat-celtics").bids  # other paths are untouched
@@ -212,7 +212,7 @@ def test_it_delays_requests_past_a_client_timeout_with_added_latency(make_trader
 
 def test_it_fails_a_fraction_of_requests_with_5xx(make_trader: Trader, faults: Faults) -> None:
     trader = make_trader(retries=0)
-    faults.errors(1.0, status=502, path_prefix="/portfolio")
+    faults.errors(1.0, status=502, path_prefix="/paper/portfolio")
     with pytest.raises(VenueUnavailable, match="502"):
         trader.balance()
     faults.errors(0.0)
@@ -221,14 +221,14 @@ def test_it_fails_a_fraction_of_requests_with_5xx(make_trader: Trader, faults: F
 
 def test_it_retries_idempotent_calls_through_transient_5xx(make_trader: Trader, faults: Faults) -> None:
     trader = make_trader(retries=3, backoff=0.01)
-    faults.fail_next(2, path_prefix="/portfolio")
+    faults.fail_next(2, path_prefix="/paper/portfolio")
     assert trader.balance().usdc == D(10000)
     assert faults.state()["fail_next"] == 0
 
 
 def test_it_hangs_requests_until_released(make_trader: Trader, faults: Faults, market: str) -> None:
     trader = make_trader(timeout=0.3, retries=0)
-    faults.hang(path_prefix="/orders")
+    faults.hang(path_prefix="/paper/orders")
     with pytest.raises(VenueTimeout):
         trader.place(order(market, "hung", "BUY", "0.300", "1"))
     faults.release()
@@ -242,10 +242,10 @@ def test_it_moves_the_book_on_a_price_shock(venue: RunningVenue, faults: Faults)
     faults.create_market(slug, simulated=True, fair="0.5")
     faults.tick()
     faults.price_shock(slug, "0.2")
-    book = httpx.get(f"{venue.url}/markets/{slug}/orderbook").json()
+    book = httpx.get(f"{venue.url}/paper/markets/{slug}/orderbook").json()
     best_bid, best_ask = D(book["bids"][0]["price"]), D(book["asks"][0]["price"])
     assert best_bid < D("0.2") < best_ask
-    assert httpx.get(f"{venue.url}/markets/{slug}").json()["last_price"] == "0.200"
+    assert httpx.get(f"{venue.url}/paper/markets/{slug}").json()["last_price"] == "0.200"
 
 
 def test_it_pauses_resumes_and_resolves_a_market(make_trader: Trader, faults: Faults, market: str) -> None:
@@ -344,4 +344,4 @@ def test_it_creates_or_funds_accounts_but_never_rekeys_or_touches_simulated_ones
     _assert_400(post("acct-other", "acct-neg-key-0123", "1"), "api_key", "another account's key")
     assert HttpVenue(venue.url, "acct-neg-key-0123").balance().usdc == D(7)
     for key in ("acct-new-key-0123", "stolen-sim-key-0123"):
-        assert httpx.get(venue.url + "/portfolio/balances", headers={"X-API-Key": key}).status_code == 401
+        assert httpx.get(venue.url + "/paper/portfolio/balances", headers={"X-API-Key": key}).status_code == 401

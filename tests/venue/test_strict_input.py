@@ -56,7 +56,7 @@ def test_it_refuses_non_ascii_and_non_plain_numbers_in_an_order(
     for field in ("price", "size"):
         for value in BAD_NUMBERS + NOT_NUMBERS:
             body = {**_good(market, f"bad-{field}"), field: value}
-            _assert_400(_post(venue, "/orders", body, headers), field, (field, value))
+            _assert_400(_post(venue, "/paper/orders", body, headers), field, (field, value))
     assert trader.orders() == []  # nothing half-written: no order, not even a rejected one
 
 
@@ -69,15 +69,15 @@ def test_it_refuses_exponent_and_non_finite_json_number_literals(
         raw = b'{"market": "%s", "side": "BUY", "price": "0.4", "size": %s, "client_order_id": "lit"}' % (
             market.encode(), literal,
         )  # fmt: skip
-        _assert_400(_post(venue, "/orders", raw, headers), "size", literal)
+        _assert_400(_post(venue, "/paper/orders", raw, headers), "size", literal)
     for literal in (b"NaN", b"Infinity", b"-Infinity"):
         raw = b'{"market": "%s", "side": "BUY", "price": %s, "size": "1", "client_order_id": "c"}' % (
             market.encode(), literal,
         )  # fmt: skip
-        _assert_400(_post(venue, "/orders", raw, headers), "body", literal)
+        _assert_400(_post(venue, "/paper/orders", raw, headers), "body", literal)
     # Plain JSON numbers stay accepted (documented): 10 and 0.4 are what they say.
     ok = b'{"market": "%s", "side": "BUY", "price": 0.4, "size": 10, "client_order_id": "plain"}' % market.encode()
-    r = _post(venue, "/orders", ok, headers)
+    r = _post(venue, "/paper/orders", ok, headers)
     assert r.status_code == 201 and r.json()["order"]["size"] == "10.000", r.text
     assert [o.client_order_id for o in trader.orders()] == ["plain"]
 
@@ -88,14 +88,14 @@ def test_it_refuses_client_order_ids_and_slugs_outside_the_strict_alphabet(
     trader = make_trader()
     headers = {"X-API-Key": trader.api_key}  # type: ignore[attr-defined]
     for value in BAD_IDS:
-        _assert_400(_post(venue, "/orders", {**_good(market, "x"), "client_order_id": value}, headers),
+        _assert_400(_post(venue, "/paper/orders", {**_good(market, "x"), "client_order_id": value}, headers),
                     "client_order_id", value)  # fmt: skip
     for value in BAD_SLUGS:
-        _assert_400(_post(venue, "/orders", {**_good(market, "y"), "market": value}, headers), "market", value)
+        _assert_400(_post(venue, "/paper/orders", {**_good(market, "y"), "market": value}, headers), "market", value)
     assert trader.orders() == []
     # What Academy itself generates is inside the alphabet: agent, flatten and simulator ids.
     for cid in ("ac-" + "0f" * 16, "flat-20261202053000-btc-above-100k-next-hour-YES", "sim-maker-1-42", "a.b:c_d"):
-        r = _post(venue, "/orders", _good(market, cid), headers)
+        r = _post(venue, "/paper/orders", _good(market, cid), headers)
         assert r.status_code == 201, (cid, r.text)
 
 
@@ -103,20 +103,20 @@ def test_it_refuses_bad_ids_in_paths_and_query_strings(venue: RunningVenue, make
     trader = make_trader()
     headers = {"X-API-Key": trader.api_key}  # type: ignore[attr-defined]
     for raw in ("a%00b", "a%E2%80%AEb", "%D9%A1", "x" * 201, "%ED%A0%80", "-lead"):
-        _assert_400(httpx.get(f"{venue.url}/markets/{raw}"), "slug", raw)
-        _assert_400(httpx.get(f"{venue.url}/markets/{raw}/orderbook"), "slug", raw)
-        _assert_400(httpx.delete(f"{venue.url}/orders/all/{raw}", headers=headers), "slug", raw)
-        _assert_400(httpx.get(f"{venue.url}/orders?market={raw}", headers=headers), "market", raw)
-        _assert_400(httpx.get(f"{venue.url}/portfolio/fills?market={raw}", headers=headers), "market", raw)
+        _assert_400(httpx.get(f"{venue.url}/paper/markets/{raw}"), "slug", raw)
+        _assert_400(httpx.get(f"{venue.url}/paper/markets/{raw}/orderbook"), "slug", raw)
+        _assert_400(httpx.delete(f"{venue.url}/paper/orders/all/{raw}", headers=headers), "slug", raw)
+        _assert_400(httpx.get(f"{venue.url}/paper/orders?market={raw}", headers=headers), "market", raw)
+        _assert_400(httpx.get(f"{venue.url}/paper/portfolio/fills?market={raw}", headers=headers), "market", raw)
     for raw in ("a%00b", "a%E2%80%AEb", "a%E2%80%8Bb", "x" * 129):
-        _assert_400(httpx.get(f"{venue.url}/orders/{raw}", headers=headers), "order_id", raw)
-        _assert_400(httpx.delete(f"{venue.url}/orders/{raw}", headers=headers), "order_id", raw)
-        _assert_400(httpx.get(f"{venue.url}/orders?client_order_id={raw}", headers=headers), "client_order_id", raw)
+        _assert_400(httpx.get(f"{venue.url}/paper/orders/{raw}", headers=headers), "order_id", raw)
+        _assert_400(httpx.delete(f"{venue.url}/paper/orders/{raw}", headers=headers), "order_id", raw)
+        _assert_400(httpx.get(f"{venue.url}/paper/orders?client_order_id={raw}", headers=headers), "client_order_id", raw)
     for query in ("limit=1_0", "limit=%D9%A1%D9%A0", "limit=%EF%BC%91%EF%BC%90", "limit=%2010", "limit=1e3",
                   "limit=true", "limit=", "status=l%C4%B1ve"):  # fmt: skip
-        _assert_400(httpx.get(f"{venue.url}/orders?{query}", headers=headers), query.split("=")[0], query)
-    _assert_400(_post(venue, "/orders/cancel-batch", {"orderIds": ["ok", "a\x00"]}, headers), "orderIds", "batch")
-    assert httpx.get(f"{venue.url}/orders?limit=10", headers=headers).status_code == 200  # plain is fine
+        _assert_400(httpx.get(f"{venue.url}/paper/orders?{query}", headers=headers), query.split("=")[0], query)
+    _assert_400(_post(venue, "/paper/orders/cancel-batch", {"orderIds": ["ok", "a\x00"]}, headers), "orderIds", "batch")
+    assert httpx.get(f"{venue.url}/paper/orders?limit=10", headers=headers).status_code == 200  # plain is fine
 
 
 def test_it_refuses_deep_huge_and_malformed_bodies_with_a_4xx(
@@ -125,18 +125,18 @@ def test_it_refuses_deep_huge_and_malformed_bodies_with_a_4xx(
     trader = make_trader()
     headers = {"X-API-Key": trader.api_key}  # type: ignore[attr-defined]
     deep = b"[" * 100_000 + b"]" * 100_000  # 200 kB: refused by size before anything parses it
-    r = _post(venue, "/orders", deep, headers)
+    r = _post(venue, "/paper/orders", deep, headers)
     assert r.status_code == 413 and r.json()["message"].startswith("body"), r.text
     nested = b'{"market": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5000 + b"}"  # under the size cap, too deep
-    _assert_400(_post(venue, "/orders", nested, headers), "body", "nested")
+    _assert_400(_post(venue, "/paper/orders", nested, headers), "body", "nested")
     huge = json.dumps({**_good(market, "huge"), "pad": "x" * 5_000_000}).encode()
-    r = _post(venue, "/orders", huge, headers)
+    r = _post(venue, "/paper/orders", huge, headers)
     assert r.status_code == 413 and r.json()["message"].startswith("body"), r.text
     for raw in (b"\xff\xfe{}", '{"a": 1}'.encode("utf-16"), b"\xef\xbb\xbf{}", b"{", b"[1]", b'"s"', b"\x00",
                 b'{"size": ' + b"9" * 100 + b"}"):  # fmt: skip
-        _assert_400(_post(venue, "/orders", raw, headers), "body", raw[:20])
+        _assert_400(_post(venue, "/paper/orders", raw, headers), "body", raw[:20])
     lone = b'{"market": "m", "client_order_id": "\\ud800"}'  # an escaped lone surrogate cannot be stored
-    _assert_400(_post(venue, "/orders", lone, headers), "client_order_id", lone)
+    _assert_400(_post(venue, "/paper/orders", lone, headers), "client_order_id", lone)
     assert trader.orders() == []
     assert httpx.get(venue.url + "/healthz").status_code == 200
 
@@ -165,14 +165,14 @@ def test_it_refuses_bad_fault_control_input_naming_the_field(venue: RunningVenue
     for path, body, field in cases:
         _assert_400(_post(venue, path, body, token), field, (path, body))
     assert faults.state()["latency_ms"] == 0 and venue.url  # no fault was half-applied
-    assert httpx.get(venue.url + "/markets/strict-bad").status_code == 404
+    assert httpx.get(venue.url + "/paper/markets/strict-bad").status_code == 404
 
 
 def test_it_answers_fuzzed_requests_with_2xx_or_4xx_only(venue: RunningVenue, make_trader: Trader) -> None:
     trader = make_trader()
     headers = {"X-API-Key": trader.api_key}  # type: ignore[attr-defined]
     rng = random.Random(12)
-    paths = ["/orders", "/orders/cancel-batch", "/_faults/http", "/_faults/tick"]
+    paths = ["/paper/orders", "/paper/orders/cancel-batch", "/_faults/http", "/_faults/tick"]
     with httpx.Client(base_url=venue.url, timeout=30) as client:
         for i in range(300):
             body = _fuzz_body(rng) if i % 2 else bytes(rng.randrange(256) for _ in range(rng.randrange(1, 200)))
@@ -245,7 +245,7 @@ def test_it_refuses_a_key_given_twice(venue: RunningVenue, make_trader: Trader, 
     trader = make_trader()
     body = (b'{"market": "%s", "side": "BUY", "price": "0.100", "price": "0.200", "size": "1", '
             b'"client_order_id": "twice-1"}' % market.encode())
-    r = _post(venue, "/orders", body, {"X-API-Key": trader.api_key, "Content-Type": "application/json"})
+    r = _post(venue, "/paper/orders", body, {"X-API-Key": trader.api_key, "Content-Type": "application/json"})
     assert r.status_code == 400 and "twice" in r.json()["message"], r.text
     assert trader.orders() == []  # which price was meant? neither is stored
 
