@@ -154,7 +154,8 @@ class HttpVenue:
         return Order.model_validate(self._request("DELETE", f"/paper/orders/{_seg(order_id)}")["order"])
 
     def cancel_batch(self, order_ids: list[str]) -> CancelResult:
-        return CancelResult.model_validate(self._request("POST", "/paper/orders/cancel-batch", body={"orderIds": order_ids}))
+        body = {"orderIds": order_ids}
+        return CancelResult.model_validate(self._request("POST", "/paper/orders/cancel-batch", body=body))
 
     def cancel_all(self, market: str | None = None) -> CancelResult:
         path = "/paper/orders/all" if market is None else f"/paper/orders/all/{_seg(market)}"

@@ -101,6 +101,7 @@ class AccountSpec:
     name: str
     api_key: str
     usdc: Decimal
+    address: str | None = None  # its wallet on the Limitless surface (None: derived from the key, paper only)
 
 
 @dataclass(slots=True)
@@ -526,6 +527,12 @@ class Engine:
             with self._op() as op:
                 self._deposit(op, acct, micro)
             return self.balance(name)
+
+    def is_open_account(self, name: str) -> bool:
+        """Whether `name` is an account the outside may use (it exists and is not simulated)."""
+        with self._lock:
+            acct = self._accounts.get(name)
+            return acct is not None and not acct.simulated
 
     def account_for_key(self, api_key: str) -> str | None:
         with self._lock:

@@ -10,6 +10,7 @@ event loop: that also serialises every state change without extra locking.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import logging
@@ -32,8 +33,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from agents.venue import limitless as lm
 from agents.venue.engine import AccountSpec, Engine, Event, MarketState, NotFound, UnrenderableMarket
 from agents.venue.faults import FAULTS_HEADER, FaultMiddleware, FaultState
+from agents.venue.identities import Identities
+from agents.venue.limitless import CHAIN_ID_BASE
+from agents.venue.limitless_api import MAINTENANCE_MODES, LimitlessApi, RateLimit, Switches
 from agents.venue.schemas import MarketStatus, OrderRequest, OrderStatus, Outcome
 from agents.venue.strict import (
     Identifier,
@@ -86,6 +91,8 @@ class VenueConfig:
     accounts: list[AccountSpec] = field(default_factory=lambda: [AccountSpec("academy", "paper-key", Decimal(10000))])
     sqlite_sync: str = "NORMAL"
     demo_markets: bool = True
+    hmac_tokens: list[tuple[str, str, str]] = field(default_factory=list)  # (account, token id, base64 secret)
+    chain_id: int = CHAIN_ID_BASE
 
     @property
     def db_path(self) -> Path:
@@ -93,12 +100,12 @@ class VenueConfig:
 
 
 def parse_accounts(text: str) -> list[AccountSpec]:
-    """Parse VENUE_ACCOUNTS: 'name:key:usdc,name2:key2:usdc2'."""
+    """Parse VENUE_ACCOUNTS: 'name:key:usdc[:0xwallet],name2:key2:usdc2'."""
     specs = []
     for item in filter(None, (part.strip() for part in text.split(","))):
         parts = item.split(":")
-        if len(parts) != 3 or not parts[0] or not parts[1]:
-            raise ValueError(f"VENUE_ACCOUNTS entry {item!r} is not name:key:usdc")
+        if len(parts) not in (3, 4) or not parts[0] or not parts[1]:
+            raise ValueError(f"VENUE_ACCOUNTS entry {item!r} is not name:key:usdc[:0xwallet]")
         try:
             usdc = Decimal(parts[2])
             micro = usdc_to_micro(usdc)
@@ -106,8 +113,44 @@ def parse_accounts(text: str) -> list[AccountSpec]:
             raise ValueError(f"VENUE_ACCOUNTS entry {item!r} has a bad USDC amount") from exc
         if micro < 0:
             raise ValueError(f"VENUE_ACCOUNTS entry {item!r} has a negative USDC amount")
-        specs.append(AccountSpec(parts[0], parts[1], usdc))
+        wallet = None
+        if len(parts) == 4:
+            try:
+                wallet = lm.address(parts[3], "wallet")
+            except lm.WireError:
+                raise ValueError(f"VENUE_ACCOUNTS entry {item!r} has a bad wallet address") from None
+        specs.append(AccountSpec(parts[0], parts[1], usdc, wallet))
     return specs
+
+
+def parse_hmac_tokens(text: str) -> list[tuple[str, str, str]]:
+    """Parse VENUE_HMAC_TOKENS: 'account:tokenId:base64secret,...' (a Limitless scoped token per account)."""
+    tokens = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        parts = item.split(":")
+        if len(parts) != 3 or not all(parts):
+            raise ValueError("VENUE_HMAC_TOKENS entry is not account:tokenId:base64secret")
+        try:
+            base64.b64decode(parts[2], validate=True)
+        except ValueError:
+            raise ValueError(f"VENUE_HMAC_TOKENS entry for {parts[0]!r} has a secret that is not base64") from None
+        tokens.append((parts[0], parts[1], parts[2]))
+    return tokens
+
+
+def build_identities(engine: Engine, config: VenueConfig) -> Identities:
+    """Wallets, profiles and HMAC tokens of the Limitless surface, for every configured account."""
+    identities = Identities(str(config.db_path))
+    try:
+        for spec in config.accounts:
+            identities.ensure(spec.name, spec.api_key, spec.address)
+        for account, token, secret in config.hmac_tokens:
+            if not engine.is_open_account(account):
+                raise ValueError(f"VENUE_HMAC_TOKENS names {account!r}, which is not an account")
+            identities.add_token(account, token, secret)
+    except lm.WireError as exc:
+        raise ValueError(f"VENUE_ACCOUNTS / VENUE_HMAC_TOKENS: {exc}") from exc
+    return identities
 
 
 def build_engine(config: VenueConfig) -> Engine:
@@ -272,6 +315,21 @@ class AccountBody(_Body):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.-]+$")
     api_key: str = Field(min_length=8, max_length=200, pattern=r"^[!-~]+$")  # printable ASCII, no space
     usdc: StrictDecimal = Decimal(0)
+    address: str | None = Field(default=None, pattern=r"^0x[0-9a-fA-F]{40}$")  # its Limitless wallet
+    hmac_token_id: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[!-~]+$")
+    hmac_secret: str | None = Field(default=None, min_length=4, max_length=400, pattern=r"^[A-Za-z0-9+/=]+$")
+
+
+class RateLimitBody(_Body):
+    max_in_flight: StrictInt = Field(default=2, ge=1, le=1000)
+    min_interval_ms: StrictInt = Field(default=300, ge=0, le=60_000)
+    retry_after_s: StrictInt = Field(default=1, ge=1, le=3600)
+
+
+class LimitlessFaultBody(_Body):
+    maintenance: str | None = None  # "" or null ends maintenance
+    rate_limit: RateLimitBody | None = None
+    rate_limit_off: StrictBool = False
 
 
 class TickBody(_Body):
@@ -495,11 +553,13 @@ def _id_list(values: Any, field: str, parse: Callable[[Any, str], str]) -> list[
 class Api:
     """Request handlers. Each parses input, checks auth, and calls one engine method."""
 
-    def __init__(self, engine: Engine, config: VenueConfig, hub: Hub, faults: FaultState) -> None:
+    def __init__(self, engine: Engine, config: VenueConfig, hub: Hub, faults: FaultState,
+                 limitless: LimitlessApi) -> None:
         self.engine = engine
         self.config = config
         self.hub = hub
         self.faults = faults
+        self.limitless = limitless
 
     def account(self, request: Request) -> str:
         key = request.headers.get("x-api-key", "")
@@ -748,8 +808,35 @@ class Api:
     async def f_account(self, request: Request) -> Response:
         self.check_faults(request)
         b = parse_model(AccountBody, await json_body(request))
+        if (b.hmac_token_id is None) != (b.hmac_secret is None):
+            raise ApiError(400, "hmac_token_id/hmac_secret: give both or neither")
         created, balance = self.engine.open_account(b.name, b.api_key, b.usdc)
-        return JSONResponse({"name": b.name, "created": created, "balance": dump(balance)})
+        identities = self.limitless.identities
+        try:
+            identity = identities.ensure(b.name, b.api_key, b.address)
+            if b.hmac_token_id is not None and b.hmac_secret is not None:
+                base64.b64decode(b.hmac_secret, validate=True)
+                identities.add_token(b.name, b.hmac_token_id, b.hmac_secret)
+        except (lm.WireError, ValueError) as exc:
+            raise ApiError(400, str(exc)) from exc
+        return JSONResponse({"name": b.name, "created": created, "balance": dump(balance),
+                             "address": identity.address, "profile_id": identity.profile_id})
+
+    async def f_limitless(self, request: Request) -> Response:
+        """Maintenance mode and the rate limiter of the Limitless surface."""
+        self.check_faults(request)
+        b = parse_model(LimitlessFaultBody, await json_body(request))
+        switches = self.limitless.switches
+        if b.maintenance is not None:
+            if b.maintenance and b.maintenance not in MAINTENANCE_MODES:
+                raise ApiError(400, f"maintenance: must be one of {', '.join(MAINTENANCE_MODES)} or empty")
+            switches.maintenance = b.maintenance
+        if b.rate_limit is not None:
+            r = b.rate_limit
+            switches.rate_limit = RateLimit(r.max_in_flight, r.min_interval_ms / 1000, r.retry_after_s)
+        if b.rate_limit_off:
+            switches.rate_limit = None
+        return JSONResponse(switches.snapshot())
 
     async def f_tick(self, request: Request) -> Response:
         self.check_faults(request)
@@ -766,6 +853,7 @@ class Api:
             self.engine.set_text(slug, name, original)
         self.faults.planted.clear()
         self.engine.settle_lag = self.config.settle_lag
+        self.limitless.switches.maintenance, self.limitless.switches.rate_limit = "", None
         return JSONResponse(self.faults.snapshot())
 
 
@@ -809,7 +897,8 @@ def create_app(engine: Engine, config: VenueConfig) -> Any:
     """Build the ASGI app (fault middleware outermost) around one engine."""
     faults = FaultState(seed=config.seed)
     hub = Hub(engine, config)
-    api = Api(engine, config, hub, faults)
+    limitless = LimitlessApi(engine, build_identities(engine, config), Switches(), chain_id=config.chain_id)
+    api = Api(engine, config, hub, faults, limitless)
     g = _guard
     # The paper-only native API (cancel-on-disconnect, sequence numbers: what Limitless lacks) lives
     # under /paper; the root is Limitless's own surface (agents/venue/limitless_api.py).
@@ -834,7 +923,9 @@ def create_app(engine: Engine, config: VenueConfig) -> Any:
     routes = [
         Route("/healthz", g(api.healthz)),
         Mount("/paper", routes=native),
+        *limitless.routes(),
         Route("/_faults", g(api.f_state)),
+        Route("/_faults/limitless", g(api.f_limitless), methods=["POST"]),
         Route("/_faults/http", g(api.f_http), methods=["POST"]),
         Route("/_faults/hang", g(api.f_hang), methods=["POST"]),
         Route("/_faults/release", g(api.f_release), methods=["POST"]),
@@ -864,6 +955,7 @@ def create_app(engine: Engine, config: VenueConfig) -> Any:
         finally:
             ticker.cancel()
             await hub.drop_all()
+            limitless.identities.close()
             engine.close()
 
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error})
@@ -906,6 +998,9 @@ def config_from_env(env: dict[str, str] | None = None) -> VenueConfig:
     config.demo_markets = _env_bool(env, "VENUE_DEMO_MARKETS", config.demo_markets)
     if env.get("VENUE_ACCOUNTS"):
         config.accounts = parse_accounts(env["VENUE_ACCOUNTS"])
+    if env.get("VENUE_HMAC_TOKENS"):
+        config.hmac_tokens = parse_hmac_tokens(env["VENUE_HMAC_TOKENS"])
+    config.chain_id = _env_int(env, "VENUE_CHAIN_ID", config.chain_id, low=1, high=2**53)
     return config
 
 
