@@ -199,9 +199,15 @@ class Faults:
     def create_market(self, slug: str, *, simulated: bool = False, **fields: Any) -> Any:
         return self._post("/_faults/markets", {"slug": slug, "simulated": simulated, **fields})
 
-    def account(self, name: str, api_key: str, usdc: Decimal | str = "10000") -> Any:
-        """Create an account (or add `usdc` to an existing one)."""
-        return self._post("/_faults/accounts", {"name": name, "api_key": api_key, "usdc": usdc})
+    def account(self, name: str, api_key: str, usdc: Decimal | str = "10000", **limitless: str) -> Any:
+        """Create an account (or add `usdc` to an existing one). `limitless` may give its wallet
+        (`address`) and an HMAC token (`hmac_token_id`, `hmac_secret`) for the Limitless surface."""
+        return self._post("/_faults/accounts", {"name": name, "api_key": api_key, "usdc": usdc, **limitless})
+
+    def limitless(self, **switches: Any) -> Any:
+        """Switch the Limitless surface: maintenance ("post_only", "cancel_only", "disabled", "" to end),
+        rate_limit ({max_in_flight, min_interval_ms, retry_after_s}) or rate_limit_off=True."""
+        return self._post("/_faults/limitless", switches)
 
     def tick(self, n: int = 1) -> Any:
         return self._post("/_faults/tick", {"n": n})

@@ -700,8 +700,7 @@ def check_order(engine: Engine, identity: Identity, data: dict[str, Any], *, cha
         raise LmtsError(400, "order: must be an object")
     slug = parse_slug(data.get("marketSlug"), "marketSlug")
     market = engine.market(slug)
-    if data.get("ownerId") != identity.profile_id or isinstance(data.get("ownerId"), bool):
-        raise LmtsError(403, "ownerId: does not match the authenticated profile")
+    lm.typed_data(order, chain_id=chain_id, verifying_contract=exchange_address(slug))  # every signed field, typed
     order_type = data.get("orderType")
     if order_type not in lm.ORDER_TYPES:
         raise LmtsError(400, "orderType: must be GTC, FAK or FOK")
@@ -711,6 +710,8 @@ def check_order(engine: Engine, identity: Identity, data: dict[str, Any], *, cha
     outcome = {token_id(slug, "YES"): Outcome.YES, token_id(slug, "NO"): Outcome.NO}.get(order.get("tokenId"))
     if not isinstance(order.get("tokenId"), str) or outcome is None:
         raise LmtsError(400, "order.tokenId: is not a token of this market (a decimal string)")
+    if data.get("ownerId") != identity.profile_id or isinstance(data.get("ownerId"), bool):
+        raise LmtsError(403, "ownerId: does not match the authenticated profile")
     for name in ("maker", "signer"):
         if lm.address(order.get(name), f"order.{name}") != identity.address:
             raise LmtsError(403, f"order.{name}: is not the authenticated account's wallet")

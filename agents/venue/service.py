@@ -39,6 +39,7 @@ from agents.venue.faults import FAULTS_HEADER, FaultMiddleware, FaultState
 from agents.venue.identities import Identities
 from agents.venue.limitless import CHAIN_ID_BASE
 from agents.venue.limitless_api import MAINTENANCE_MODES, LimitlessApi, RateLimit, Switches
+from agents.venue.limitless_stream import LimitlessStream
 from agents.venue.schemas import MarketStatus, OrderRequest, OrderStatus, Outcome
 from agents.venue.strict import (
     Identifier,
@@ -554,12 +555,13 @@ class Api:
     """Request handlers. Each parses input, checks auth, and calls one engine method."""
 
     def __init__(self, engine: Engine, config: VenueConfig, hub: Hub, faults: FaultState,
-                 limitless: LimitlessApi) -> None:
+                 limitless: LimitlessApi, stream: LimitlessStream) -> None:
         self.engine = engine
         self.config = config
         self.hub = hub
         self.faults = faults
         self.limitless = limitless
+        self.stream = stream
 
     def account(self, request: Request) -> str:
         key = request.headers.get("x-api-key", "")
@@ -747,7 +749,8 @@ class Api:
 
     async def f_ws_drop(self, request: Request) -> Response:
         self.check_faults(request)
-        return JSONResponse({"dropped": await self.hub.drop_all()})
+        dropped = await self.hub.drop_all() + await self.stream.drop_all()
+        return JSONResponse({"dropped": dropped})
 
     async def f_market_create(self, request: Request) -> Response:
         self.check_faults(request)
@@ -898,7 +901,9 @@ def create_app(engine: Engine, config: VenueConfig) -> Any:
     faults = FaultState(seed=config.seed)
     hub = Hub(engine, config)
     limitless = LimitlessApi(engine, build_identities(engine, config), Switches(), chain_id=config.chain_id)
-    api = Api(engine, config, hub, faults, limitless)
+    stream = LimitlessStream(engine, limitless.identities, ping_interval=config.heartbeat_interval,
+                             ping_timeout=config.heartbeat_timeout)
+    api = Api(engine, config, hub, faults, limitless, stream)
     g = _guard
     # The paper-only native API (cancel-on-disconnect, sequence numbers: what Limitless lacks) lives
     # under /paper; the root is Limitless's own surface (agents/venue/limitless_api.py).
@@ -955,12 +960,13 @@ def create_app(engine: Engine, config: VenueConfig) -> Any:
         finally:
             ticker.cancel()
             await hub.drop_all()
+            await stream.drop_all()
             limitless.identities.close()
             engine.close()
 
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error})
     app.state.engine, app.state.hub, app.state.faults = engine, hub, faults
-    return FaultMiddleware(app, faults)
+    return FaultMiddleware(stream.asgi(app), faults)
 
 
 async def _tick_loop(engine: Engine, interval: float) -> None:
