@@ -33,6 +33,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from agents.venue import chain_rpc
 from agents.venue import limitless as lm
 from agents.venue.engine import AccountSpec, Engine, Event, MarketState, NotFound, UnrenderableMarket
 from agents.venue.faults import FAULTS_HEADER, FaultMiddleware, FaultState
@@ -929,6 +930,7 @@ def create_app(engine: Engine, config: VenueConfig) -> Any:
         Route("/healthz", g(api.healthz)),
         Mount("/paper", routes=native),
         *limitless.routes(),
+        Route("/rpc", chain_rpc.endpoint(engine, limitless.identities, config.chain_id), methods=["POST"]),
         Route("/_faults", g(api.f_state)),
         Route("/_faults/limitless", g(api.f_limitless), methods=["POST"]),
         Route("/_faults/http", g(api.f_http), methods=["POST"]),
