@@ -282,9 +282,18 @@ class _Op:
     markets: set[str] = field(default_factory=set)
     books: set[str] = field(default_factory=set)
     batch: WriteBatch = field(default_factory=WriteBatch)
+    taker_fee: TakerFee | None = None  # the incoming order's fee, in bps of each of its fills
 
     def touch(self, order: OrderState) -> None:
         self.orders[order.id] = order
+
+
+TakerFee = Callable[[Side, int], int]  # (side, fill price in ticks) -> basis points
+
+
+def fee_of(side: Side, qty: int, notional: int, bps: int) -> int:
+    """A taker's fee on one fill: BUY pays in contracts (milli-shares), SELL in USDC (micro), rounded down."""
+    return (qty if side is Side.BUY else notional) * bps // 10_000
 
 
 def _utc(ts: float) -> datetime:
@@ -564,7 +573,9 @@ class Engine:
 
     # ---------------------------------------------------------------- placing orders
 
-    def place(self, account: str, req: OrderRequest, *, session_id: str | None = None) -> PlaceResult:
+    def place(
+        self, account: str, req: OrderRequest, *, session_id: str | None = None, taker_fee: TakerFee | None = None
+    ) -> PlaceResult:
         """Place an order: validate, check funding, match, rest or kill. Idempotent per client id.
 
         Raises InvalidInput (bad price/size, nothing stored) or NotFound (account, market).
@@ -579,6 +590,7 @@ class Engine:
             price, size = price_to_ticks(req.price), size_to_milli(req.size)
             market = self._market(req.market)
             with self._op() as op:
+                op.taker_fee = taker_fee  # only what the order takes now pays it; once resting it is a maker
                 order = self._new_order(op, acct, req, price, size, session_id)
                 self._execute(op, market, order)
             fills = [self._fill_view(f) for f in op.fills if f.order is order]
@@ -724,18 +736,20 @@ class Engine:
         acct = self._accounts[order.account]
         pos = self._pos(op, order.account, order.market, order.outcome)
         notional = price * qty
+        bps = op.taker_fee(order.side, price) if liquidity == "taker" and op.taker_fee is not None else 0
+        fee = fee_of(order.side, qty, notional, bps)
         if order.side is Side.BUY:
             acct.locked -= order.price * qty  # locked at the limit; the fill may be cheaper
             acct.usdc -= notional
-            pos.shares += qty
+            pos.shares += qty - fee  # a taker's buy fee is paid in contracts
             pos.cost += notional
-            usdc_delta, share_delta = -notional, qty
+            usdc_delta, share_delta = -notional, qty - fee
         else:
             pos.locked -= qty
             pos.cost -= pos.cost * qty // pos.shares
             pos.shares -= qty
-            acct.usdc += notional
-            usdc_delta, share_delta = notional, -qty
+            acct.usdc += notional - fee  # a taker's sell fee is paid in USDC
+            usdc_delta, share_delta = notional - fee, -qty
         order.filled += qty
         order.updated = op.now
         op.touch(order)
@@ -986,10 +1000,14 @@ class Engine:
                 (account, now),
             )
             through = _utc(now) if pending["n"] == 0 else _utc(pending["first"])
-            return ChainLedger(usdc=micro_dec(sum(r["usdc"] for r in rows)), positions=_chain_positions(rows),
-                               settled_through=through, pending=pending["n"],
-                               pending_usdc=micro_dec(sum(r["usdc"] or 0 for r in unsettled)),
-                               pending_positions=_chain_positions(unsettled))
+            return ChainLedger(
+                usdc=micro_dec(sum(r["usdc"] for r in rows)),
+                positions=_chain_positions(rows),
+                settled_through=through,
+                pending=pending["n"],
+                pending_usdc=micro_dec(sum(r["usdc"] or 0 for r in unsettled)),
+                pending_positions=_chain_positions(unsettled),
+            )
 
     # ---------------------------------------------------------------- views
 
@@ -1227,8 +1245,11 @@ class Engine:
 
 def _chain_positions(rows: list[Any]) -> list[Position]:
     """Summed chain events -> positions (a chain knows no cost: avg_price 0)."""
-    return [Position(market=r["market"], outcome=Outcome(r["outcome"]), shares=milli_dec(r["shares"]),
-                     avg_price=Decimal(0)) for r in rows if r["market"] and r["shares"]]
+    return [
+        Position(market=r["market"], outcome=Outcome(r["outcome"]), shares=milli_dec(r["shares"]), avg_price=Decimal(0))
+        for r in rows
+        if r["market"] and r["shares"]
+    ]
 
 
 def demo_market_states(now: float) -> list[MarketState]:

@@ -34,7 +34,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from agents.venue import limitless as lm
-from agents.venue.engine import Engine, NotFound
+from agents.venue.engine import Engine, NotFound, fee_of
 from agents.venue.identities import Identities, Identity, condition_id, exchange_address, market_id, token_id
 from agents.venue.schemas import (
     Fill,
@@ -50,7 +50,7 @@ from agents.venue.schemas import (
     Side,
 )
 from agents.venue.strict import load_json, parse_identifier, parse_int, parse_slug
-from agents.venue.units import InvalidInput
+from agents.venue.units import TICKS_PER_UNIT, InvalidInput
 
 MAX_BODY = 64 * 1024
 MAX_BATCH = 50
@@ -195,6 +195,17 @@ def market_json(m: Market, chain_id: int) -> dict[str, Any]:
     if m.winning_outcome is not None:
         body["winningOutcomeIndex"] = 0 if m.winning_outcome is Outcome.YES else 1
     return body
+
+
+def _effective_bps(contracts_fee: int, usd_fee: int, taker: list[Fill]) -> int:
+    """The fee actually charged, in bps of what the taker fills traded (contracts on a buy, USDC on a sell)."""
+    if not taker:
+        return 0
+    if taker[0].side is Side.BUY:
+        gross = sum(raw(f.size) for f in taker)
+        return round(contracts_fee * 10_000 / gross) if gross else 0
+    gross = sum(raw(f.size * f.price) for f in taker)
+    return round(usd_fee * 10_000 / gross) if gross else 0
 
 
 def _float(value: Decimal | None) -> float | None:
@@ -385,7 +396,7 @@ class LimitlessApi:
     def _place(self, identity: Identity, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Check and place one signed order; (HTTP status, OrderResponse)."""
         checked = self.check_order(identity, data)
-        result = self.engine.place(identity.account, checked.request)
+        result = self.engine.place(identity.account, checked.request, taker_fee=self.fee_schedule(identity))
         if not result.created:
             prior = self.order_response(identity, result.order)
             raise LmtsError(409, "Order with this clientOrderId already exists", {"order": prior["order"]})
@@ -418,22 +429,37 @@ class LimitlessApi:
             "execution": self.execution(identity, order, fills),
         }
 
+    def fee_schedule(self, identity: Identity) -> Callable[[Side, int], int]:
+        """The account's price-dependent taker fee, in bps, for the engine to charge on each taker fill."""
+
+        def bps(side: Side, price_ticks: int) -> int:
+            code = lm.SIDE_BUY if side is Side.BUY else lm.SIDE_SELL
+            return lm.taker_fee_bps(code, Decimal(price_ticks) / TICKS_PER_UNIT, identity.fee_rate_bps)
+
+        return bps
+
     def execution(self, identity: Identity, order: Order, fills: list[Fill]) -> dict[str, Any]:
         taker = [f for f in fills if f.liquidity == "taker"]
         contracts = sum(raw(f.size) for f in fills)
         usd = sum(raw(f.size * f.price) for f in fills)
+        schedule = self.fee_schedule(identity)
+        rates = [schedule(f.side, int(f.price * TICKS_PER_UNIT)) for f in taker]
+        # What the engine charged with fee_of(): milli-shares for a buy (raw units are micro), micro-USDC for a sell.
+        pairs = list(zip(taker, rates, strict=True))
+        contracts_fee = sum(fee_of(f.side, int(f.size * 1000), 0, r) * 1000 for f, r in pairs if f.side is Side.BUY)
+        usd_fee = sum(fee_of(f.side, 0, raw(f.size * f.price), r) for f, r in pairs if f.side is Side.SELL)
         body: dict[str, Any] = {
             "matched": bool(fills),
             "settlementStatus": self._settlement(fills),
             "feeRateBps": identity.fee_rate_bps,
-            "effectiveFeeBps": 0,
+            "effectiveFeeBps": _effective_bps(contracts_fee, usd_fee, taker),
             "totalsRaw": {
                 "contractsGross": str(contracts),
-                "contractsFee": "0",
-                "contractsNet": str(contracts),
+                "contractsFee": str(contracts_fee),
+                "contractsNet": str(contracts - contracts_fee),
                 "usdGross": str(usd),
-                "usdFee": "0",
-                "usdNet": str(usd),
+                "usdFee": str(usd_fee),
+                "usdNet": str(usd - usd_fee),
             },
             "clientOrderId": order.client_order_id,
         }

@@ -229,3 +229,18 @@ def test_it_reloads_orders_balances_and_locks_from_its_file(tmp_path: Path) -> N
     assert (alice2.balance(), alice2.positions(), alice2.orders(), bob2.fills(), again.book("m")) == before
     assert alice2.place(req("a2", "BUY", "0.99", "1")).id == resting.id  # idempotency survives too
     again.close()
+
+
+def test_it_charges_a_taker_fee_in_contracts_on_a_buy_and_in_usdc_on_a_sell(engine: Engine) -> None:
+    """The Limitless surface passes a fee schedule; only the incoming order's fills pay it, never the maker's."""
+    fee = lambda side, price: 200 if side is Side.BUY else 100  # noqa: E731 - bps by side
+    alice = LocalVenue(engine, "alice")
+    alice.place(req("rest-ask", "BUY", "0.60", "10", outcome="NO"))  # a YES ask at 0.40, resting: a maker
+    engine.place("bob", req("take", "BUY", "0.40", "10"), taker_fee=fee)
+    bob = LocalVenue(engine, "bob")
+    assert [(p.outcome, p.shares) for p in bob.positions()] == [(Outcome.YES, D("9.8"))]  # 2% of 10 contracts
+    assert bob.balance().usdc == D(1000) - D(4)  # the USDC side is untouched on a buy
+    assert [(p.outcome, p.shares) for p in alice.positions()] == [(Outcome.NO, D(10))]  # the maker pays nothing
+    alice.place(req("rest-bid", "BUY", "0.50", "5"))  # a YES bid at 0.50
+    engine.place("bob", req("sell", "SELL", "0.50", "5"), taker_fee=fee)
+    assert bob.balance().usdc == D(996) + D("2.5") - D("0.025")  # 1% of the 2.50 USDC proceeds

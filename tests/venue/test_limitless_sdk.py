@@ -20,6 +20,7 @@ import pytest
 from eth_account import Account
 from limitless_sdk import Client
 from limitless_sdk.api.errors import APIError, AuthenticationError, ConflictError, ValidationError
+from limitless_sdk.orders.builder import OrderBuilder
 from limitless_sdk.types.api_tokens import HMACCredentials
 from limitless_sdk.types.markets import ActiveMarketsParams
 from limitless_sdk.types.orders import CancelReplaceMode, OrderType, Side
@@ -211,8 +212,9 @@ def test_it_reports_positions_and_pages_the_history(user: User) -> None:
     async def body(c: Client) -> None:
         market = await c.markets.get_market(SLUG)
         orders = c.new_order_client(user.wallet.key.hex())
+        net = 0
         for _ in range(3):
-            await orders.create_order(
+            taken = await orders.create_order(
                 token_id=market.tokens.yes,
                 price=0.99,
                 size=1,
@@ -220,9 +222,10 @@ def test_it_reports_positions_and_pages_the_history(user: User) -> None:
                 order_type=OrderType.FAK,
                 market_slug=SLUG,
             )
+            net += int(taken.execution.totals_raw.contracts_net)
         clob = await c.portfolio.get_clob_positions()
         assert [p["market"]["slug"] for p in clob] == [SLUG]
-        assert clob[0]["tokensBalance"]["yes"] == "3000000"
+        assert clob[0]["tokensBalance"]["yes"] == str(net) and net < 3_000_000  # the taker fee, paid in contracts
         positions = await c.portfolio.get_positions()
         assert {"clob", "amm", "group", "points"} <= set(positions)
         first = await c.portfolio.get_user_history(limit=2)
@@ -265,14 +268,16 @@ def test_it_streams_books_order_events_and_positions_over_socketio(user: User) -
             ("SETTLEMENT", "MATCHED"),
             ("SETTLEMENT", "MINED"),
         ]
-        assert mine[0]["status"] == "FILLED"
+        assert mine[0]["status"] == "FILLED" and mine[1]["amountContracts"] == "1000000"
+        got.append(("net", {"contracts": placed.execution.totals_raw.contracts_net}))
         return got
 
     got = run(lambda: _with(user.client(), body))
     books = [d for n, d in got if n == "orderbookUpdate"]
     assert books and books[0]["marketSlug"] == SLUG and books[0]["orderbook"]["bids"]
     held = [d for n, d in got if n == "positions" and d["positions"]]
-    assert held and held[-1]["positions"][0]["balance"] == "1000000"
+    net = next(d["contracts"] for n, d in got if n == "net")
+    assert held and held[-1]["positions"][0]["balance"] == net and int(net) < 1_000_000  # less the taker fee
 
 
 async def _until(done: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -380,5 +385,63 @@ def test_it_answers_the_same_signed_order_twice_with_409(user: User) -> None:
         with pytest.raises(ValidationError):
             await c.http.post("/orders", {"order": {}, "ownerId": 1, "orderType": "GTC", "marketSlug": SLUG})
         await orders.cancel_all(SLUG)
+
+    run(lambda: _with(user.client(), body))
+
+
+def test_it_charges_the_price_dependent_taker_fee_and_none_to_makers(user: User) -> None:
+    async def body(c: Client) -> None:
+        market = await c.markets.get_market(SLUG)
+        orders = c.new_order_client(user.wallet.key.hex())
+        cheap = await orders.create_order(
+            token_id=market.tokens.no, price=0.99, size=10, side=Side.BUY, order_type=OrderType.FAK, market_slug=SLUG
+        )
+        dear = await orders.create_order(
+            token_id=market.tokens.yes, price=0.99, size=10, side=Side.BUY, order_type=OrderType.FAK, market_slug=SLUG
+        )
+        book = await c.markets.get_orderbook(SLUG)
+        for taken in (cheap, dear):  # a buy pays 0.40%-3.00% of its contracts, more at lower prices
+            totals = taken.execution.totals_raw
+            assert 40 <= taken.execution.effective_fee_bps <= 300
+            assert (
+                int(totals.contracts_fee) == int(totals.contracts_gross) * taken.execution.effective_fee_bps // 10_000
+            )
+        low, high = sorted((cheap, dear), key=lambda t: int(t.execution.totals_raw.usd_gross))
+        assert low.execution.effective_fee_bps > high.execution.effective_fee_bps
+        sold = await orders.create_order(
+            token_id=market.tokens.yes, price=0.01, size=5, side=Side.SELL, order_type=OrderType.FAK, market_slug=SLUG
+        )
+        totals = sold.execution.totals_raw  # a sell pays 0.42%-1.50% in USDC
+        assert int(totals.usd_fee) > 0 and int(totals.contracts_fee) == 0 and 42 <= sold.execution.effective_fee_bps
+        maker = await orders.create_order(
+            token_id=market.tokens.yes,
+            price=float(book.bids[0].price),
+            size=1,
+            side=Side.BUY,
+            order_type=OrderType.GTC,
+            market_slug=SLUG,
+        )
+        assert maker.execution.effective_fee_bps == 0 and maker.execution.totals_raw.contracts_fee == "0"
+        await orders.cancel_all(SLUG)
+
+    run(lambda: _with(user.client(), body))
+
+
+def test_it_refuses_a_fee_rate_other_than_the_profiles(user: User) -> None:
+    async def body(c: Client) -> None:
+        market = await c.markets.get_market(SLUG)
+        orders = c.new_order_client(user.wallet.key.hex())
+        await orders._ensure_user_data()  # a client that cached a stale rank:
+        orders._builder = OrderBuilder(maker_address=user.wallet.address, fee_rate_bps=100, price_tick=0.001)
+        with pytest.raises(ValidationError) as refused:
+            await orders.create_order(
+                token_id=market.tokens.yes,
+                price=0.05,
+                size=1,
+                side=Side.BUY,
+                order_type=OrderType.GTC,
+                market_slug=SLUG,
+            )
+        assert "FEE_RATE_MISMATCH" in str(refused.value) and await market.get_user_orders() == []
 
     run(lambda: _with(user.client(), body))
