@@ -554,7 +554,7 @@ class LimitlessApi:
                 canceled.append(order.id)
         if canceled:
             self.engine.cancel_batch(identity.account, canceled)
-        status = 207 if failed and canceled else (404 if failed else 200)
+        status = 207 if failed and canceled else 200  # all failed: still a 200 listing each failure
         return JSONResponse(
             {"message": f"{len(canceled)} orders canceled", "canceled": canceled, "failed": failed}, status_code=status
         )

@@ -6,9 +6,8 @@ import base64
 import dataclasses
 import itertools
 import secrets
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
@@ -30,98 +29,12 @@ from agents.venue.port import (
     VenueTimeout,
     VenueUnavailable,
 )
-from agents.venue.schemas import Balance, MarketStatus, OrderRequest, OrderStatus, OrderType, Outcome, Side
-from agents.venue.testing import RunningVenue
+from agents.venue.schemas import Balance, MarketStatus, OrderStatus, OrderType, Outcome, Side
 
 D = Decimal
 
 
-class Recorder(httpx.BaseTransport):
-    """A real HTTP transport that remembers (method, path, query, status, request headers) of each exchange."""
-
-    def __init__(self) -> None:
-        self.inner = httpx.HTTPTransport()
-        self.seen: list[tuple[str, str, str, int, httpx.Headers]] = []
-        self._lock = threading.Lock()
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        response = self.inner.handle_request(request)
-        with self._lock:
-            self.seen.append((request.method, request.url.path, request.url.query.decode(), response.status_code,
-                              request.headers))  # fmt: skip
-        return response
-
-    def close(self) -> None:
-        self.inner.close()
-
-    def calls(self, method: str, path: str) -> list[int]:
-        """The statuses of every call to exactly this method and path, in order."""
-        return [status for m, p, _, status, _ in self.seen if (m, p) == (method, path)]
-
-
-class Trader(LimitlessVenue):
-    """A LimitlessVenue for a fresh paper account, with its request log."""
-
-    recorder: Recorder
-    name: str
-
-
-class FakeChain:
-    """A chain reader: USDC and outcome-token balances set by the test."""
-
-    def __init__(self, usdc: str = "0") -> None:
-        self.usdc_balance = D(usdc)
-        self.held: dict[str, Decimal] = {}
-
-    def usdc(self) -> Decimal:
-        return self.usdc_balance
-
-    def shares(self, token_ids: list[str]) -> dict[str, Decimal]:
-        return {t: self.held.get(t, D(0)) for t in token_ids}
-
-
-MakeTrader = Callable[..., Trader]
-
-
-@pytest.fixture
-def lmts(venue: RunningVenue, faults: Faults) -> Iterator[MakeTrader]:
-    """Make a fresh funded account with its own wallet and HMAC token (or only an API key) and a client."""
-    made: list[Trader] = []
-
-    def make(usdc: str = "10000", *, hmac: bool = True, **kwargs: Any) -> Trader:
-        name = "lmts-" + secrets.token_hex(5)
-        wallet, api_key = Account.create(), f"key-{name}-0123456789"
-        token, secret = f"tok-{name}", base64.b64encode(secrets.token_bytes(32)).decode()
-        faults.account(name, api_key, usdc, address=wallet.address, hmac_token_id=token, hmac_secret=secret)
-        recorder = Recorder()
-        kwargs = {"min_interval_s": 0.0, "backoff": 0.01, "transport": recorder, **kwargs}
-        creds = {"hmac_token_id": token, "hmac_secret": secret} if hmac else {"api_key": api_key}
-        trader = Trader(venue.url, private_key=wallet.key.hex(), **creds, **kwargs)
-        trader.recorder, trader.name = recorder, name
-        made.append(trader)
-        return trader
-
-    yield make
-    for trader in made:
-        trader.close()
-
-
-@pytest.fixture
-def slug(faults: Faults) -> str:
-    """A fresh quiet market whose slug is no other slug's prefix (fault path prefixes stay precise)."""
-    name = f"lc-{secrets.token_hex(4)}-m"
-    faults.create_market(name, title=f"Test {name}")
-    return name
-
-
-def order(
-    market: str, cid: str, side: str, price: str, size: str, outcome: str = "YES", kind: str = "GTC", **more: Any
-) -> OrderRequest:
-    return OrderRequest(
-        market=market, side=Side(side), outcome=Outcome(outcome), price=D(price), size=D(size),
-        order_type=OrderType(kind), client_order_id=cid, **more,
-    )  # fmt: skip
-
+from tests.venue.lmts import FakeChain, MakeTrader, order  # noqa: E402
 
 # ---------------------------------------------------------------------------- trading
 
