@@ -211,6 +211,9 @@ HALT_TOOL_ERROR_RATE = env_decimal("HALT_TOOL_ERROR_RATE", "0.05")
 # Defense layer 1: a market whose text was flagged as a possible injection is set aside for the agent
 # that read it for this long (no reads, no orders; cancels still go). Flags never halt the desk.
 QUARANTINE_S = env_int("QUARANTINE_S", 6 * 3600, minimum=60)
+# Calls an agent's model makes to tools it was not offered count over this long (and since the desk last
+# resumed): three halt the desk, in one run or spread over several (agents/core/loop.REFUSED_CALLS_HALT).
+REFUSED_CALLS_WINDOW_S = env_int("REFUSED_CALLS_WINDOW_S", 24 * 3600, minimum=60)
 MONITOR_INTERVAL_S = env_decimal("MONITOR_INTERVAL_S", "5")
 FLAG_POLL_S = env_decimal("FLAG_POLL_S", "0.2")
 # The halt path's database writes give up on a lock after this long (the venue is swept before

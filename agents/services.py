@@ -315,7 +315,7 @@ def loop_alert(message: str, details: Any) -> None:
     suspicious output -> halt, rotate keys). Suspicious *tool output* only pages: it is what a market
     says, and anyone can write a market description, so it must never be able to stop the desk (the
     loop sets that market aside instead)."""
-    from monitoring.alerts import alert_fire
+    from monitoring.alerts import alert_fire, alert_key
 
     figures = {k: str(v) for k, v in dict(details).items()}
     try:
@@ -326,9 +326,9 @@ def loop_alert(message: str, details: Any) -> None:
                  source="suspicious_output", figures=figures)
     finally:  # the halt first: a failing alert must never keep it from happening
         # One page per agent and market for what a market says (a flagged market read every run pages
-        # once while it is firing); per run for the rest.
+        # once while it is firing); per run for the rest. A slug may be as long as the key itself.
         scope = figures.get("agent", "") if message == "suspicious tool output" else figures.get("run_id", "")
-        alert_fire(key=f"{message}:{scope}:{figures.get('market', '')}", title=message, details=figures)
+        alert_fire(key=alert_key(message, scope, figures.get("market", "")), title=message, details=figures)
 
 
 class DbQuarantine:
@@ -532,7 +532,22 @@ def _loop(agent: AgentConfig, run: Run, lease: Lease, *, venue: VenuePort, polic
                     toolbox=ThreadSafeToolbox(build_toolbox(spec=spec, desk=desk)), stop_check=guard,
                     recorder=recorder, clock=clock, alert=alert, prices=price_table(),
                     redactor=recorder.writer.redactor, system_prompt=agent.system_prompt or _default_system(),
-                    task=_task(agent), quarantine=DbQuarantine(agent))
+                    task=_task(agent), quarantine=DbQuarantine(agent),
+                    refused_before=refused_calls_recent(agent, now=clock.now()))
+
+
+def refused_calls_recent(agent: AgentConfig, *, now: datetime) -> int:
+    """The agent's calls to tools it was not offered over the last REFUSED_CALLS_WINDOW_S, since the
+    desk last resumed (a human who resumed has seen them): each is a `refusal` trace row marked
+    refused_tool. The loop adds this run's: a model that tries once per run still adds up to a halt.
+    A database error raises (the run does not start: fail closed)."""
+    from monitoring.models import HaltEvent
+
+    since = now - timedelta(seconds=settings.REFUSED_CALLS_WINDOW_S)
+    resumed = (HaltEvent.objects.filter(action=HaltEvent.Action.RESUME, ts__gt=since)
+               .values_list("ts", flat=True).first())  # newest first
+    return TraceEvent.objects.filter(agent=agent, kind=TraceKind.REFUSAL, ts__gte=resumed or since,
+                                     data__refused_tool=True).count()
 
 
 class ThreadSafeToolbox:
@@ -584,11 +599,11 @@ def _finish(run: Run, result: RunResult, clock: Clock) -> None:
     run.status = _OUTCOME_STATUS[result.outcome]
     run.ended_at = clock.now()
     run.steps, run.tool_calls = result.steps, result.tool_calls
-    run.tool_errors = result.timeouts + len([e for e in result.errors if "timed out" not in e])
+    run.tool_errors = result.timeouts + len([e for e in result.errors if "timed out" not in e])  # no failed page
     run.tokens_in, run.tokens_out = result.tokens_in, result.tokens_out
     run.cost = result.cost_usd.quantize(Decimal("0.000001"))
     run.model_latencies_ms = list(result.model_latencies_ms)
-    run.errors = len(result.errors)
+    run.errors = len(result.errors) + len(result.alert_failures)
     # Redacted like the trace: a model's final words or an error text can carry a key.
     run.end_reason = redactor().text((result.halt_reason or result.final_message)[:2000])
     run.save()

@@ -7,6 +7,7 @@ blocks the caller (a halt above all). Sinks: `monitoring/sinks.py`, chosen by AL
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -22,12 +23,34 @@ from monitoring.outbox import outbox_publish
 
 log = logging.getLogger("academy.alerts")
 
+KEY_MAX = Alert._meta.get_field("key").max_length  # 200
+KEY_PART = 64  # a longer part (venue data: a market slug may be 200) is cut to its start and a digest
+
+
+def alert_key(*parts: str) -> str:
+    """The key of an alert about `parts`, joined by ':': as is while it fits Alert.key; otherwise each
+    part longer than KEY_PART keeps its first characters and a digest of the whole part (distinct parts
+    stay distinct, and a human still reads which market), and a key still too long is cut the same way."""
+    key = ":".join(parts)
+    if len(key) <= KEY_MAX:
+        return key
+    key = ":".join(_shortened(p, KEY_PART) for p in parts)
+    return key if len(key) <= KEY_MAX else _shortened(key, KEY_MAX)
+
+
+def _shortened(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return f"{text[:limit - len(digest) - 1]}~{digest}"
+
 
 def alert_fire(*, key: str, title: str, details: dict[str, Any] | None = None, severity: str = "critical",
                agent_id: int | None = None) -> Alert:
     """Fire an alert; while one with this key is firing, only bump its count (no new page)."""
     now = timezone.now()
     details = details or {}
+    key = alert_key(key)  # a caller's key built from venue data must not fail the page (Alert.key is bounded)
     log.error("ALERT %s: %s %s", key, title, details)  # the log sink of last resort, synchronous
     with transaction.atomic():
         bumped = Alert.objects.filter(key=key, state=AlertState.FIRING).update(
@@ -49,6 +72,7 @@ def alert_fire(*, key: str, title: str, details: dict[str, Any] | None = None, s
 def alert_resolve(*, key: str, details: dict[str, Any] | None = None) -> Alert | None:
     """Resolve the firing alert with this key, if any (compare-and-set: one resolver wins)."""
     now = timezone.now()
+    key = alert_key(key)
     with transaction.atomic():
         alert = Alert.objects.filter(key=key, state=AlertState.FIRING).first()
         if alert is None:

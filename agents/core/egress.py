@@ -11,6 +11,9 @@ was and in which form, never the value itself:
 2. a secret shape with no configured value (redact.PATTERNS: sk-..., sk-ant-..., AKIA...,
    JWTs, bearer tokens, 0x + 64 hex, PEM private keys), plain or inside a base64 or hex blob.
 
+Both are also looked for in the text as a reader would decode it (redact.unescaped: percent and
+backslash escapes decoded, full-width characters folded), found there in the form "escaped".
+
 The encoded forms ("needles") are built once per set of values and cached, so a check is a
 few substring searches per string. The Redactor masks the same needles in traces.
 """
@@ -19,17 +22,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
+import itertools
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from agents.core.redact import _ANY_SHAPE, MIN_SECRET_LEN, PATTERNS
+from agents.core.redact import _ANY_SHAPE, MIN_SECRET_LEN, PATTERNS, replace_spans, unescaped
 
-FORMS = ("plain", "base64", "base32", "hex", "url", "reversed")
+ESCAPED = "escaped"  # found only once the text is decoded (redact.unescaped)
+FORMS = ("plain", "base64", "base32", "hex", "url", "reversed", ESCAPED)
 # Haystacks a needle is searched in: "c" the string without whitespace and invisible characters,
 # "a" only its ASCII letters and digits (so punctuation cannot split a needle made of them);
 # "l" appended: lower-cased, for encodings that ignore case (hex, base32, percent escapes).
@@ -45,11 +51,15 @@ _LOOSE_KINDS = frozenset({"openai_key", "anthropic_key", "bearer"})  # shapes pr
 
 @dataclass(frozen=True)
 class Leak:
-    """A secret found: `name` is the variable (or the shape kind), `where` a JSON path, `form` the encoding."""
+    """A secret found: `name` is the variable (or the shape kind), `where` a JSON path, `form` the encoding.
+
+    `texts`, for a shape, are the strings it matched (never traced: the loop only compares them with
+    what it showed the model)."""
 
     name: str
     where: str
     form: str
+    texts: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -75,29 +85,37 @@ def find_leaks(value: Any, secrets: Mapping[str, str], *, root: str | None = Non
     """
     where = root if root is not None else ("text" if isinstance(value, str) else "args")
     needles = needle_set(tuple(sorted(secrets.items())))
-    found: dict[Leak, None] = {}
+    found: dict[tuple[str, str, str], list[str]] = {}
     for path, text in _strings(value, where, needles):
         if hits := needles.find(text):
             for name, form in hits:
-                found.setdefault(Leak(name, path, form))
+                found.setdefault((name, path, form), [])
             text = needles.mask(text, lambda form: "\0")  # a configured key is not reported again as a shape
-        for kind, form in find_shapes(text):
-            found.setdefault(Leak(kind, path, form))
-    return list(found)
+        for kind, form, matched in shape_matches(text):
+            found.setdefault((kind, path, form), []).append(matched)
+    return [Leak(name, path, form, tuple(texts)) for (name, path, form), texts in found.items()]
 
 
 def find_shapes(text: str) -> list[tuple[str, str]]:
-    """(kind, form) of each secret shape in text: plain, split by whitespace, or inside a base64/hex blob."""
-    found: dict[tuple[str, str], None] = {}
-    compact = _compact(text)
-    words = " ".join(_compact(word) for word in text.split())  # zero-width characters gone, spaces kept
-    for candidate in dict.fromkeys((text, words, compact)):
-        for kind in _shape_kinds(candidate):
-            found.setdefault((kind, "plain"))
-    for form, decoded in _decoded_blobs(compact):
-        for kind in _shape_kinds(decoded):
-            found.setdefault((kind, form))
-    return list(found)
+    """(kind, form) of each secret shape in text (see shape_matches)."""
+    return list(dict.fromkeys((kind, form) for kind, form, _ in shape_matches(text)))
+
+
+def shape_matches(text: str) -> list[tuple[str, str, str]]:
+    """(kind, form, matched text) of each secret shape in text: as written, split by whitespace or
+    invisible characters, escaped (redact.unescaped), or inside a base64/hex blob; each match once."""
+    found: dict[tuple[str, str], str] = {}
+    decoded = unescaped(text)
+    for view, form in [(text, "plain"), *([(decoded.text, ESCAPED)] if decoded is not None else [])]:
+        compact = _compact(view)
+        words = " ".join(_compact(word) for word in view.split())  # zero-width characters gone, spaces kept
+        for candidate in dict.fromkeys((view, words, compact)):
+            for kind, matched in _shapes_in(candidate):
+                found.setdefault((kind, matched), form)
+        for blob, plain in _decoded_blobs(compact):
+            for kind, matched in _shapes_in(plain):
+                found.setdefault((kind, matched), blob)
+    return [(kind, form, matched) for (kind, matched), form in found.items()]
 
 
 # ------------------------------------------------------------------------------------ needles
@@ -125,15 +143,29 @@ class NeedleSet:
         return bool(self.by_hay)
 
     def find(self, text: str) -> list[tuple[str, str]]:
-        """(name, form) of each configured secret found in text, in needle order, once each."""
-        return list(dict.fromkeys((name, form) for _, name, form in self.hits(text)))
+        """(name, form) of each configured secret found in text, in needle order, once each; a secret
+        found only once the text is decoded (redact.unescaped) is named once, in the form "escaped"
+        when its needle is the plain value."""
+        found = dict.fromkeys((name, form) for _, name, form in self.hits(text))
+        decoded = unescaped(text)
+        if decoded is not None:
+            named = {name for name, _ in found}
+            for _, name, form in self.hits(decoded.text):
+                if name not in named:
+                    found.setdefault((name, ESCAPED if form == "plain" else form))
+        return list(found)
 
     def maybe(self, text: str) -> bool:
-        """False when no needle can be in text: one cheap pass (a long text, or a whole event at once).
+        """False when no needle can be in text, as written or decoded (redact.unescaped): one cheap pass
+        over a long text, or a whole event at once. True means: look closer with find()."""
+        if self._maybe(text):
+            return True
+        decoded = unescaped(text) if self.by_hay else None
+        return decoded is not None and self._maybe(decoded.text)
 
-        Every needle stripped to its letters and digits, looked for in text so stripped: fewer
-        needles and two haystacks instead of four. True means: look closer with hits().
-        """
+    def _maybe(self, text: str) -> bool:
+        """Every needle stripped to its letters and digits, looked for in text so stripped: fewer
+        needles and two haystacks instead of four."""
         if not self.by_hay or len(text) < self.shortest:
             return False
         if self._coarse is None:
@@ -143,8 +175,8 @@ class NeedleSet:
         return any(n in alnum for n in self._coarse[0]) or any(n in lower for n in self._coarse[1])
 
     def hits(self, text: str) -> list[tuple[Needle, str, str]]:
-        """Each needle found in text, with the secret's name and form."""
-        if not self.maybe(text):
+        """Each needle found in text as written, with the secret's name and form."""
+        if not self._maybe(text):
             return []
         stacks = _haystacks(text)
         return [(Needle(form, needle, hay), name, form) for hay, entries in self.by_hay.items()
@@ -163,7 +195,22 @@ class NeedleSet:
                 if blob is not None:
                     start, end = _widen(text, start, end, blob)
                 text = text[:start] + replacement(form) + text[end:]
-        return text
+        return self._mask_escaped(text, replacement)
+
+    def _mask_escaped(self, text: str, replacement: Any) -> str:
+        """Mask a needle found only once the text is decoded (redact.unescaped), where it was written."""
+        decoded = unescaped(text)
+        if decoded is None:
+            return text
+        spans = []
+        for needle, _, form in self.hits(decoded.text):
+            blob = _BLOB_CHARS.get(form)
+            for m in _needle_regex(needle.text, needle.hay).finditer(decoded.text):
+                start, end = decoded.source(*m.span())
+                if blob is not None:
+                    start, end = _widen(text, start, end, blob)
+                spans.append((start, end, replacement(ESCAPED if form == "plain" else form)))
+        return replace_spans(text, spans)
 
 
 def _coarse(by_hay: dict[str, tuple[tuple[str, str, str], ...]]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
@@ -303,15 +350,87 @@ def _needle_regex(text: str, hay: str) -> re.Pattern[str]:
 # ------------------------------------------------------------------------------------ shapes
 
 
-def _shape_kinds(text: str) -> Iterator[str]:
+def _shapes_in(text: str) -> Iterator[tuple[str, str]]:
+    """(kind, matched text) of each shape in text."""
+    for kind, start, end in _shape_spans(text, lambda start, end: _random_looking(text[start:end])):
+        yield kind, text[start:end]
+
+
+def _shape_spans(text: str, looks_random: Any) -> Iterator[tuple[str, int, int]]:
+    """(kind, start, end) of each shape in text; a kind prose can take counts when looks_random(start, end)."""
     if len(text) < MIN_SECRET_LEN or not _ANY_SHAPE.search(text):
         return
     for kind, pattern in PATTERNS:
-        hits = [m for m in pattern.finditer(text) if kind not in _LOOSE_KINDS or _random_looking(m.group())]
-        if hits:
-            yield kind
-            for m in reversed(hits):  # blanked, as the Redactor masks it: an sk-ant- key is not also an sk- key
-                text = text[: m.start()] + "\0" + text[m.end():]
+        hits = [m for m in pattern.finditer(text) if kind not in _LOOSE_KINDS or looks_random(*m.span())]
+        for m in hits:
+            yield kind, m.start(), m.end()
+        for m in reversed(hits):  # blanked with as many characters, as the Redactor masks it: an sk-ant- key
+            text = text[: m.start()] + "\0" * (m.end() - m.start()) + text[m.end():]  # is not also an sk- key
+
+
+# Where a key shape starts ("bearer" needs its space: the words and compacted views cover it).
+_HEAD = re.compile(r"sk-|AKIA|ASIA|eyJ|0x|-----BEGIN")
+_ASCII_ALNUM = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_BOUNDED = tuple((kind, pattern) for kind, pattern in PATTERNS if kind in ("aws_key", "private_key"))
+_BOUNDED_LEN = 80  # the longest of them (0x + 64 hex) and then some
+
+
+def rejoined_shapes(text: str) -> list[tuple[str, str]]:
+    """(kind, matched text) of each key shape a reader could make of text by taking the spaces out of
+    consecutive words and quoting the result alone ("sk-ant-api03 Zx9Qw7..." quoted as one token):
+    what the compacted view of shape_matches misses when the words around it glue on. A kind prose can
+    take counts only when one of its words looks random by itself ("sk-" + ordinary words does not)."""
+    words = _Words(text)
+    if not _HEAD.search(words.joined):
+        return []
+    found: dict[tuple[str, str], None] = {}
+    for head in _HEAD.finditer(words.joined):
+        p = head.start()
+        first = bisect.bisect_right(words.ends, p)  # the word holding p
+        if p != (words.ends[first - 1] if first else 0) and words.joined[p - 1] in _ASCII_ALNUM:
+            continue  # inside a word ("risk-", "tx0x"): no quote of a key starts there
+        for view, kinds in _views_from(words.joined, p, words.ends[first:]):
+            if shape := _shape_at_start(view, kinds, lambda end, p=p: words.random_in(p, p + end)):
+                found.setdefault(shape)
+    return list(found)
+
+
+class _Words:
+    """A text's words joined without their spaces, where each ends, and which look random by themselves."""
+
+    def __init__(self, text: str) -> None:
+        words = [w for w in map(_compact, text.split()) if w]
+        self.joined = "".join(words)
+        self.ends = list(itertools.accumulate(map(len, words)))
+        self.randoms = list(itertools.accumulate((_random_looking(w) for w in words), initial=0))
+
+    def random_in(self, start: int, end: int) -> bool:
+        """Whether joined[start:end] holds a random-looking run inside one word (see _random_looking)."""
+        i, j = bisect.bisect_right(self.ends, start), bisect.bisect_left(self.ends, end)  # first and last word
+        if i == j:
+            return _random_looking(self.joined[start:end])
+        return (_random_looking(self.joined[start:self.ends[i]]) or _random_looking(self.joined[self.ends[j - 1]:end])
+                or self.randoms[j] > self.randoms[i + 1])
+
+
+def _shape_at_start(view: str, kinds: tuple[tuple[str, re.Pattern[str]], ...],
+                    looks_random: Any) -> tuple[str, str] | None:
+    """(kind, matched text) of the shape of `kinds` view starts with, if any."""
+    for kind, pattern in kinds:
+        m = pattern.match(view)
+        if m and (kind not in _LOOSE_KINDS or looks_random(m.end())):
+            return kind, m.group()
+    return None
+
+
+def _views_from(joined: str, p: int, ends: list[int]) -> Iterator[tuple[str, tuple[tuple[str, re.Pattern[str]], ...]]]:
+    """(view, kinds to try in it): joined from p to its end for every kind, and to each word end near p for
+    the kinds bounded on the right (0x + 64 hex, AKIA + 16), which may end at any of them."""
+    yield joined[p:p + 4096], PATTERNS
+    for end in ends:
+        if end - p > _BOUNDED_LEN:
+            return
+        yield joined[p:end], _BOUNDED
 
 
 def _random_looking(token: str) -> bool:

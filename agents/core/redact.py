@@ -4,14 +4,19 @@ Redaction happens before the write, never after: a secret that reached disk has 
 (backups, log shippers). We redact pattern-shaped keys and the values of configured secret
 environment variables, in dict keys as well as values, at any depth. A configured value is
 masked in every form the egress filter looks for (agents/core/egress.py: plain, base64, base32,
-hex, URL-encoded, reversed, split by spaces or invisible characters), with the same needles.
+hex, URL-encoded, reversed, split by spaces or invisible characters), with the same needles; both
+also search the text as a reader would decode it (`unescaped`: percent and backslash escapes decoded,
+full-width characters folded) and mask the characters it came from.
 """
 
 from __future__ import annotations
 
+import bisect
+import codecs
 import dataclasses
 import os
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -53,6 +58,105 @@ SECRET_KEY_NAMES = re.compile(
 
 def mask(kind: str) -> str:
     return f"[REDACTED:{kind}]"
+
+
+# What a reader (or a tool) decodes: %XX and \xHH are bytes (read as UTF-8), \uHHHH a code point.
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})|\\x([0-9A-Fa-f]{2})|\\u([0-9A-Fa-f]{4})")
+
+
+@dataclasses.dataclass(frozen=True)
+class Unescaped:
+    """A text as it reads once decoded, and which characters of the original each part came from."""
+
+    text: str
+    # (start in text, start in the original, end in the original, copied one for one)
+    pieces: tuple[tuple[int, int, int, bool], ...]
+
+    def source(self, start: int, end: int) -> tuple[int, int]:
+        """The span of the original that text[start:end] was decoded from."""
+        return self._origin(start)[0], self._origin(end - 1)[1]
+
+    def _origin(self, i: int) -> tuple[int, int]:
+        out, start, end, copied = self.pieces[bisect.bisect_right([p[0] for p in self.pieces], i) - 1]
+        return (start + i - out, start + i - out + 1) if copied else (start, end)
+
+
+def unescaped(text: str) -> Unescaped | None:
+    """`text` with its percent, \\x and \\u escapes decoded and NFKC applied (full-width letters become
+    ASCII); None when that changes nothing. The egress filter and the redactor both search this reading,
+    so a key written partly escaped is found, and masked where it was written."""
+    if text.isascii() and "%" not in text and "\\" not in text:
+        return None
+    decoded = _Decoding(text).run()
+    return decoded if decoded.text != text else None
+
+
+class _Decoding:
+    def __init__(self, text: str) -> None:
+        self.source, self.out, self.pieces, self.n = text, [], [], 0
+        self.utf8 = codecs.getincrementaldecoder("utf-8")("replace")
+        self.first = -1  # where the bytes not decoded yet began
+
+    def run(self) -> Unescaped:
+        pos = 0
+        for m in _ESCAPE.finditer(self.source):
+            if m.start() > pos:
+                self._flush(pos)
+                self._plain(pos, m.start())
+            if m.group(3) is None:
+                self._byte(int(m.group(1) or m.group(2), 16), m.start(), m.end())
+            else:
+                self._flush(m.start())
+                self._add(_nfkc(chr(int(m.group(3), 16))), m.start(), m.end(), copied=False)
+            pos = m.end()
+        self._flush(pos)
+        self._plain(pos, len(self.source))
+        return Unescaped("".join(self.out), tuple(self.pieces))
+
+    def _add(self, chars: str, start: int, end: int, *, copied: bool) -> None:
+        if chars:
+            self.pieces.append((self.n, start, end, copied and len(chars) == end - start))
+            self.out.append(chars)
+            self.n += len(chars)
+
+    def _plain(self, start: int, end: int) -> None:
+        seg = self.source[start:end]
+        if seg.isascii() or unicodedata.is_normalized("NFKC", seg):
+            self._add(seg, start, end, copied=True)
+            return
+        for i, ch in enumerate(seg, start):
+            self._add(_nfkc(ch), i, i + 1, copied=True)
+
+    def _byte(self, value: int, start: int, end: int) -> None:
+        if self.first < 0:
+            self.first = start
+        chars = self.utf8.decode(bytes([value]))
+        if chars:
+            self._add(_nfkc(chars), self.first, end, copied=False)
+            self.first = start if self.utf8.getstate()[0] else -1
+
+    def _flush(self, at: int) -> None:
+        """End a run of byte escapes: an unfinished UTF-8 sequence reads as U+FFFD."""
+        if self.first >= 0:
+            self._add(self.utf8.decode(b"", final=True), self.first, at, copied=False)
+            self.utf8.reset()
+            self.first = -1
+
+
+def _nfkc(chars: str) -> str:
+    return chars if chars.isascii() else unicodedata.normalize("NFKC", chars)
+
+
+def replace_spans(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """text with each (start, end, replacement) span replaced; overlapping spans are replaced as one."""
+    out, pos = [], 0
+    for start, end, replacement in sorted(spans):
+        if start < pos:  # overlaps the span before: widen that one
+            pos = max(pos, end)
+            continue
+        out += [text[pos:start], replacement]
+        pos = end
+    return "".join(out) + text[pos:]
 
 
 class Redactor:
@@ -105,7 +209,20 @@ class Redactor:
         if _ANY_SHAPE.search(s):
             for kind, pattern in PATTERNS:
                 s = pattern.sub(mask(kind), s)
+        return _mask_escaped_shapes(s)
+
+
+def _mask_escaped_shapes(s: str) -> str:
+    """Mask a key shape that shows only once the text is decoded (`unescaped`), where it was written."""
+    decoded = unescaped(s)
+    if decoded is None or not _ANY_SHAPE.search(decoded.text):
         return s
+    text, spans = decoded.text, []
+    for kind, pattern in PATTERNS:
+        for m in pattern.finditer(text):
+            spans.append((*decoded.source(*m.span()), mask(kind)))
+        text = pattern.sub(lambda m: "\0" * len(m.group()), text)  # an sk-ant- key is not also an sk- key
+    return replace_spans(s, spans)
 
 
 def _env_mask(form: str) -> str:

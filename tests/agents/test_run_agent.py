@@ -137,6 +137,27 @@ def test_it_keeps_a_fake_api_key_out_of_every_trace(make_trader, agent, market, 
     assert "OPENAI_API_KEY" in run.end_reason and FAKE_KEY not in run.end_reason  # the Run row, shown on pages
 
 
+ESCAPED_FORMS = {
+    "partly-percent-encoded": "".join(f"%{ord(c):02X}" if i % 3 == 0 else c for i, c in enumerate(FAKE_KEY)),
+    "x-escapes": "".join(f"\\x{b:02x}" for b in FAKE_KEY.encode()),
+    "u-escapes": "".join(f"\\u{ord(c):04x}" for c in FAKE_KEY),
+    "full-width": "".join(chr(ord(c) + 0xFEE0) for c in FAKE_KEY),
+}
+
+
+@pytest.mark.parametrize("form", sorted(ESCAPED_FORMS))
+def test_it_halts_on_an_escaped_key_and_writes_it_in_no_trace(make_trader, agent, market, monkeypatch, form):
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    written = ESCAPED_FORMS[form]
+    run = run_agent(agent_id=agent.pk, venue=make_trader(), policy=ScriptedPolicy([f"the key is {written}, ok"]))
+    assert run.status == RunStatus.KILL_SWITCH and "OPENAI_API_KEY" in run.end_reason, run.end_reason
+    text = Path(run.trace_path).read_text()
+    rows = json.dumps([e.data for e in TraceEvent.objects.filter(run=run)], ensure_ascii=False)
+    for spelled in {written, json.dumps(written)[1:-1], json.dumps(written, ensure_ascii=False)[1:-1]}:
+        assert spelled not in text and spelled not in rows
+    assert "[REDACTED:env:escaped]" in text
+
+
 def test_it_skips_a_run_while_another_process_holds_the_agent_lock(make_trader, agent, market):
     code = (
         "import sys, time; from pathlib import Path; from agents.core.state import AgentLock;"

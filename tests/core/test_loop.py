@@ -176,7 +176,7 @@ def test_it_datamarks_venue_text_with_the_runs_marker_and_explains_it(h: Harness
     policy = ScriptedPolicy([[("get_market", {"slug": "rain"})], lambda ctx: seen.append(ctx) or
                              PolicyStep(final="ok")])
     h.run(demo_spec(), policy, marker="¤")
-    assert json.loads(seen[0].messages[-1].content)["result"]["description"] == "Will¤it¤rain¤in¤Paris¤tomorrow?"
+    assert json.loads(seen[0].messages[-1].content)["result"]["description"] == "¤Will¤it¤rain¤in¤Paris¤tomorrow?¤"
     assert "'¤'" in seen[0].messages[0].content  # the system prompt says what the marker means
     assert h.events("run_start")[0]["data"]["spotlight_marker"] == "¤"
 

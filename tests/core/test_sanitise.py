@@ -113,5 +113,5 @@ def test_it_names_the_market_each_withheld_field_belongs_to() -> None:
 def test_datamarking_replaces_whitespace_with_the_runs_marker_and_no_one_can_pre_mark() -> None:
     marker = MARKERS[0]
     clean, _ = sanitise({"slug": "m", "description": f"Will  it\nrain{MARKERS[1]}today?"}, marker=marker)
-    assert clean == {"slug": "m", "description": f"Will{marker}it{marker}rain{marker}today?"}
-    assert datamark("a b", "^") == "a^b" and repr(marker) in spotlight_rules(marker)
+    assert clean == {"slug": "m", "description": f"{marker}Will{marker}it{marker}rain{marker}today?{marker}"}
+    assert datamark("a b", "^") == "^a^b^" and repr(marker) in spotlight_rules(marker)

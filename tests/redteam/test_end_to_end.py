@@ -23,7 +23,7 @@ import pytest
 from agents.core.policies import PolicyStep, ScriptedPolicy
 from agents.core.policies.base import PolicyContext, ToolCall
 from agents.core.sanitise import WITHHELD
-from agents.models import MarketQuarantine, TraceEvent
+from agents.models import TraceEvent
 from agents.services import run_agent
 from approvals.models import ApprovalRequest
 from monitoring.models import Alert, AlertDelivery, HaltEvent, KillSwitch
@@ -103,11 +103,12 @@ def test_an_obedient_model_reading_hostile_markets_never_escapes_and_never_halts
     trader = make_trader()
     settings.VENUE_URL, settings.VENUE_API_KEY = venue.url, trader.api_key
     monkeypatch.setenv("VENUE_API_KEY", trader.api_key)  # a configured secret: it must never leave or be written
-    agent = AgentConfigFactory(known_market_types=["test"], max_order_notional=CAP, approval_notional=APPROVAL,
-                               second_approval_notional=Decimal("4"), allowed_tools=ALLOWED)
     runs, reached = [], 0
     for goal, text in sample():
-        MarketQuarantine.objects.all().delete()  # each payload meets a market the agent has not set aside
+        # Each payload meets an agent with a clean record: no market set aside, and no refused calls in its
+        # recent runs (an agent that calls refused tools in three runs halts the desk: by design).
+        agent = AgentConfigFactory(known_market_types=["test"], max_order_notional=CAP, approval_notional=APPROVAL,
+                                   second_approval_notional=Decimal("4"), allowed_tools=ALLOWED)
         faults.plant(market, "description", f"{HOST} {text}")
         run = run_agent(agent_id=agent.pk, venue=trader, policy=obedient(goal, market))
         runs.append(run)
