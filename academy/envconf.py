@@ -7,6 +7,7 @@ stops start-up instead of running with a surprise. URLs are parsed by django-env
 
 from __future__ import annotations
 
+import base64
 import os
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -158,3 +159,58 @@ def env_redis_url(name: str) -> str | None:
     if not raw.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured(f"{name}={raw!r} is not a redis:// URL")
     return raw
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of a fixed set of words (lower case)."""
+    raw = os.environ.get(name, default).strip().lower()
+    if raw not in choices:
+        raise ImproperlyConfigured(f"{name}={raw!r} must be one of {', '.join(choices)}")
+    return raw
+
+
+def env_hex_key(name: str, *, required: bool) -> str:
+    """A 32-byte private key as 0x + 64 hex digits (a wallet's signing key); "" when unset and not required.
+    The message never repeats the value."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        if required:
+            raise ImproperlyConfigured(f"{name} is required (the trading wallet's private key, 0x + 64 hex digits)")
+        return ""
+    digits = raw.removeprefix("0x")
+    if len(digits) != 64 or any(c not in "0123456789abcdefABCDEF" for c in digits) or int(digits, 16) == 0:
+        raise ImproperlyConfigured(f"{name} is malformed: expected 0x followed by 64 hex digits (value not shown)")
+    return "0x" + digits.lower()
+
+
+def env_base64(name: str) -> str:
+    """A base64 secret (an HMAC key); "" when unset. The message never repeats the value."""
+    raw = os.environ.get(name, "").strip()
+    if raw:
+        try:
+            if not base64.b64decode(raw, validate=True):
+                raise ValueError("empty")
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} is malformed: expected standard base64 (value not shown)") from None
+    return raw
+
+
+def env_one_credential(*groups: tuple[str, ...]) -> None:
+    """Exactly one group of variables is set in full (e.g. an HMAC token id and secret, or an API key)."""
+    full = [g for g in groups if all(os.environ.get(n, "").strip() for n in g)]
+    partial = [g for g in groups if g not in full and any(os.environ.get(n, "").strip() for n in g)]
+    if partial:
+        missing = [n for n in partial[0] if not os.environ.get(n, "").strip()]
+        raise ImproperlyConfigured(f"{', '.join(missing)} is required with {', '.join(partial[0])}")
+    if not full:
+        options = " or ".join("+".join(g) for g in groups)
+        raise ImproperlyConfigured(f"venue credentials are required: set {options}")
+
+
+def env_optional_url(name: str, *, required: bool, what: str) -> str:
+    """An http(s) URL (https unless loopback), "" when unset and not required."""
+    if not os.environ.get(name, "").strip():
+        if required:
+            raise ImproperlyConfigured(f"{name} is required ({what})")
+        return ""
+    return env_url(name, "", secure_unless_loopback=True)

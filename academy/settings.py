@@ -10,11 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from academy.envconf import (
+    env_base64,
     env_bool,
+    env_choice,
     env_database,
     env_decimal,
+    env_hex_key,
     env_int,
     env_list,
+    env_one_credential,
+    env_optional_url,
     env_path,
     env_redis_url,
     env_secret,
@@ -147,6 +152,22 @@ else:
 # The paper venue (a separate process, see Procfile) and the offline default policy.
 VENUE_URL = env_url("VENUE_URL", "http://127.0.0.1:8100")
 VENUE_API_KEY = env_str("VENUE_API_KEY", "paper-key")
+# VENUE=limitless trades on Limitless Exchange through agents/venue/limitless_client.py (docs/go-live.md);
+# its keys come from the environment only, and a missing or malformed one stops start-up naming it.
+VENUE = env_choice("VENUE", "paper", ("paper", "limitless"))
+LIMITLESS_API_URL = env_url("LIMITLESS_API_URL", "https://api.limitless.exchange", secure_unless_loopback=True)
+LIMITLESS_WS_URL = env_url("LIMITLESS_WS_URL", "https://ws.limitless.exchange", secure_unless_loopback=True)
+LIMITLESS_CHAIN_ID = env_int("LIMITLESS_CHAIN_ID", 8453, minimum=1)
+LIMITLESS_PRIVATE_KEY = env_hex_key("LIMITLESS_PRIVATE_KEY", required=VENUE == "limitless")
+LIMITLESS_HMAC_TOKEN_ID = env_str("LIMITLESS_HMAC_TOKEN_ID", "")
+LIMITLESS_HMAC_SECRET = env_base64("LIMITLESS_HMAC_SECRET")
+LIMITLESS_API_KEY = env_str("LIMITLESS_API_KEY", "")
+if VENUE == "limitless":
+    env_one_credential(("LIMITLESS_HMAC_TOKEN_ID", "LIMITLESS_HMAC_SECRET"), ("LIMITLESS_API_KEY",))
+CHAIN_RPC_URL = env_optional_url("CHAIN_RPC_URL", required=VENUE == "limitless", what="a Base JSON-RPC endpoint")
+# The dead-man's watchdog (VENUE=limitless: Limitless has no cancel-on-disconnect): the stream lost for
+# this long halts through the one halt path, which cancels everything resting.
+DEADMAN_WATCHDOG_S = env_int("DEADMAN_WATCHDOG_S", 15, minimum=2, maximum=600)
 
 LOGGING = {
     "version": 1,
@@ -167,6 +188,7 @@ ANTHROPIC_BASE_URL = env_url("ANTHROPIC_BASE_URL", "https://api.anthropic.com", 
 # Always redacted; TRACE_SECRET_ENV_VARS can add names, never remove these.
 TRACE_SECRET_ENV_VARS = list(dict.fromkeys([
     "SECRET_KEY", "VENUE_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "DATABASE_URL", "REDIS_URL",
+    "LIMITLESS_PRIVATE_KEY", "LIMITLESS_HMAC_SECRET", "LIMITLESS_API_KEY", "CHAIN_RPC_URL",
     *env_list("TRACE_SECRET_ENV_VARS", []),
 ]))
 # USD per million tokens (input, output) by frozen model version. A paid model that is not
@@ -183,6 +205,8 @@ APPROVAL_TTL_MINUTES = env_int("APPROVAL_TTL_MINUTES", 15, minimum=1, maximum=24
 VENUE_TIMEOUT_S = env_int("VENUE_TIMEOUT_S", 5, minimum=1, maximum=120)
 # The monitor holds a venue websocket with account-wide cancel-on-disconnect (the card's deploy gate).
 VENUE_CANCEL_ON_DISCONNECT = env_bool("VENUE_CANCEL_ON_DISCONNECT", True)
+if VENUE == "limitless":
+    VENUE_CANCEL_ON_DISCONNECT = False  # paper only: Limitless has none; the watchdog covers instead
 
 # Alerts: each firing/resolving alert is delivered to every sink named here (see docs/monitoring.md).
 ALERT_SINKS = env_list("ALERT_SINKS", ["log"])
@@ -232,7 +256,8 @@ MONITOR_STALE_S = env_int("MONITOR_STALE_S", 60, minimum=10)
 # pings every 5 s: one missed ping and a little, not a half-open socket's ~15 s). A run's end and an
 # approved placement wait up to DEADMAN_COVER_STALE_S + 1 s for a beat after their orders were
 # sent, and cancel what none confirmed. Off with the cover itself.
-REQUIRE_DEADMAN_COVER = env_bool("REQUIRE_DEADMAN_COVER", REQUIRE_MONITOR_HEARTBEAT and VENUE_CANCEL_ON_DISCONNECT)
+REQUIRE_DEADMAN_COVER = env_bool("REQUIRE_DEADMAN_COVER", REQUIRE_MONITOR_HEARTBEAT
+                                 and (VENUE_CANCEL_ON_DISCONNECT or VENUE == "limitless"))
 DEADMAN_COVER_STALE_S = env_decimal("DEADMAN_COVER_STALE_S", "3", minimum="1")
 DEADMAN_MAX_SILENCE_S = env_decimal("DEADMAN_MAX_SILENCE_S", "7", minimum="1")
 CHAIN_SETTLE_GRACE_S = env_int("CHAIN_SETTLE_GRACE_S", 300, minimum=0)

@@ -106,10 +106,44 @@ def agent_spec(agent: AgentConfig) -> AgentSpec:
 
 
 def venue_client() -> VenuePort:
-    """The venue account this deployment trades (the paper venue unless VENUE_URL says otherwise)."""
+    """The venue account this deployment trades: Limitless with VENUE=limitless, else the paper venue."""
+    if settings.VENUE == "limitless":
+        return limitless_venue()
     from agents.venue.client import HttpVenue
 
     return HttpVenue(settings.VENUE_URL, settings.VENUE_API_KEY, timeout=settings.VENUE_TIMEOUT_S)
+
+
+_LIVE_VENUE: dict[tuple[str, ...], VenuePort] = {}
+_LIVE_LOCK = threading.Lock()
+
+
+def limitless_venue() -> VenuePort:
+    """This process's one LimitlessVenue (its rate limiter and caches are the process's), built from the
+    environment; the clock is checked against the venue's once, before the first use (HMAC allows 30 s)."""
+    key = (settings.LIMITLESS_API_URL, settings.LIMITLESS_PRIVATE_KEY, settings.CHAIN_RPC_URL)
+    with _LIVE_LOCK:
+        venue = _LIVE_VENUE.get(key)
+        if venue is None:
+            venue = _LIVE_VENUE[key] = _build_limitless()
+    return venue
+
+
+def _build_limitless() -> VenuePort:
+    from eth_account import Account
+
+    from agents.venue.chain_reader import ChainReader
+    from agents.venue.limitless_client import LimitlessVenue
+
+    wallet = Account.from_key(settings.LIMITLESS_PRIVATE_KEY).address
+    chain = ChainReader(settings.CHAIN_RPC_URL, wallet, timeout=float(settings.VENUE_TIMEOUT_S))
+    hmac = {"hmac_token_id": settings.LIMITLESS_HMAC_TOKEN_ID, "hmac_secret": settings.LIMITLESS_HMAC_SECRET}
+    credentials = hmac if settings.LIMITLESS_HMAC_TOKEN_ID else {"api_key": settings.LIMITLESS_API_KEY}
+    venue = LimitlessVenue(settings.LIMITLESS_API_URL, private_key=settings.LIMITLESS_PRIVATE_KEY,
+                           chain_id=settings.LIMITLESS_CHAIN_ID, timeout=float(settings.VENUE_TIMEOUT_S),
+                           chain=chain, **credentials)
+    venue.check_clock()  # a VenueError: nothing is built, and the next call checks again
+    return venue
 
 
 def policy_for(spec: AgentSpec) -> Policy:
@@ -158,9 +192,9 @@ COVER_POLL_S = 0.1  # how often a run's end (or an approved placement) looks for
 
 def cover_account() -> str:
     """The venue account this process's orders go to, as the monitor's beats name it (a fingerprint)."""
-    from monitoring.deadman import account_fingerprint
+    from monitoring.deadman import account_fingerprint, venue_identity
 
-    return account_fingerprint(settings.VENUE_URL, settings.VENUE_API_KEY)
+    return account_fingerprint(*venue_identity())
 
 
 def cover_missing_reason() -> str | None:

@@ -88,17 +88,105 @@ class DeadMansSwitch:
         self._loop.run_forever()
 
 
+class LimitlessWatchdog:
+    """The dead-man's switch on Limitless, which has no cancel-on-disconnect: Academy brings its own.
+
+    The monitor holds the Limitless stream (agents/venue/limitless_ws.py). While it is connected the
+    cover beats armed and orders may go; when it is lost the beats say so (no new order is sent), and
+    once it has been lost for DEADMAN_WATCHDOG_S the watchdog halts through the one halt path, which
+    cancels everything resting with the REST cancel-all and records the halt. The same interface as
+    DeadMansSwitch, so the cover beat and the health checks read either."""
+
+    def __init__(self) -> None:
+        from agents.venue.limitless_ws import LimitlessStream
+
+        self.url = settings.LIMITLESS_WS_URL
+        self.account = account_fingerprint(*venue_identity())
+        hmac = {"hmac_token_id": settings.LIMITLESS_HMAC_TOKEN_ID, "hmac_secret": settings.LIMITLESS_HMAC_SECRET}
+        credentials = hmac if settings.LIMITLESS_HMAC_TOKEN_ID else {"api_key": settings.LIMITLESS_API_KEY}
+        self.stream = LimitlessStream(self.url, order_events=True, max_backoff=2.0, on_event=self._seen,
+                                      **credentials)
+        self.tripped = False  # this loss already halted; re-armed once the stream is back
+
+    @property
+    def armed(self) -> bool:
+        return self.stream.connected.is_set()
+
+    def _seen(self, name: str, payload: Any) -> None:
+        """Note the market of each order event: a halt's cancel-all sweeps those markets first."""
+        slug = payload.get("marketSlug") if name == "orderEvent" and isinstance(payload, dict) else None
+        if isinstance(slug, str):
+            from agents.services import venue_client
+
+            note = getattr(venue_client(), "note_markets", None)
+            if note is not None:
+                note([slug])
+
+    def live(self, max_silence_s: float) -> bool:
+        """Connected: Engine.IO's own pings end a dead connection, and the stream reconnects by itself."""
+        return self.armed
+
+    def reconnect_if_silent(self, max_silence_s: float) -> bool:
+        return False  # the stream reconnects on its own, with fresh credentials
+
+    def start(self, wait_s: float = 5.0) -> None:
+        self.stream.start(wait_s)
+
+    def stop(self) -> None:
+        self.stream.stop()
+
+    def watch(self) -> bool:
+        """Halt once the stream has been lost for DEADMAN_WATCHDOG_S (once per loss). True when it halted."""
+        down = self.stream.down_for()
+        if down <= 0:
+            self.tripped = False
+            return False
+        if self.tripped or down < float(settings.DEADMAN_WATCHDOG_S):
+            return False
+        from monitoring.halt import halt
+        from monitoring.models import HaltSource
+
+        self.tripped = True
+        log.critical("deadman: the Limitless stream has been lost for %.0f s; halting", down)
+        halt(reason=f"dead-man's watchdog: the venue stream has been lost for {down:.0f} s (Limitless has no "
+                    f"cancel-on-disconnect: everything resting is cancelled)", source=HaltSource.DEADMAN)
+        return True
+
+
+def venue_identity() -> tuple[str, str]:
+    """(venue URL, account key) that name this deployment's venue account in cover fingerprints: the paper
+    venue's URL and API key, or on Limitless its API URL and the trading wallet's address."""
+    if settings.VENUE == "limitless":
+        from eth_account import Account
+
+        return settings.LIMITLESS_API_URL, Account.from_key(settings.LIMITLESS_PRIVATE_KEY).address.lower()
+    return settings.VENUE_URL, settings.VENUE_API_KEY
+
+
+def deadman_for_venue() -> DeadMansSwitch | LimitlessWatchdog | None:
+    """The cover this deployment's venue needs: the paper venue's cancel-on-disconnect session (paper only),
+    the Limitless watchdog, or none (VENUE_CANCEL_ON_DISCONNECT=false on the paper venue)."""
+    if settings.VENUE == "limitless":
+        return LimitlessWatchdog()
+    if settings.VENUE_CANCEL_ON_DISCONNECT:
+        return DeadMansSwitch()
+    return None
+
+
 def account_fingerprint(venue_url: str | None = None, api_key: str | None = None) -> str:
     """Which venue account a cover is for: a short sha256 of (venue URL, API key), never the key.
 
     The monitor writes it on its beats and the loops ask for their own: a session for another key or
     another venue cancels nothing of theirs."""
-    url = (venue_url if venue_url is not None else settings.VENUE_URL).rstrip("/")
-    key = api_key if api_key is not None else settings.VENUE_API_KEY
+    default_url, default_key = venue_identity() if venue_url is None or api_key is None else ("", "")
+    url = (venue_url if venue_url is not None else default_url).rstrip("/")
+    key = api_key if api_key is not None else default_key
     return hashlib.sha256(f"{url}\n{key}".encode()).hexdigest()[:16]
 
 
-def cover_confirm(deadman: DeadMansSwitch | None, *, host: str | None = None, account: str | None = None) -> bool:
+def cover_confirm(
+    deadman: DeadMansSwitch | LimitlessWatchdog | None, *, host: str | None = None, account: str | None = None
+) -> bool:
     """Record this monitor host's cover (monitoring.models.CoverBeat), armed or down, as of now.
 
     The loops send no order unless a monitor of their account confirmed its cover within
@@ -128,12 +216,16 @@ class CoverBeater(Periodic):
     stale though the session never dropped, and every agent would stop for nothing. Each beat first
     drops a session gone silent (it reconnects and re-arms), then records the cover."""
 
-    def __init__(self, deadman: DeadMansSwitch | None, *, interval_s: float = 1.0) -> None:
+    def __init__(self, deadman: DeadMansSwitch | LimitlessWatchdog | None, *, interval_s: float = 1.0) -> None:
         super().__init__("cover beat", lambda: _beat(deadman), interval_s=interval_s)
         self.deadman = deadman
 
 
-def _beat(deadman: DeadMansSwitch | None) -> None:
+def _beat(deadman: DeadMansSwitch | LimitlessWatchdog | None) -> None:
     if deadman is not None:
         deadman.reconnect_if_silent(float(settings.DEADMAN_MAX_SILENCE_S))
-    cover_confirm(deadman)
+    try:
+        cover_confirm(deadman)  # first: a lost stream stops new orders at once
+    finally:
+        if isinstance(deadman, LimitlessWatchdog):
+            deadman.watch()  # then, past the watchdog's time, cancel what rests (a locked database cannot stop it)

@@ -611,6 +611,7 @@ def _venue() -> Any:
 def _cancel_resting(venue: Any, errors: list[str]) -> list[str]:
     """Cancel everything resting, account-wide; return the venue ids cancelled. The venue alone: our
     Order rows follow in the database step, never before (a locked database must not delay this)."""
+    _hint_markets(venue)
     try:
         result = venue.cancel_all()
     except Exception as exc:
@@ -619,6 +620,24 @@ def _cancel_resting(venue: Any, errors: list[str]) -> list[str]:
         return []
     errors.extend(f"order {f.get('orderId', '?')} not cancelled: {f.get('message', f)}" for f in result.failed)
     return list(result.canceled)
+
+
+def _hint_markets(venue: Any) -> None:
+    """Tell a venue that cancels market by market (Limitless) where our orders may rest, so they go first.
+    Our Order rows name them; read with a 100 ms lock wait at most, and skipped on any failure: the
+    venue's own sweep of every market follows anyway."""
+    note = getattr(venue, "note_markets", None)
+    if note is None:
+        return
+    from agents.models import Order, OrderStatus
+
+    try:
+        with bounded_wait(100):
+            markets = set(Order.objects.filter(status__in=[OrderStatus.SENT, OrderStatus.LIVE])
+                          .values_list("market", flat=True).distinct()[:1000])
+        note(markets)
+    except Exception as exc:
+        log.warning("halt: could not read which markets hold our orders (%s); sweeping every market", exc)
 
 
 def _flatten(venue: Any, now: datetime, errors: list[str]) -> dict[str, str]:

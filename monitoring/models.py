@@ -48,6 +48,7 @@ class HaltSource(models.TextChoices):
     TOOL_ERROR_RATE = "tool_error_rate", "Tool error rate"
     CHAIN_DRIFT = "chain_drift", "Chain drift"
     SUSPICIOUS_OUTPUT = "suspicious_output", "Suspicious tool output"
+    DEADMAN = "deadman", "Dead-man's watchdog"
 
 
 _KILL_SWITCH_WRITER: ContextVar[bool] = ContextVar("kill_switch_writer", default=False)

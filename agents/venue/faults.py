@@ -32,6 +32,7 @@ class FaultState:
     drop_responses: int = 0  # the next N matching requests are processed, then answered 503 (reply lost)
     path_prefix: str = ""  # faults apply only to paths starting with this ("" = all)
     hang: bool = False
+    stream_cut: bool = False  # the Limitless Socket.IO stream refuses every connection (a cut network path)
     planted: dict[tuple[str, str], str] = field(default_factory=dict)  # (slug, field) -> original text
     _release: asyncio.Event | None = None
     _rng: random.Random = field(default_factory=random.Random)
@@ -48,6 +49,7 @@ class FaultState:
             "drop_responses": self.drop_responses,
             "path_prefix": self.path_prefix,
             "hang": self.hang,
+            "stream_cut": self.stream_cut,
             "planted": [{"market": m, "field": f} for (m, f) in sorted(self.planted)],
         }
 
@@ -160,6 +162,10 @@ class Faults:
 
     def drop_websockets(self) -> int:
         return int(self._post("/_faults/ws/drop")["dropped"])
+
+    def cut_stream(self, cut: bool = True) -> int:
+        """Cut the Limitless stream (drop its connections and refuse new ones) until called with False."""
+        return int(self._post("/_faults/ws/cut", {"cut": cut})["dropped"])
 
     def price_shock(self, market: str, price: Decimal | str) -> Any:
         return self._post(f"/_faults/markets/{market}/shock", {"price": price})

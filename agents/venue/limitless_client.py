@@ -596,24 +596,35 @@ class LimitlessVenue:
             failed += part.failed
         return CancelResult(canceled=canceled, failed=failed)
 
+    def note_markets(self, slugs: list[str] | set[str]) -> None:
+        """Markets where our orders may rest (the halt path's and the stream's hints): an account-wide
+        cancel sweeps them first, before listing every active market."""
+        with self._lock:
+            self._used_markets.update(slugs)
+
     def cancel_all(self, market: str | None = None) -> CancelResult:
         """Cancel every resting order of one market, or of every market where we may have orders.
 
-        Account-wide: all active markets (every page) plus every market this process used. Any market
-        that cannot be listed or cancelled raises `CancelIncomplete` once the others are done: a halt
-        must never believe a partial cancel was complete.
+        Account-wide, in two passes: first the markets where our orders are known to be (this process's,
+        and those noted by `note_markets`), so that they are gone within a few requests; then every other
+        active market (every page), since Limitless cancels per market only. Any market that cannot be
+        listed or cancelled raises `CancelIncomplete` once the others are done: a halt must never believe
+        a partial cancel was complete.
         """
         if market is not None:
             data = self._call("DELETE", f"/orders/all/{_seg(market)}")
             return _cancel_result(data, f"DELETE /orders/all/{market}")
         problems: list[str] = []
+        with self._lock:
+            known = sorted(self._used_markets)
+        result = self._sweep(known, problems)
         try:
             listed = [m["slug"] for m in self._active_markets(strict=True)]
         except VenueError as exc:
-            listed, problems = [], [f"cannot list the markets: {exc}"]  # still cancel where we know we traded
-        with self._lock:
-            used = sorted(self._used_markets - set(listed))
-        return self._sweep(listed + used, problems)
+            listed, problems = [], [*problems, f"cannot list the markets: {exc}"]
+        rest = self._sweep([slug for slug in listed if slug not in set(known)], problems)
+        return self._complete(CancelResult(canceled=result.canceled + rest.canceled,
+                                           failed=result.failed + rest.failed), problems)
 
     def _markets_to_read(self) -> tuple[list[str], bool]:
         """Where our orders may be, and whether that is a full scan.
@@ -631,7 +642,7 @@ class LimitlessVenue:
         return listed + [slug for slug in used if slug not in set(listed)], True
 
     def _sweep(self, slugs: list[str], problems: list[str]) -> CancelResult:
-        """Cancel market by market, going on past failures; raise at the end if anything failed."""
+        """Cancel market by market, going on past failures (each is added to `problems`)."""
         canceled: list[str] = []
         failed: list[dict[str, str]] = []
         for slug in slugs:
@@ -647,10 +658,14 @@ class LimitlessVenue:
                 for f in part.failed
                 if f.get("reason") != "ORDER_NOT_FOUND"  # already gone: nothing rests
             ]
-        result = CancelResult(canceled=canceled, failed=failed)
+        return CancelResult(canceled=canceled, failed=failed)
+
+    @staticmethod
+    def _complete(result: CancelResult, problems: list[str]) -> CancelResult:
+        """The sweep's result, or CancelIncomplete when any market could not be listed or cancelled."""
         if problems:
             raise CancelIncomplete(
-                f"cancel-all incomplete, orders may still rest ({len(canceled)} cancelled, "
+                f"cancel-all incomplete, orders may still rest ({len(result.canceled)} cancelled, "
                 f"{len(problems)} problem(s)): {'; '.join(problems[:5])}",
                 result,
                 problems,

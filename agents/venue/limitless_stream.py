@@ -60,10 +60,12 @@ class LimitlessStream:
         ping_interval: float = 5.0,
         ping_timeout: float = 15.0,
         clock: Any = time.time,
+        refusing: Any = lambda: False,
     ) -> None:
         self.engine = engine
         self.identities = identities
         self.clock = clock
+        self.refusing = refusing  # the fault control's stream cut
         self.sio = socketio.AsyncServer(
             async_mode="asgi",
             cors_allowed_origins=[],
@@ -100,6 +102,8 @@ class LimitlessStream:
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         self._loop = asyncio.get_running_loop()
+        if self.refusing():
+            raise ConnectionRefusedError("stream cut by the fault control")
         account = self._authenticate(environ)  # raises ConnectionRefusedError on bad credentials
         self.subscribers[sid] = Subscriber(account)
         if account is not None:

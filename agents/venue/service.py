@@ -334,6 +334,10 @@ class LimitlessFaultBody(_Body):
     rate_limit_off: StrictBool = False
 
 
+class CutBody(_Body):
+    cut: StrictBool = True
+
+
 class TickBody(_Body):
     n: StrictInt = Field(default=1, ge=1, le=10_000)
 
@@ -753,6 +757,13 @@ class Api:
         dropped = await self.hub.drop_all() + await self.stream.drop_all()
         return JSONResponse({"dropped": dropped})
 
+    async def f_ws_cut(self, request: Request) -> Response:
+        """Cut the Limitless stream: drop its connections and refuse new ones until `cut` is false."""
+        self.check_faults(request)
+        self.faults.stream_cut = parse_model(CutBody, await json_body(request)).cut
+        dropped = await self.stream.drop_all() if self.faults.stream_cut else 0
+        return JSONResponse({"dropped": dropped, **self.faults.snapshot()})
+
     async def f_market_create(self, request: Request) -> Response:
         self.check_faults(request)
         b = parse_model(MarketBody, await json_body(request))
@@ -858,6 +869,7 @@ class Api:
         self.faults.planted.clear()
         self.engine.settle_lag = self.config.settle_lag
         self.limitless.switches.maintenance, self.limitless.switches.rate_limit = "", None
+        self.faults.stream_cut = False
         return JSONResponse(self.faults.snapshot())
 
 
@@ -903,7 +915,7 @@ def create_app(engine: Engine, config: VenueConfig) -> Any:
     hub = Hub(engine, config)
     limitless = LimitlessApi(engine, build_identities(engine, config), Switches(), chain_id=config.chain_id)
     stream = LimitlessStream(engine, limitless.identities, ping_interval=config.heartbeat_interval,
-                             ping_timeout=config.heartbeat_timeout)
+                             ping_timeout=config.heartbeat_timeout, refusing=lambda: faults.stream_cut)
     api = Api(engine, config, hub, faults, limitless, stream)
     g = _guard
     # The paper-only native API (cancel-on-disconnect, sequence numbers: what Limitless lacks) lives
@@ -937,6 +949,7 @@ def create_app(engine: Engine, config: VenueConfig) -> Any:
         Route("/_faults/hang", g(api.f_hang), methods=["POST"]),
         Route("/_faults/release", g(api.f_release), methods=["POST"]),
         Route("/_faults/ws/drop", g(api.f_ws_drop), methods=["POST"]),
+        Route("/_faults/ws/cut", g(api.f_ws_cut), methods=["POST"]),
         Route("/_faults/markets", g(api.f_market_create), methods=["POST"]),
         Route("/_faults/markets/{slug}/status", g(api.f_status), methods=["POST"]),
         Route("/_faults/markets/{slug}/resolve", g(api.f_resolve), methods=["POST"]),

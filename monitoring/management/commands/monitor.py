@@ -24,7 +24,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from agents.services import venue_client
-from monitoring.deadman import CoverBeater, DeadMansSwitch
+from monitoring.deadman import CoverBeater, DeadMansSwitch, LimitlessWatchdog, deadman_for_venue
 from monitoring.health import Monitor
 from monitoring.periodic import Periodic
 
@@ -75,14 +75,19 @@ class Command(BaseCommand):
                 return
             time.sleep(poll)
 
-    def _arm_deadman(self) -> DeadMansSwitch | None:
-        if not settings.VENUE_CANCEL_ON_DISCONNECT:
+    def _arm_deadman(self) -> DeadMansSwitch | LimitlessWatchdog | None:
+        deadman = deadman_for_venue()
+        if deadman is None:
             self.stdout.write("monitor: cancel-on-disconnect is OFF (VENUE_CANCEL_ON_DISCONNECT=false)")
             return None
-        deadman = DeadMansSwitch()
         deadman.start()
-        self.stdout.write(f"monitor: cancel-on-disconnect armed on {deadman.url} (account scope, cover beats for "
-                          f"account {deadman.account})")
+        if isinstance(deadman, LimitlessWatchdog):
+            self.stdout.write(f"monitor: dead-man's watchdog on the Limitless stream {deadman.url}: lost for "
+                              f"{settings.DEADMAN_WATCHDOG_S} s halts and cancels everything resting (account "
+                              f"{deadman.account})")
+        else:
+            self.stdout.write(f"monitor: cancel-on-disconnect armed on {deadman.url} (paper venue only; account "
+                              f"scope, cover beats for account {deadman.account})")
         return deadman
 
     def _stop(self, *args: Any) -> None:
