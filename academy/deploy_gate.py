@@ -42,9 +42,9 @@ from agents.core.spec import AgentSpec
 from agents.core.tools import build_toolbox
 from agents.core.tracing import FileRecorder, MemoryRecorder, Recorder, TraceWriter
 from agents.journal import JournaledVenue
-from agents.venue.client import LocalVenue
-from agents.venue.engine import AccountSpec, Engine, MarketState
 from agents.venue.schemas import SHARE_STEP, MarketStatus, Side
+from paper_venue.engine import AccountSpec, Engine, MarketState
+from paper_venue.local import LocalVenue
 
 if TYPE_CHECKING:
     from agents.models import AgentConfig, Run
@@ -323,16 +323,18 @@ def planted_env(value: str, name: str | None = None) -> Iterator[str]:
 
 
 def check_trace_redaction() -> GateResult:
-    """Two fake secrets in the environment and in a tool's output must not reach any written trace file:
-    a key with the OpenAI shape (caught by pattern or by value) and a shapeless random value under
-    $VENUE_API_KEY (caught only by redacting the values of TRACE_SECRET_ENV_VARS)."""
+    """Two fake secrets in the environment must not reach any written trace file: a key with the OpenAI
+    shape in the model's output (caught by pattern or by value) and a shapeless random value under
+    $VENUE_API_KEY in a tool's output (caught only by redacting the values of TRACE_SECRET_ENV_VARS)."""
     item = "4. Trace redaction"
     key = f"sk-proj-DEPLOYGATE{secrets.token_hex(16)}"
     venue_key = secrets.token_hex(12)  # no known shape: only the env-value redaction can catch it
     spec = AgentSpec(name="deploy-gate", policy="scripted", model="scripted-v1", allowed_tools=("get_market",))
-    policy = ScriptedPolicy([[("get_market", {"slug": MARKET})], "done"])
+    # The shapeless value comes in a market description (a tool's output); the shaped key in the model's own
+    # words, since layer 1 now withholds any venue text with a key shape before it is traced or read.
+    policy = ScriptedPolicy([[("get_market", {"slug": MARKET})], f"done; support key {key}"])
     with sandbox() as box, planted_env(key) as env_name, planted_env(venue_key, VENUE_KEY_ENV):
-        box.engine.set_text(MARKET, "description", f"Resolves YES. Support key: {key}; venue key: {venue_key}")
+        box.engine.set_text(MARKET, "description", f"Resolves YES. Venue key: {venue_key}")
         writer = TraceWriter(traces_dir=services.traces_dir(), run_id="deploy-gate-redaction", clock=SystemClock(),
                              redactor=services.redactor())
         recorder = FileRecorder(writer)
@@ -346,8 +348,8 @@ def check_trace_redaction() -> GateResult:
     leaked = sum(key in t for t in texts)
     leaked_venue = sum(venue_key in t for t in texts)
     markers = sum(t.count(REDACTION_MARKER) for t in texts)
-    detail = (f"shaped key planted in ${env_name}, shapeless value in ${VENUE_KEY_ENV}, both in a market "
-              f"description; run {result.outcome}; {len(files)} file(s) written, {leaked} carry the shaped key, "
+    detail = (f"shaped key planted in ${env_name} and the model's output, shapeless value in ${VENUE_KEY_ENV} and "
+              f"a market description; run {result.outcome}; {len(files)} file(s) written, {leaked} carry the shaped key, "
               f"{leaked_venue} carry the ${VENUE_KEY_ENV} value, {markers} redaction marker(s)")
     ok = bool(files) and leaked == 0 and leaked_venue == 0 and markers > 0
     return GateResult(item, PASS if ok else FAIL, detail)

@@ -48,8 +48,8 @@ def main() -> None:
         child(args.child, args.venue, args.rounds, args.orders)
         return
     sys.path.insert(0, str(ROOT))
-    from agents.venue.faults import Faults
-    from agents.venue.testing import running_venue
+    from paper_venue.faults import Faults
+    from paper_venue.testing import running_venue
 
     with running_venue(Path(tempfile.mkdtemp(prefix="halt-faults-venue-")), VENUE_TICK_INTERVAL="0") as venue:
         faults = Faults(venue.url, venue.faults_token)

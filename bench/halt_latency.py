@@ -61,9 +61,9 @@ def main() -> None:
     from django.contrib.auth import get_user_model
 
     from agents.venue.client import HttpVenue
-    from agents.venue.faults import Faults
-    from agents.venue.testing import running_venue
     from monitoring.halt import flag_path, halt, resume
+    from paper_venue.faults import Faults
+    from paper_venue.testing import running_venue
 
     operator = get_user_model().objects.create_superuser("bench", password="bench-pw-123")
     with running_venue(data_dir / "venue", VENUE_TICK_INTERVAL="0") as venue:

@@ -64,7 +64,7 @@ def make_fake_venue() -> Any:
 def make_paper_venue(running: Any) -> Any:
     """A fresh funded account per run on the real venue, so every run starts flat."""
     from agents.venue.client import HttpVenue
-    from agents.venue.faults import Faults
+    from paper_venue.faults import Faults
 
     faults = Faults(running.url, running.faults_token)
 
@@ -139,7 +139,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         if args.venue == "paper":
-            from agents.venue.testing import running_venue
+            from paper_venue.testing import running_venue
 
             venue_for = make_paper_venue(stack.enter_context(running_venue(Path(tmp) / "venue")))
         else:

@@ -34,8 +34,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--redis", default="", help="REDIS_URL for the web process (channels-redis layer)")
     args = parser.parse_args()
-    from agents.venue.faults import Faults
-    from agents.venue.testing import running_venue
+    from paper_venue.faults import Faults
+    from paper_venue.testing import running_venue
     from tests.panel.server import PanelServer
 
     with tempfile.TemporaryDirectory(prefix="panel-bench-") as tmp, running_venue(Path(tmp) / "venue") as venue:

@@ -35,8 +35,8 @@ def main() -> None:
     from agents.models import AgentConfig
     from agents.services import run_agent
     from agents.venue.client import HttpVenue
-    from agents.venue.faults import Faults
-    from agents.venue.testing import running_venue
+    from paper_venue.faults import Faults
+    from paper_venue.testing import running_venue
 
     agent = AgentConfig.objects.create(name="bench", known_market_types=["crypto-hourly", "sports", "politics"],
                                        max_daily_notional=1_000_000, max_market_exposure=1_000_000,

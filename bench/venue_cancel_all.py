@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 
-from agents.venue.faults import Faults
-from agents.venue.testing import running_venue
+from paper_venue.faults import Faults
+from paper_venue.testing import running_venue
 
 
 def run(rounds: int, orders: int) -> dict[str, float]:

@@ -12,8 +12,8 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from agents.venue.engine import AccountSpec, Engine, MarketState
 from agents.venue.schemas import MarketStatus, OrderRequest, OrderType, Outcome, Side
+from paper_venue.engine import AccountSpec, Engine, MarketState
 
 
 def run(n: int, seed: int = 1) -> dict[str, float]:

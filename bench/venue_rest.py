@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 
-from agents.venue.faults import Faults
-from agents.venue.testing import running_venue
+from paper_venue.faults import Faults
+from paper_venue.testing import running_venue
 
 
 def run(n: int, concurrency: int) -> dict[str, float]:

@@ -10,8 +10,8 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from agents.venue.client import HttpVenue
-from agents.venue.faults import Faults
-from agents.venue.testing import RunningVenue, running_venue
+from paper_venue.faults import Faults
+from paper_venue.testing import RunningVenue, running_venue
 
 
 def _user(django_user_model, username: str, *, staff: bool = False, perms: tuple[str, ...] = ()):

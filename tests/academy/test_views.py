@@ -66,7 +66,7 @@ def test_it_shows_the_paper_venue_reachable(client, nobody, venue, settings):
 
 
 def test_it_shows_an_unreachable_venue_plainly(client, nobody, settings):
-    from agents.venue.testing import free_port
+    from paper_venue.testing import free_port
 
     settings.VENUE_URL = f"http://127.0.0.1:{free_port()}"
     client.force_login(nobody)

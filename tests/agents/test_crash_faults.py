@@ -28,11 +28,11 @@ from django.utils import timezone
 
 from agents.models import AgentLease, Order, OrderStatus, Run, RunStatus, TraceEvent, TraceKind
 from agents.venue.client import HttpVenue
-from agents.venue.faults import Faults
 from agents.venue.schemas import OrderRequest, Outcome, Side
-from agents.venue.testing import RunningVenue, running_venue
 from monitoring.management.commands.monitor import housekeeping
 from monitoring.models import OutboxEvent
+from paper_venue.faults import Faults
+from paper_venue.testing import RunningVenue, running_venue
 from tests.factories import AgentConfigFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.fault]

@@ -15,8 +15,8 @@ from django.utils import timezone
 from agents.management.commands import smoke
 from agents.models import Order, Run, RunStatus
 from agents.venue.client import HttpVenue
-from agents.venue.testing import free_port
 from monitoring.models import HaltEvent, HaltSource, KillSwitch, kill_switch_writer
+from paper_venue.testing import free_port
 from tests.factories import AgentConfigFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

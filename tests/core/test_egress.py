@@ -17,10 +17,10 @@ from pydantic import ValidationError
 
 from agents.core.egress import Leak, find_leaks, find_shapes, needle_set, needles_for, secret_values
 from agents.core.tools import CancelAllArgs, GetMarketArgs, PlaceLimitOrderArgs
-from agents.venue.engine import demo_market_states
 from agents.venue.strict import InvalidInput, parse_order_id
 from agents.venue.strict import parse_agent_identifier as parse_identifier
 from agents.venue.strict import parse_agent_slug as parse_slug
+from paper_venue.engine import demo_market_states
 
 VENUE_KEY = "lmts_9f8e7d6c5b4a39281706"
 SECRETS = {

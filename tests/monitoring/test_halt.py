@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from agents.venue.client import HttpVenue
 from agents.venue.schemas import OrderStatus
-from agents.venue.testing import free_port
 from monitoring.halt import ResumeRefused, flag_path, halt, resume
 from monitoring.models import Alert, HaltEvent, KillSwitch, OutboxEvent
+from paper_venue.testing import free_port
 from tests.monitoring.conftest import give_position, rest
 
 pytestmark = pytest.mark.django_db

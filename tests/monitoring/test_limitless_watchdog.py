@@ -20,13 +20,13 @@ import pytest
 from eth_account import Account
 
 from agents import services
-from agents.venue.faults import Faults
 from agents.venue.limitless_client import LimitlessVenue
 from agents.venue.schemas import OrderRequest, OrderStatus, OrderType, Outcome, Side
-from agents.venue.testing import RunningVenue
 from monitoring.deadman import CoverBeater, LimitlessWatchdog
 from monitoring.health import chain_drift
 from monitoring.models import HaltEvent, HaltSource, KillSwitch
+from paper_venue.faults import Faults
+from paper_venue.testing import RunningVenue
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.fault]
 

@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from agents.venue.client import HttpVenue
 from agents.venue.schemas import OrderStatus
-from agents.venue.testing import free_port
 from monitoring.halt import ResumeRefused, flag_path, resume
 from monitoring.health import Monitor, chain_drift_amount
 from monitoring.models import HaltEvent, KillSwitch
+from paper_venue.testing import free_port
 from tests.factories import RunFactory
 from tests.monitoring.conftest import give_position, rest
 

@@ -10,7 +10,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from agents.venue.client import HttpVenue
-from agents.venue.testing import RunningVenue
+from paper_venue.testing import RunningVenue
 
 
 def session_cookie(user: Any) -> str:

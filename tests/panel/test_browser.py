@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from agents.venue.faults import Faults
-from agents.venue.testing import RunningVenue
+from paper_venue.faults import Faults
+from paper_venue.testing import RunningVenue
 from tests.panel.server import ROOT, PanelServer
 
 pytestmark = pytest.mark.browser

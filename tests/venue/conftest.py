@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from eth_account import Account
 
-from agents.venue.engine import Engine
-from agents.venue.faults import Faults
-from agents.venue.testing import RunningVenue
+from paper_venue.engine import Engine
+from paper_venue.faults import Faults
+from paper_venue.testing import RunningVenue
 from tests.venue.helpers import Clock, open_engine
 from tests.venue.lmts import MakeTrader, Recorder, Trader
 

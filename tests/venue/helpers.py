@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from agents.venue.engine import AccountSpec, Engine, MarketState
 from agents.venue.schemas import MarketStatus
+from paper_venue.engine import AccountSpec, Engine, MarketState
 
 
 class Clock:

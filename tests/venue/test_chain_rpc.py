@@ -16,11 +16,11 @@ from eth_abi import encode
 
 from agents.venue.chain_reader import ChainReader, ChainReadError
 from agents.venue.client import HttpVenue
-from agents.venue.faults import Faults
-from agents.venue.identities import token_id
 from agents.venue.limitless import CHAIN_ID_BASE, CTF_BASE, USDC_BASE, paper_wallet_address
 from agents.venue.schemas import OrderRequest, OrderStatus, OrderType, Outcome, Side
-from agents.venue.testing import REPO_ROOT, RunningVenue, free_port
+from paper_venue.faults import Faults
+from paper_venue.identities import token_id
+from paper_venue.testing import REPO_ROOT, RunningVenue, free_port
 
 D = Decimal
 Trader = Callable[..., HttpVenue]

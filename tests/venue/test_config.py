@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.venue.testing import REPO_ROOT, free_port
+from paper_venue.testing import REPO_ROOT, free_port
 
 BAD_SETTINGS = [
     ("VENUE_HEARTBEAT_TIMEOUT", "nan"),  # passed `<= 0`, so no session was ever dropped

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from agents.venue.client import LocalVenue, Venue, VenueNotFound, VenueRejected
-from agents.venue.engine import STP_REASON, Engine
+from agents.venue.client import Venue, VenueNotFound, VenueRejected
 from agents.venue.schemas import MarketStatus, OrderRequest, OrderStatus, OrderType, Outcome, Side
+from paper_venue.engine import STP_REASON, Engine
+from paper_venue.local import LocalVenue
 from tests.venue.helpers import Clock, open_engine, quiet_market
 
 D = Decimal

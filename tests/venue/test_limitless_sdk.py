@@ -26,8 +26,8 @@ from limitless_sdk.types.markets import ActiveMarketsParams
 from limitless_sdk.types.orders import CancelReplaceMode, OrderType, Side
 from limitless_sdk.websocket.types import WebSocketConfig
 
-from agents.venue.faults import Faults
-from agents.venue.testing import RunningVenue, running_venue
+from paper_venue.faults import Faults
+from paper_venue.testing import RunningVenue, running_venue
 
 SLUG = "btc-above-100k-next-hour"
 

@@ -18,7 +18,6 @@ from eth_account import Account
 
 from agents.venue import limitless as lm
 from agents.venue import limitless_client
-from agents.venue.faults import Faults
 from agents.venue.limitless_client import CancelIncomplete, LimitlessVenue, VenueThrottled
 from agents.venue.port import (
     Venue,
@@ -30,6 +29,7 @@ from agents.venue.port import (
     VenueUnavailable,
 )
 from agents.venue.schemas import Balance, MarketStatus, OrderStatus, OrderType, Outcome, Side
+from paper_venue.faults import Faults
 
 D = Decimal
 

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 from agents.venue import limitless as lm
-from agents.venue.faults import Faults
 from agents.venue.limitless_ws import LimitlessStream
-from agents.venue.testing import RunningVenue
+from paper_venue.faults import Faults
+from paper_venue.testing import RunningVenue
 from tests.venue.lmts import MakeTrader, order
 
 

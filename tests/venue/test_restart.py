@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 
 from agents.venue.client import HttpVenue, VenueStream
-from agents.venue.faults import Faults
 from agents.venue.schemas import OrderRequest, OrderStatus, Outcome, Side
-from agents.venue.testing import restart_venue, running_venue
+from paper_venue.faults import Faults
+from paper_venue.testing import restart_venue, running_venue
 
 D = Decimal
 

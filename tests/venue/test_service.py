@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from agents.venue.client import HttpVenue, VenueAuthError, VenueRejected, VenueTimeout, VenueUnavailable
-from agents.venue.faults import Faults
 from agents.venue.schemas import MarketStatus, OrderRequest, OrderStatus, OrderType, Outcome, Side
-from agents.venue.testing import RunningVenue
+from paper_venue.faults import Faults
+from paper_venue.testing import RunningVenue
 
 D = Decimal
 Trader = Callable[..., HttpVenue]
@@ -317,7 +317,7 @@ def test_it_hides_the_fault_api_without_the_token(
 ) -> None:
     assert httpx.post(venue.url + "/_faults/reset").status_code == 401
     assert httpx.post(venue.url + "/_faults/reset", headers={"X-Faults-Token": "nope"}).status_code == 401
-    from agents.venue.testing import running_venue
+    from paper_venue.testing import running_venue
 
     with running_venue(tmp_path_factory.mktemp("nofaults"), VENUE_FAULTS_TOKEN="") as plain:
         r = httpx.post(plain.url + "/_faults/reset", headers={"X-Faults-Token": ""})

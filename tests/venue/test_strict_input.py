@@ -17,8 +17,8 @@ import pytest
 import websockets
 
 from agents.venue.client import HttpVenue
-from agents.venue.faults import Faults
-from agents.venue.testing import RunningVenue
+from paper_venue.faults import Faults
+from paper_venue.testing import RunningVenue
 from tests.fuzz import random_document
 
 Trader = Callable[..., HttpVenue]

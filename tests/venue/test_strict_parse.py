@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from agents.core.orders import client_order_id
-from agents.venue.engine import demo_market_states
 from agents.venue.strict import (
     InvalidInput,
     TooLarge,
@@ -21,6 +20,7 @@ from agents.venue.strict import (
     parse_int,
     parse_slug,
 )
+from paper_venue.engine import demo_market_states
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -11,9 +11,9 @@ from typing import Any
 import websockets
 
 from agents.venue.client import HttpVenue, VenueStream
-from agents.venue.faults import Faults
 from agents.venue.schemas import OrderRequest, OrderStatus, Outcome, Side
-from agents.venue.testing import RunningVenue
+from paper_venue.faults import Faults
+from paper_venue.testing import RunningVenue
 
 D = Decimal
 Trader = Callable[..., HttpVenue]

@@ -34,8 +34,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from agents.venue import limitless as lm
-from agents.venue.engine import Engine, NotFound, fee_of
-from agents.venue.identities import Identities, Identity, condition_id, exchange_address, market_id, token_id
 from agents.venue.schemas import (
     Fill,
     Market,
@@ -51,6 +49,8 @@ from agents.venue.schemas import (
 )
 from agents.venue.strict import load_json, parse_identifier, parse_int, parse_slug
 from agents.venue.units import TICKS_PER_UNIT, InvalidInput
+from paper_venue.engine import Engine, NotFound, fee_of
+from paper_venue.identities import Identities, Identity, condition_id, exchange_address, market_id, token_id
 
 MAX_BODY = 64 * 1024
 MAX_BATCH = 50

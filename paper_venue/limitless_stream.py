@@ -30,10 +30,10 @@ from typing import Any
 import socketio
 
 from agents.venue import limitless as lm
-from agents.venue.engine import Engine, Event
-from agents.venue.identities import Identities, exchange_address, market_id, token_id
-from agents.venue.limitless_api import book_json, raw, tx_hash
 from agents.venue.schemas import Fill, Order, OrderStatus, OrderType, Outcome
+from paper_venue.engine import Engine, Event
+from paper_venue.identities import Identities, exchange_address, market_id, token_id
+from paper_venue.limitless_api import book_json, raw, tx_hash
 
 log = logging.getLogger("agents.venue.stream")
 NAMESPACE = "/markets"

@@ -52,7 +52,6 @@ from agents.venue.schemas import (
     Position,
     Side,
 )
-from agents.venue.store import ORDER_COLS, Store, WriteBatch
 from agents.venue.units import (
     TICKS_PER_UNIT,
     InvalidInput,
@@ -63,6 +62,7 @@ from agents.venue.units import (
     ticks_dec,
     usdc_to_micro,
 )
+from paper_venue.store import ORDER_COLS, Store, WriteBatch
 
 SIM_MAKERS = ("sim-maker-1", "sim-maker-2")
 SIM_TAKER = "sim-taker"
@@ -71,7 +71,7 @@ SIM_LEVELS = 3
 STP_REASON = "self-trade prevention: resting order canceled"
 TEXT_FIELDS = ("title", "description", "note", "resolution_text")
 
-log = logging.getLogger("agents.venue.engine")
+log = logging.getLogger("paper_venue.engine")
 
 
 class EngineError(Exception):

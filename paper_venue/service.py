@@ -33,14 +33,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from agents.venue import chain_rpc
 from agents.venue import limitless as lm
-from agents.venue.engine import AccountSpec, Engine, Event, MarketState, NotFound, UnrenderableMarket
-from agents.venue.faults import FAULTS_HEADER, FaultMiddleware, FaultState
-from agents.venue.identities import Identities
 from agents.venue.limitless import CHAIN_ID_BASE
-from agents.venue.limitless_api import MAINTENANCE_MODES, LimitlessApi, RateLimit, Switches
-from agents.venue.limitless_stream import LimitlessStream
 from agents.venue.schemas import MarketStatus, OrderRequest, OrderStatus, Outcome
 from agents.venue.strict import (
     Identifier,
@@ -55,6 +49,12 @@ from agents.venue.strict import (
     parse_slug,
 )
 from agents.venue.units import InvalidInput, price_to_ticks, signed_milli, usdc_to_micro
+from paper_venue import chain_rpc
+from paper_venue.engine import AccountSpec, Engine, Event, MarketState, NotFound, UnrenderableMarket
+from paper_venue.faults import FAULTS_HEADER, FaultMiddleware, FaultState
+from paper_venue.identities import Identities
+from paper_venue.limitless_api import MAINTENANCE_MODES, LimitlessApi, RateLimit, Switches
+from paper_venue.limitless_stream import LimitlessStream
 
 log = logging.getLogger("agents.venue")
 M = TypeVar("M", bound=BaseModel)

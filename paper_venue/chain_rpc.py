@@ -44,11 +44,11 @@ from eth_utils import to_checksum_address
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from agents.venue.engine import Engine, NotFound
-from agents.venue.identities import Identities, token_id
 from agents.venue.limitless import CTF_BASE, SCALE, USDC_BASE
 from agents.venue.schemas import ChainLedger
 from agents.venue.strict import InvalidInput, load_json
+from paper_venue.engine import Engine, NotFound
+from paper_venue.identities import Identities, token_id
 
 log = logging.getLogger("agents.venue")
 

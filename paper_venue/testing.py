@@ -23,7 +23,7 @@ import httpx
 
 DEFAULT_KEY = "paper-key"
 DEFAULT_FAULTS_TOKEN = "faults-token"
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
