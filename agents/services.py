@@ -208,9 +208,41 @@ def cover_missing_reason() -> str | None:
     fresh = db_clock(-timedelta(seconds=float(settings.DEADMAN_COVER_STALE_S)))  # beats are written with it too
     if CoverBeat.objects.filter(account=cover_account(), armed=True, confirmed_at__gte=fresh).exists():
         return None
+    if settings.VENUE == "limitless":
+        monitor_lost_watchdog()
+        return (f"no dead-man's cover: no monitor of this Limitless account confirmed its venue stream in the last "
+                f"{settings.DEADMAN_COVER_STALE_S} s (is manage.py monitor running, with the same LIMITLESS_* "
+                f"settings, and connected to the stream?)")
     return (f"no dead-man's cover: no monitor of this venue account (VENUE_URL, VENUE_API_KEY) confirmed its "
             f"cancel-on-disconnect session in the last {settings.DEADMAN_COVER_STALE_S} s (is manage.py monitor "
             f"running, with the same venue settings, and connected to the venue?)")
+
+
+def monitor_lost_watchdog() -> bool:
+    """The other half of the dead-man's switch on Limitless, which cancels nothing by itself: the monitor
+    halts when its stream is lost (monitoring/deadman.py), but a monitor that died halts nothing. So a loop
+    that finds this account's cover beats stopped for DEADMAN_WATCHDOG_S (the last one armed: orders may
+    have gone under it) while our orders may rest halts through the one halt path, which cancels them.
+    True when it halted. A question it cannot answer (the database) halts too: fail closed."""
+    from monitoring.halt import halt
+    from monitoring.models import CoverBeat, HaltSource
+
+    try:
+        beats = CoverBeat.objects.filter(account=cover_account())
+        last = beats.order_by("-confirmed_at").first()
+        if last is None or last.armed_at is None:
+            return False  # never covered: nothing was sent under a cover
+        if beats.filter(confirmed_at__gte=db_clock(-timedelta(seconds=int(settings.DEADMAN_WATCHDOG_S)))).exists():
+            return False  # a monitor still beats: it watches its stream and halts by itself
+        if not Order.objects.filter(status__in=[OrderStatus.SENT, OrderStatus.LIVE]).exists():
+            return False  # nothing of ours may rest
+        why = f"the monitor's cover beats stopped at {last.confirmed_at:%H:%M:%S} UTC"
+    except DatabaseError as exc:
+        why = f"the monitor's cover beats cannot be read ({type(exc).__name__})"
+    log.critical("dead-man's watchdog: %s with our orders possibly resting; halting", why)
+    halt(reason=f"dead-man's watchdog: {why} (Limitless has no cancel-on-disconnect: everything resting "
+                f"is cancelled)", source=HaltSource.DEADMAN)
+    return True
 
 
 def cover_confirmed_after(sent_at: float) -> bool:

@@ -12,7 +12,7 @@ import base64
 import secrets
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -128,3 +128,43 @@ def _until(done: Any, timeout: float = 5.0) -> bool:
             return False
         time.sleep(0.05)
     return True
+
+
+def test_it_halts_from_a_loop_when_the_monitor_itself_is_gone(live: dict[str, str], faults: Faults) -> None:
+    """A dead monitor halts nothing: the loop that finds its beats stopped (orders possibly resting) does."""
+    from django.utils import timezone
+
+    from monitoring.models import CoverBeat
+    from tests.factories import OrderFactory
+
+    slug = "wd-" + secrets.token_hex(3)
+    faults.create_market(slug)
+    placed = resting(slug, 2)
+    OrderFactory(market=slug, status="live", client_order_id=f"wd-{slug}-0")
+    beat_at = timezone.now() - timedelta(seconds=30)  # armed, then nothing: the monitor died 30 s ago
+    CoverBeat.objects.create(host="gone", account=services.cover_account(), armed=True, confirmed_at=beat_at,
+                             armed_at=beat_at)
+    assert services.stop_check()() is not None  # the loop refuses ...
+    event = HaltEvent.objects.get(source=HaltSource.DEADMAN)  # ... and has halted through the one path
+    assert "cover beats stopped" in event.reason and event.orders_cancelled == len(placed)
+    observer = services.venue_client()
+    assert not [o for o in observer.orders(market=slug) if o.status is OrderStatus.LIVE]
+
+
+def test_it_does_not_halt_while_a_monitor_still_beats_or_nothing_rests(live: dict[str, str]) -> None:
+    from django.utils import timezone
+
+    from monitoring.models import CoverBeat
+    from tests.factories import OrderFactory
+
+    now = timezone.now()
+    CoverBeat.objects.create(host="up", account=services.cover_account(), armed=False, confirmed_at=now,
+                             armed_at=now - timedelta(seconds=60))  # alive, its stream down: it halts itself
+    OrderFactory(status="live")
+    assert not services.monitor_lost_watchdog()
+    CoverBeat.objects.update(confirmed_at=now - timedelta(seconds=60))
+    from agents.models import Order
+
+    Order.objects.update(status="canceled")  # the monitor is gone but nothing of ours rests
+    assert not services.monitor_lost_watchdog()
+    assert not HaltEvent.objects.filter(source=HaltSource.DEADMAN).exists()
