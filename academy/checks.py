@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register
@@ -34,3 +35,135 @@ def check_wildcard_hosts(app_configs: Any, **kwargs: Any) -> list[Warning]:
     if not settings.DEBUG and "*" in settings.ALLOWED_HOSTS:
         return [Warning("ALLOWED_HOSTS contains '*' with DEBUG off: name the hosts", id="academy.W002")]
     return []
+
+
+# --- VENUE=limitless: a live venue needs a person to page, its watchers, TLS, redaction and small caps ---------
+
+LIVE_SECRET_VARS = ("LIMITLESS_PRIVATE_KEY", "LIMITLESS_HMAC_SECRET", "LIMITLESS_API_KEY", "CHAIN_RPC_URL")
+
+
+def _live() -> bool:
+    return settings.VENUE == "limitless"
+
+
+@register(deploy=True)
+def check_live_paging_sink(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """A live venue pages a person: a sink besides `log`, with its settings (monitoring.E011 names a gap)."""
+    from monitoring.sinks import REQUIRED_SETTINGS
+
+    if not _live():
+        return []
+    paging = [
+        s
+        for s in settings.ALERT_SINKS
+        if s != "log" and s in REQUIRED_SETTINGS and all(getattr(settings, var, None) for var in REQUIRED_SETTINGS[s])
+    ]
+    if paging:
+        return []
+    return [
+        Error(
+            f"VENUE=limitless but no alert sink pages a person (ALERT_SINKS={list(settings.ALERT_SINKS)}, "
+            f"counting only sinks with their settings)",
+            hint="Add pagerduty, slack, webhook or email to ALERT_SINKS with its settings (docs/monitoring.md).",
+            id="academy.E002",
+        )
+    ]
+
+
+@register(deploy=True)
+def check_live_watchers(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """A live venue trades only while the monitor runs and its dead-man's watchdog covers the account."""
+    if not _live():
+        return []
+    errors: list[Error] = []
+    if not settings.REQUIRE_MONITOR_HEARTBEAT:
+        errors.append(
+            Error(
+                "VENUE=limitless with REQUIRE_MONITOR_HEARTBEAT off: agents would trade with nobody watching",
+                hint="Unset REQUIRE_MONITOR_HEARTBEAT (or set it true).",
+                id="academy.E003",
+            )
+        )
+    if not settings.REQUIRE_DEADMAN_COVER:
+        errors.append(
+            Error(
+                "VENUE=limitless with REQUIRE_DEADMAN_COVER off: orders would rest through a dead control plane",
+                hint="Unset REQUIRE_DEADMAN_COVER (or set it true).",
+                id="academy.E004",
+            )
+        )
+    return errors
+
+
+@register(deploy=True)
+def check_live_tls(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """The venue's keys cross the network only over TLS; loopback http is a paper dry run (DEBUG on)."""
+    if not _live():
+        return []
+    return [
+        Error(
+            f"VENUE=limitless with {name}={url!r}: not https",
+            hint=f"Use https for {name}; plain http to loopback only for a dry run against the paper venue (DEBUG on).",
+            id="academy.E005",
+        )
+        for name in ("LIMITLESS_API_URL", "LIMITLESS_WS_URL")
+        if not _secure(url := getattr(settings, name))
+    ]
+
+
+def _secure(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "https" or (settings.DEBUG and parts.scheme == "http" and parts.hostname in LOOPBACK)
+
+
+@register(deploy=True)
+def check_live_redaction(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """Every live credential's value is redacted from traces, alerts and pages."""
+    missing = [name for name in LIVE_SECRET_VARS if name not in settings.TRACE_SECRET_ENV_VARS]
+    if not _live() or not missing:
+        return []
+    return [
+        Error(
+            f"VENUE=limitless but TRACE_SECRET_ENV_VARS lacks {', '.join(missing)}: their values would not be redacted",
+            hint=f"Add {', '.join(missing)} to TRACE_SECRET_ENV_VARS (academy/settings.py lists them by default).",
+            id="academy.E006",
+        )
+    ]
+
+
+@register(deploy=True)
+def check_live_limits(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """On a live venue, no enabled agent's caps exceed LIVE_MAX_ORDER_NOTIONAL / LIVE_MAX_DAILY_NOTIONAL (the
+    override file can only tighten them, so the stored caps are the most an agent can trade)."""
+    from django.db import DatabaseError
+
+    from agents.models import AgentConfig
+
+    if not _live():
+        return []
+    order_max, daily_max = settings.LIVE_MAX_ORDER_NOTIONAL, settings.LIVE_MAX_DAILY_NOTIONAL
+    try:
+        agents = list(
+            AgentConfig.objects.filter(enabled=True)
+            .order_by("name")
+            .values_list("name", "max_order_notional", "max_daily_notional")
+        )
+    except DatabaseError as exc:  # e.g. before `migrate`: caps not read are caps not checked, so fail closed
+        return [
+            Error(
+                f"VENUE=limitless: enabled agents' caps could not be read ({type(exc).__name__})",
+                hint="Run `manage.py migrate` (and check DATABASE_URL), then `check --deploy` again.",
+                id="academy.E008",
+            )
+        ]
+    return [
+        Error(
+            f"VENUE=limitless: agent {name!r} caps orders at {order} USDC and a day at {daily} USDC, above "
+            f"the live maxima ({order_max} / {daily_max} USDC)",
+            hint=f"Lower {name!r}'s max_order_notional / max_daily_notional (admin), or raise "
+            f"LIVE_MAX_ORDER_NOTIONAL / LIVE_MAX_DAILY_NOTIONAL deliberately.",
+            id="academy.E007",
+        )
+        for name, order, daily in agents
+        if order > order_max or daily > daily_max
+    ]

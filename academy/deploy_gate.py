@@ -1,4 +1,5 @@
-"""The deploy gate (reference card, first section): seven checks, one result each.
+"""The deploy gate (reference card, first section): seven checks, one result each (with VENUE=limitless,
+an eighth, 5b: the live venue's keys and clock, a read that never sends an order).
 
 Each check exercises the real code, never the configured venue (it may be a live exchange):
 orders go to a `LocalVenue` over an in-process `Engine` in a temp dir, and anything that writes
@@ -31,12 +32,14 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from academy.dbclock import db_clock
 from agents import services
 from agents.core.guards import StopCheck, guards_for_data_dir
 from agents.core.loop import RunResult, run_loop
 from agents.core.orders import ApprovalDraft, OrderDesk, OrderIntent, OrderResult, place_order_safe
 from agents.core.policies.scripted import ScriptedPolicy
 from agents.core.ports import SystemClock
+from agents.core.redact import Redactor
 from agents.core.risk import order_notional, venue_exposure
 from agents.core.spec import AgentSpec
 from agents.core.tools import build_toolbox
@@ -349,8 +352,9 @@ def check_trace_redaction() -> GateResult:
     leaked_venue = sum(venue_key in t for t in texts)
     markers = sum(t.count(REDACTION_MARKER) for t in texts)
     detail = (f"shaped key planted in ${env_name} and the model's output, shapeless value in ${VENUE_KEY_ENV} and "
-              f"a market description; run {result.outcome}; {len(files)} file(s) written, {leaked} carry the shaped key, "
-              f"{leaked_venue} carry the ${VENUE_KEY_ENV} value, {markers} redaction marker(s)")
+              f"a market description; run {result.outcome}; {len(files)} file(s) written, "
+              f"{leaked} carry the shaped key, {leaked_venue} carry the ${VENUE_KEY_ENV} value, "
+              f"{markers} redaction marker(s)")
     ok = bool(files) and leaked == 0 and leaked_venue == 0 and markers > 0
     return GateResult(item, PASS if ok else FAIL, detail)
 
@@ -389,6 +393,45 @@ def check_health_monitor() -> GateResult:
     return _combine(item, parts)
 
 
+LIVE_SECRET_SETTINGS = ("LIMITLESS_PRIVATE_KEY", "LIMITLESS_HMAC_SECRET", "LIMITLESS_API_KEY", "CHAIN_RPC_URL")
+
+
+def live_keys_missing() -> list[str]:
+    """The live venue's variables that are empty (settings refuse to start without them: guard anyway)."""
+    missing = [name for name in ("LIMITLESS_PRIVATE_KEY", "CHAIN_RPC_URL") if not getattr(settings, name, "")]
+    hmac = settings.LIMITLESS_HMAC_TOKEN_ID and settings.LIMITLESS_HMAC_SECRET
+    if not hmac and not settings.LIMITLESS_API_KEY:
+        missing.append("LIMITLESS_HMAC_TOKEN_ID + LIMITLESS_HMAC_SECRET (or LIMITLESS_API_KEY)")
+    return missing
+
+
+def check_live_venue() -> GateResult:
+    """VENUE=limitless: its keys are set and the shared client builds, which checks our clock against the
+    venue's (a read, never an order)."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from agents.venue.port import VenueError
+
+    item = "5b. Live venue keys & clock"
+    missing = live_keys_missing()
+    if missing:
+        return GateResult(item, FAIL, f"not set: {'; '.join(missing)} (docs/go-live.md, section 2)")
+    try:
+        venue = services.limitless_venue()
+    except (VenueError, ImproperlyConfigured, ValueError) as exc:
+        return GateResult(item, FAIL, f"the Limitless client did not start: {scrub(_short(exc))}")
+    kind = "HMAC token" if settings.LIMITLESS_HMAC_TOKEN_ID else "API key"
+    wallet = getattr(venue, "address", "?")  # public: the address, never the key
+    return GateResult(item, PASS, f"keys set ({kind}, wallet key, CHAIN_RPC_URL); wallet {wallet}; "
+                                  f"clock within 10 s of {settings.LIMITLESS_API_URL}")
+
+
+def scrub(text: str) -> str:
+    """`text` with every secret's value masked: the redacted env vars and the live keys as settings hold them."""
+    held = {name: str(getattr(settings, name, "") or "") for name in LIVE_SECRET_SETTINGS}
+    return Redactor([*settings.TRACE_SECRET_ENV_VARS, *held], environ={**os.environ, **held}).text(text)
+
+
 def _combine(item: str, parts: list[tuple[bool, str]]) -> GateResult:
     failed = [d for ok, d in parts if not ok]
     if failed:
@@ -400,21 +443,53 @@ def _combine(item: str, parts: list[tuple[bool, str]]) -> GateResult:
 
 
 def check_cancel_on_disconnect() -> GateResult:
-    """On in settings, the monitor's session not paged as down, and the monitor alive."""
+    """On in settings (on Limitless, which has none: the dead-man's watchdog and its fresh cover beat), the
+    monitor's session not paged as down, and the monitor alive."""
     from monitoring.models import Alert, AlertState
 
     item = "6. Cancel-on-disconnect on"
-    enabled = bool(settings.VENUE_CANCEL_ON_DISCONNECT)
     firing = Alert.objects.filter(key=CANCEL_ON_DISCONNECT_KEY, state=AlertState.FIRING).first()
     alive, monitor = monitor_alive()
+    enabled = bool(settings.VENUE_CANCEL_ON_DISCONNECT)
     parts = [
-        (enabled, f"VENUE_CANCEL_ON_DISCONNECT={enabled}"),
+        *(watchdog_parts() if settings.VENUE == "limitless" else [(enabled, f"VENUE_CANCEL_ON_DISCONNECT={enabled}")]),
         (firing is None, f"alert {CANCEL_ON_DISCONNECT_KEY}: " + (
             "not firing" if firing is None else f"FIRING since {firing.first_fired_at:%Y-%m-%d %H:%M:%S} UTC "
                                                 f"(the monitor's venue session is down)")),
         (alive, monitor),
     ]
     return _combine(item, parts)
+
+
+def watchdog_parts() -> list[tuple[bool, str]]:
+    """VENUE=limitless: the cover required, the watchdog's time set, and a monitor's stream confirmed."""
+    cover = bool(settings.REQUIRE_DEADMAN_COVER)
+    watchdog = int(settings.DEADMAN_WATCHDOG_S or 0)
+    return [
+        (cover, f"REQUIRE_DEADMAN_COVER={cover}"),
+        (watchdog > 0, f"DEADMAN_WATCHDOG_S={watchdog or 'unset'} (Limitless has no cancel-on-disconnect: the "
+                       f"watchdog halts and cancels once the stream is lost this long)"),
+        cover_beat(),
+    ]
+
+
+def cover_beat() -> tuple[bool, str]:
+    """A monitor of this account confirmed its stream armed within DEADMAN_COVER_STALE_S, by the database's
+    clock (as agents.services.cover_missing_reason asks before every order)."""
+    from monitoring.models import CoverBeat
+
+    stale = float(settings.DEADMAN_COVER_STALE_S)
+    try:
+        account = services.cover_account()
+    except Exception as exc:  # a malformed key: no account to look for (item 5b names the variable)
+        return False, f"cover beat: no venue account ({type(exc).__name__}; see item 5b)"
+    beats = CoverBeat.objects.filter(account=account)
+    if beats.filter(armed=True, confirmed_at__gte=db_clock(-timedelta(seconds=stale))).exists():
+        return True, f"cover beat: armed within {stale:g} s (account {account})"
+    last = beats.order_by("-confirmed_at").first()
+    seen = "never" if last is None else f"last {'armed' if last.armed else 'DOWN'} at {last.confirmed_at:%H:%M:%S} UTC"
+    return False, (f"cover beat: none armed within {stale:g} s for account {account} ({seen}): is `manage.py "
+                   f"monitor` running with the same LIMITLESS_* settings, and its stream connected?")
 
 
 # --- 7. run-book ----------------------------------------------------------------------------------
@@ -441,13 +516,15 @@ def check_runbook(path: Path | None = None) -> GateResult:
 
 
 def run_gate(run_tests: bool = False, runbook: Path | None = None) -> list[GateResult]:
-    """Run the seven checks in card order; a check that raises is a FAIL naming the error."""
+    """Run the seven checks in card order (with VENUE=limitless, 5b too); a check that raises is a FAIL
+    naming the error (its text scrubbed of secrets)."""
     checks: list[tuple[str, Callable[[], GateResult]]] = [
         ("1. Tests green", lambda: check_tests(run=run_tests)),
         ("2. Risk caps in code", check_risk_caps),
         ("3. Kill switch verified", check_kill_switch),
         ("4. Trace redaction", check_trace_redaction),
         ("5. Health monitor wired", check_health_monitor),
+        *([("5b. Live venue keys & clock", check_live_venue)] if settings.VENUE == "limitless" else []),
         ("6. Cancel-on-disconnect on", check_cancel_on_disconnect),
         ("7. Run-book exists", lambda: check_runbook(runbook)),
     ]
@@ -458,4 +535,4 @@ def _safely(item: str, check: Callable[[], GateResult]) -> GateResult:
     try:
         return check()
     except Exception as exc:  # a check that cannot run has not shown the item holds: fail closed
-        return GateResult(item, FAIL, f"check could not run: {_short(exc)}")
+        return GateResult(item, FAIL, f"check could not run: {scrub(_short(exc))}")

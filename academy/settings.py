@@ -168,6 +168,8 @@ CHAIN_RPC_URL = env_optional_url("CHAIN_RPC_URL", required=VENUE == "limitless",
 # The dead-man's watchdog (VENUE=limitless: Limitless has no cancel-on-disconnect): the stream lost for
 # this long halts through the one halt path, which cancels everything resting.
 DEADMAN_WATCHDOG_S = env_int("DEADMAN_WATCHDOG_S", 15, minimum=2, maximum=600)
+LIVE_MAX_ORDER_NOTIONAL = env_decimal("LIVE_MAX_ORDER_NOTIONAL", "100")  # USDC: `check --deploy` on a live venue
+LIVE_MAX_DAILY_NOTIONAL = env_decimal("LIVE_MAX_DAILY_NOTIONAL", "1000")  # refuses an enabled agent above (E007)
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,10 @@
 """What the queue page shows: pending requests with the current book, and what the viewer may do with each.
 
 Read-only. The book comes from the venue with a short timeout and no retries: a slow or dead venue
-makes the page say "book unavailable", never makes it hang (an approver may be on a phone).
+makes the page say "book unavailable", never makes it hang (an approver may be on a phone). With
+VENUE=limitless it comes through the process's shared LimitlessVenue (its own timeout and retries on
+reads, its rate limiter shared with the agents), and the page stops asking after the first market
+the venue does not answer.
 """
 
 from __future__ import annotations
@@ -51,7 +54,13 @@ class QueueRow:
 
 
 def book_venue() -> Any:
-    """A venue client for reading books: short timeout, no retries (tests swap this function)."""
+    """A venue client for reading books: on the paper venue a fresh one, short timeout, no retries; with
+    VENUE=limitless the process's shared LimitlessVenue (agents.services.venue_client: its rate limiter is
+    the account's, and it checked the clock), which the caller must not close (tests swap this function)."""
+    if settings.VENUE == "limitless":
+        from agents.services import venue_client
+
+        return venue_client()
     from agents.venue.client import HttpVenue
 
     return HttpVenue(settings.VENUE_URL, settings.VENUE_API_KEY, timeout=BOOK_TIMEOUT_S, retries=0)
@@ -99,15 +108,19 @@ def market_views(slugs: list[str]) -> dict[str, MarketView]:
     views: dict[str, MarketView] = {}
     if not unique:
         return views
-    venue = book_venue()
     down = ""
+    try:
+        venue = book_venue()  # the shared Limitless client is built (and checks the clock) on first use
+    except VenueError as exc:
+        venue, down = None, f"book unavailable (the venue client did not start: {type(exc).__name__})"
     try:
         for slug in unique[:BOOK_MARKETS_MAX]:
             views[slug] = MarketView(error=down) if down else _market_view(venue, slug)
             if views[slug].error.startswith("venue unreachable"):
                 down = views[slug].error
     finally:
-        venue.close()
+        if venue is not None and settings.VENUE != "limitless":  # the shared client serves the whole process
+            venue.close()
     for slug in unique[BOOK_MARKETS_MAX:]:
         views[slug] = MarketView(error="book not loaded (too many markets in the queue)")
     return views
