@@ -21,6 +21,7 @@ import json
 import re
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from eth_abi import decode, encode
@@ -58,6 +59,7 @@ class ChainReader:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.rpc_url = rpc_url
+        self._where = _origin(rpc_url)  # what messages may show: providers put their keys in the URL
         self.wallet = _checked_address(wallet, "wallet")
         self.usdc_address = _checked_address(usdc, "usdc")
         self.ctf_address = _checked_address(ctf, "ctf")
@@ -118,11 +120,11 @@ class ChainReader:
         try:
             response = self._http.post(self.rpc_url, json=body)
         except httpx.TimeoutException as exc:
-            raise ChainReadError(f"{method}: no answer from {self.rpc_url} in time ({type(exc).__name__})") from exc
+            raise ChainReadError(f"{method}: no answer from {self._where} in time ({type(exc).__name__})") from exc
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
-            raise ChainReadError(f"{method}: cannot reach {self.rpc_url}: {type(exc).__name__}: {exc}") from exc
+            raise ChainReadError(f"{method}: cannot reach {self._where}: {type(exc).__name__}") from exc
         if response.status_code != 200:
-            raise ChainReadError(f"{method}: {self.rpc_url} answered HTTP {response.status_code}: {_snippet(response)}")
+            raise ChainReadError(f"{method}: {self._where} answered HTTP {response.status_code}: {_snippet(response)}")
         try:
             reply = json.loads(response.content)
         except ValueError:
@@ -161,3 +163,9 @@ def _show(value: Any, limit: int = 120) -> str:
 def _snippet(response: httpx.Response, limit: int = 200) -> str:
     text = response.text.strip().replace("\n", " ")
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _origin(url: str) -> str:
+    """Scheme and host of a URL, without its path, query or credentials (an RPC URL often holds a key)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or '?'}" + (f":{parts.port}" if parts.port else "")

@@ -423,19 +423,32 @@ class LimitlessVenue:
 
     def _active_markets(self, *, strict: bool) -> list[dict[str, Any]]:
         """Every page of /markets/active. `strict`: raise unless the pages add up to totalMarketsCount."""
-        found: dict[str, dict[str, Any]] = {}
-        total = 0
-        for page in range(1, 10_000):
-            data = self._call("GET", "/markets/active", params={"limit": MARKETS_PAGE, "page": page})
-            with _reading("GET /markets/active"):
-                items, total = list(data["data"]), int(data.get("totalMarketsCount") or 0)
-                fresh = {m["slug"]: m for m in items if m["slug"] not in found}
-            found.update(fresh)
-            if not fresh or len(found) >= total:
-                break
-        if strict and len(found) < total:
-            raise VenueUnavailable(f"GET /markets/active: listed {len(found)} of {total} markets")
+        found = self._list_pages(strict=strict)
+        if strict:  # pages can shift while a market closes mid-listing: a second pass must add nothing
+            again = self._list_pages(strict=True)
+            missed = {slug: m for slug, m in again.items() if slug not in found}
+            found.update(missed)
         return list(found.values())
+
+    def _list_pages(self, *, strict: bool) -> dict[str, dict[str, Any]]:
+        """One pass over /markets/active (newest first, a stable order), group markets' children included.
+        `strict`: raise unless the pages add up to totalMarketsCount, which must be there."""
+        found: dict[str, dict[str, Any]] = {}
+        total: int | None = None
+        for page in range(1, 10_000):
+            params = {"limit": MARKETS_PAGE, "page": page, "sortBy": "newest"}
+            data = self._call("GET", "/markets/active", params=params)
+            with _reading("GET /markets/active"):
+                items = list(data["data"])
+                count = data.get("totalMarketsCount")
+                total = int(count) if isinstance(count, int) and not isinstance(count, bool) else None
+                fresh = {m["slug"]: m for m in _with_children(items) if m["slug"] not in found}
+            found.update(fresh)
+            if not items or total is None or page * MARKETS_PAGE >= total:
+                break
+        if strict and total is None:
+            raise VenueUnavailable("GET /markets/active: no totalMarketsCount: cannot tell all markets were listed")
+        return found
 
     # -- orders ------------------------------------------------------------------------------
 
@@ -528,9 +541,14 @@ class LimitlessVenue:
         raise AssertionError("unreachable")
 
     def _found_after_conflict(self, cid: str, failure: _Failure) -> LimitlessOrder:
+        """A 409 says an order with this client order id exists. If the lookup cannot show it (an index
+        lag), the outcome is unknown, never a refusal: the caller must not send it again under a new id."""
         found = self._lookup_after(cid, failure.error)
         if found is None:
-            raise failure.error
+            raise VenueUnavailable(
+                f"{failure.error}; the venue says client order id {cid} exists but the lookup does not show it "
+                "yet: the order may be resting (outcome unknown)"
+            )
         return found
 
     def _lookup_after(self, cid: str, error: VenueError) -> LimitlessOrder | None:
@@ -680,8 +698,11 @@ class LimitlessVenue:
 
     def order_by_client_id(self, client_order_id: str) -> LimitlessOrder | None:
         found = self._status_of({"clientOrderId": client_order_id})
-        # A venue that ignored the filter must not make someone else's order look like ours.
-        return found if found is not None and found.client_order_id == client_order_id else None
+        # A venue that ignored the filter must not make someone else's order look like ours; an answer that
+        # does not echo the client order id at all is trusted to the filter (it was asked for this id).
+        if found is None or found.client_order_id not in (client_order_id, ""):
+            return None
+        return found if found.client_order_id else found.model_copy(update={"client_order_id": client_order_id})
 
     def _status_of(self, item: dict[str, str]) -> LimitlessOrder | None:
         """One order by orderId or clientOrderId through POST /orders/status/batch, or None."""
@@ -1134,6 +1155,17 @@ def _credentials(
     if not _HEADER_VALUE.fullmatch(api_key):
         raise ValueError("api_key: must be printable ASCII without spaces")
     return None, None, api_key
+
+
+def _with_children(markets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A group (NegRisk) market's child markets hold the orders; list them beside the group."""
+    out = []
+    for market in markets:
+        out.append(market)
+        children = market.get("markets")
+        if isinstance(children, list):
+            out += [c for c in children if isinstance(c, dict) and isinstance(c.get("slug"), str)]
+    return out
 
 
 def _seg(value: str) -> str:

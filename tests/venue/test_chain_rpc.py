@@ -364,3 +364,17 @@ def test_it_keeps_the_reader_free_of_the_simulator() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_it_never_shows_the_rpc_urls_path_or_key_in_an_error() -> None:
+    from agents.venue.chain_reader import ChainReader, ChainReadError
+
+    secret_url = "https://base-mainnet.example.com/v2/sk-provider-key-0123456789abcdef"
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError(f"cannot connect to {request.url}")
+
+    reader = ChainReader(secret_url, "0x" + "11" * 20, transport=httpx.MockTransport(refuse))
+    with pytest.raises(ChainReadError) as raised:
+        reader.usdc()
+    assert "base-mainnet.example.com" in str(raised.value) and "sk-provider-key" not in str(raised.value)

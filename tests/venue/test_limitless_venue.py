@@ -455,3 +455,68 @@ def test_it_leaves_the_outcome_unknown_when_the_lookup_fails_too() -> None:
     client._status_of = lambda item: (_ for _ in ()).throw(VenueUnavailable("down"))  # type: ignore[method-assign]
     with pytest.raises(VenueTimeout, match="may or may not be at the venue"):  # a timeout, still unknown
         client.place(order("m", "c-2", "BUY", "0.500", "1"))
+
+
+def test_it_never_calls_a_409_it_cannot_look_up_a_refusal() -> None:
+    """A 409 says the order exists; a lookup that lags must leave the outcome unknown (never 'refused',
+    which would let the agent send it again under a new id)."""
+
+    def post_orders(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(409, json={"statusCode": 409, "message": "duplicate clientOrderId"})
+
+    client = mock_venue(post_orders, {"results": [{"index": 0, "status": "not_found"}]})
+    with pytest.raises(VenueUnavailable, match="outcome unknown") as raised:
+        client.place(order("m", "c-409", "BUY", "0.500", "1"))
+    assert not isinstance(raised.value, VenueRejected)
+
+
+def test_it_trusts_the_lookup_filter_when_the_answer_does_not_echo_the_client_order_id() -> None:
+    found = {"results": [{"index": 0, "status": "found", "data": {
+        "order": {"tokenId": "11", "side": 0, "price": 0.5, "makerAmount": 500_000, "takerAmount": 1_000_000,
+                  "id": "o-9", "status": "LIVE", "marketSlug": "m"}, "makerMatches": [], "execution": {"settlementStatus": "UNMATCHED"}}}]}
+
+    def post_orders(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(409, json={"statusCode": 409, "message": "duplicate clientOrderId"})
+
+    placed = mock_venue(post_orders, found).place(order("m", "c-echo", "BUY", "0.500", "1"))
+    assert placed.id == "o-9" and placed.client_order_id == "c-echo"
+
+
+def markets_venue(pages: Callable[[int], dict[str, Any]]) -> LimitlessVenue:
+    swept: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/markets/active":
+            return httpx.Response(200, json=pages(int(request.url.params["page"])))
+        if request.url.path.startswith("/orders/all/"):
+            swept.append(request.url.path.rsplit("/", 1)[1])
+            return httpx.Response(200, json={"message": "ok", "canceled": [], "failed": []})
+        return httpx.Response(404, json={"statusCode": 404, "message": "nope"})
+
+    client = LimitlessVenue("http://lmts", private_key=MOCK_KEY.key.hex(), api_key="lmts_k",
+                            transport=httpx.MockTransport(handler), sleep=lambda s: None, min_interval_s=0)
+    client.swept = swept  # type: ignore[attr-defined]
+    return client
+
+
+def test_it_refuses_to_call_a_sweep_complete_without_the_market_count() -> None:
+    client = markets_venue(lambda page: {"data": [{"slug": f"m{page}-{i}"} for i in range(25)] if page < 3 else []})
+    with pytest.raises(CancelIncomplete, match="totalMarketsCount"):
+        client.cancel_all()
+
+
+def test_it_sweeps_a_market_the_pages_shifted_past_and_the_children_of_a_group() -> None:
+    listings = iter(range(100))
+    first_pass = {"m-a": 1, "m-b": 1}
+
+    def pages(page: int) -> dict[str, Any]:
+        n = next(listings)
+        if page > 1:
+            return {"data": [], "totalMarketsCount": 2}
+        if n == 0:  # the first pass misses m-b (it moved to another page while we listed)
+            return {"data": [{"slug": "m-a", "markets": [{"slug": "m-a-child"}]}], "totalMarketsCount": 2}
+        return {"data": [{"slug": s} for s in first_pass], "totalMarketsCount": 2}
+
+    client = markets_venue(pages)
+    client.cancel_all()
+    assert {"m-a", "m-a-child", "m-b"} <= set(client.swept)  # type: ignore[attr-defined]
