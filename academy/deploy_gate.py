@@ -418,6 +418,7 @@ def check_live_venue() -> GateResult:
         return GateResult(item, FAIL, f"not set: {'; '.join(missing)} (docs/go-live.md, section 2)")
     try:
         venue = services.limitless_venue()
+        venue.check_clock()  # HMAC requests are refused 30 s off the venue's clock
     except (VenueError, ImproperlyConfigured, ValueError) as exc:
         return GateResult(item, FAIL, f"the Limitless client did not start: {scrub(_short(exc))}")
     kind = "HMAC token" if settings.LIMITLESS_HMAC_TOKEN_ID else "API key"

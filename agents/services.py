@@ -120,7 +120,7 @@ _LIVE_LOCK = threading.Lock()
 
 def limitless_venue() -> VenuePort:
     """This process's one LimitlessVenue (its rate limiter and caches are the process's), built from the
-    environment; the clock is checked against the venue's once, before the first use (HMAC allows 30 s)."""
+    environment without touching the network, so that building it never fails a halt."""
     key = (settings.LIMITLESS_API_URL, settings.LIMITLESS_PRIVATE_KEY, settings.CHAIN_RPC_URL)
     with _LIVE_LOCK:
         venue = _LIVE_VENUE.get(key)
@@ -142,8 +142,7 @@ def _build_limitless() -> VenuePort:
     venue = LimitlessVenue(settings.LIMITLESS_API_URL, private_key=settings.LIMITLESS_PRIVATE_KEY,
                            chain_id=settings.LIMITLESS_CHAIN_ID, timeout=float(settings.VENUE_TIMEOUT_S),
                            chain=chain, **credentials)
-    venue.check_clock()  # a VenueError: nothing is built, and the next call checks again
-    return venue
+    return venue  # no I/O here: a halt must always get a client (the clock is checked by the monitor and the gate)
 
 
 def policy_for(spec: AgentSpec) -> Policy:

@@ -146,10 +146,10 @@ class LimitlessWatchdog:
         from monitoring.halt import halt
         from monitoring.models import HaltSource
 
-        self.tripped = True
         log.critical("deadman: the Limitless stream has been lost for %.0f s; halting", down)
         halt(reason=f"dead-man's watchdog: the venue stream has been lost for {down:.0f} s (Limitless has no "
                     f"cancel-on-disconnect: everything resting is cancelled)", source=HaltSource.DEADMAN)
+        self.tripped = True  # only once halt() returned: if it raised, the next beat asks again
         return True
 
 

@@ -151,7 +151,7 @@ def halt(*, reason: str, source: str, actor: Any = None, flatten: bool = False, 
                           needs_reconciliation=needs_reconciliation, figures=_clean(dict(figures or {})),
                           state="sweeping")
     local = _LocalWrites(request, now).start()  # slot and flag: on a healthy disk done in milliseconds
-    venue = venue if venue is not None else _venue()
+    venue = venue if venue is not None else _venue_or_error(errors)
     cancelled = _cancel_resting(venue, errors)
     flattened = _flatten(venue, now, errors) if flatten else {}
     if local.done:  # the usual case: the slot record is there, with this request in it
@@ -608,6 +608,29 @@ def _venue() -> Any:
     return venue_client()
 
 
+class _NoVenue:
+    """What a halt sweeps when no venue client could be built: every call fails, so the halt is recorded
+    with the error, pages as incomplete, and the monitor's sweeps while halted keep trying."""
+
+    def __init__(self, why: str) -> None:
+        self.why = why
+
+    def __getattr__(self, name: str) -> Any:
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError(f"no venue client: {self.why}")
+
+        return refuse
+
+
+def _venue_or_error(errors: list[str]) -> Any:
+    """The venue client; a failure to build one must never stop the halt (it is recorded, and paged)."""
+    try:
+        return _venue()
+    except Exception as exc:
+        log.critical("halt: no venue client (%s); the halt is recorded, the sweep retried", type(exc).__name__)
+        return _NoVenue(f"{type(exc).__name__}: {exc}")
+
+
 def _cancel_resting(venue: Any, errors: list[str]) -> list[str]:
     """Cancel everything resting, account-wide; return the venue ids cancelled. The venue alone: our
     Order rows follow in the database step, never before (a locked database must not delay this)."""
@@ -713,7 +736,7 @@ def sweep_resting(venue: Any = None) -> HaltEvent | None:
     """While halted, cancel whatever still rests (an order in flight during the halt, or a cancel-all
     that failed); page when the sweep fails, resolve the halt-error alerts when it comes back clean."""
     errors: list[str] = []
-    cancelled_ids = _cancel_resting(venue if venue is not None else _venue(), errors)
+    cancelled_ids = _cancel_resting(venue if venue is not None else _venue_or_error(errors), errors)
     cancelled = len(cancelled_ids)
     if cancelled_ids:
         _orders_cancelled(cancelled_ids)

@@ -30,8 +30,17 @@ class FakeLimitless:
 
     address = WALLET
 
-    def __init__(self) -> None:
+    def __init__(self, skew: str = "") -> None:
         self.asked: list[str] = []
+        self.skew = skew
+        self.clock_checked = False
+
+    def check_clock(self) -> float:
+        """A read of the venue's Date header (never an order): allowed."""
+        self.clock_checked = True
+        if self.skew:
+            raise VenueError(self.skew)
+        return 0.0
 
     def __getattr__(self, name: str) -> Any:
         self.asked.append(name)
@@ -118,14 +127,12 @@ def test_it_passes_item_5b_with_the_keys_set_and_the_clock_checked(live):
 
     assert result.status == PASS, result
     assert "HMAC token" in result.detail and WALLET in result.detail
-    assert live.asked == []  # built, and nothing asked of it: no order, no read beyond the clock check
+    assert live.asked == [] and live.clock_checked  # the clock was checked, nothing else was asked of it
 
 
 def test_it_fails_item_5b_when_the_clock_check_fails(live, monkeypatch):
-    def skewed():
-        raise VenueError("check_clock: our clock is +42.0 s off the venue's; fix the host's time (NTP)")
-
-    monkeypatch.setattr("agents.services.limitless_venue", skewed)
+    skewed = FakeLimitless("check_clock: our clock is +42.0 s off the venue's; fix the host's time (NTP)")
+    monkeypatch.setattr("agents.services.limitless_venue", lambda: skewed)
 
     result = deploy_gate.check_live_venue()
 

@@ -67,6 +67,22 @@ def test_it_keeps_halting_when_the_venue_is_unreachable(trader, market):
     assert Alert.objects.filter(key=f"halt_errors:{event.pk}", state="firing").exists()
 
 
+def test_it_records_and_pages_a_halt_whose_venue_client_cannot_be_built(trader, monkeypatch):
+    """A halt must never be lost to a venue client that fails to start (a key, a clock, a network)."""
+    import monitoring.halt as halt_module
+
+    def broken() -> None:
+        raise RuntimeError("the client did not start")
+
+    monkeypatch.setattr(halt_module, "_venue", broken)
+    event = halt(reason="stream lost", source="deadman")
+    assert event.pk is not None and flag_path().exists() and KillSwitch.objects.get(pk=1).active
+    assert any("no venue client" in e for e in event.errors)
+    assert Alert.objects.filter(key=f"halt_errors:{event.pk}", state="firing").exists()
+    halt_module.sweep_resting()  # the monitor's sweep while halted fails the same way, and raises nothing
+    assert Alert.objects.filter(key__startswith="halt_errors:", state="firing").exists()
+
+
 def test_it_refuses_a_halt_without_reason_or_with_an_unknown_source(trader):
     with pytest.raises(ValueError):
         halt(reason=" ", source="command")

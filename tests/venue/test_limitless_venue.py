@@ -473,7 +473,8 @@ def test_it_never_calls_a_409_it_cannot_look_up_a_refusal() -> None:
 def test_it_trusts_the_lookup_filter_when_the_answer_does_not_echo_the_client_order_id() -> None:
     found = {"results": [{"index": 0, "status": "found", "data": {
         "order": {"tokenId": "11", "side": 0, "price": 0.5, "makerAmount": 500_000, "takerAmount": 1_000_000,
-                  "id": "o-9", "status": "LIVE", "marketSlug": "m"}, "makerMatches": [], "execution": {"settlementStatus": "UNMATCHED"}}}]}
+                  "id": "o-9", "status": "LIVE", "marketSlug": "m"},
+        "makerMatches": [], "execution": {"settlementStatus": "UNMATCHED"}}}]}
 
     def post_orders(request: httpx.Request) -> httpx.Response:
         return httpx.Response(409, json={"statusCode": 409, "message": "duplicate clientOrderId"})

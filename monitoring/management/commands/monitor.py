@@ -82,6 +82,7 @@ class Command(BaseCommand):
             return None
         deadman.start()
         if isinstance(deadman, LimitlessWatchdog):
+            self._check_venue_clock()
             self.stdout.write(f"monitor: dead-man's watchdog on the Limitless stream {deadman.url}: lost for "
                               f"{settings.DEADMAN_WATCHDOG_S} s halts and cancels everything resting (account "
                               f"{deadman.account})")
@@ -89,6 +90,20 @@ class Command(BaseCommand):
             self.stdout.write(f"monitor: cancel-on-disconnect armed on {deadman.url} (paper venue only; account "
                               f"scope, cover beats for account {deadman.account})")
         return deadman
+
+    def _check_venue_clock(self) -> None:
+        """Limitless refuses HMAC requests 30 s off its clock: check ours once at start-up, and page if off
+        (every request, cancels included, would fail)."""
+        from agents.services import venue_client
+        from monitoring.alerts import alert_fire
+
+        try:
+            offset = venue_client().check_clock()
+            self.stdout.write(f"monitor: our clock is {offset:+.1f} s off the venue's")
+        except Exception as exc:
+            log.critical("monitor: venue clock check failed: %s", exc)
+            alert_fire(key="venue_clock", title="Venue clock check failed: requests may be refused (fix NTP)",
+                       details={"error": f"{type(exc).__name__}: {exc}"[:500]})
 
     def _stop(self, *args: Any) -> None:
         self.running = False
