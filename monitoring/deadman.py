@@ -123,8 +123,9 @@ class LimitlessWatchdog:
                 note([slug])
 
     def live(self, max_silence_s: float) -> bool:
-        """Connected: Engine.IO's own pings end a dead connection, and the stream reconnects by itself."""
-        return self.armed
+        """Connected, and heard from (the server's Engine.IO pings count) within its silence limit: the
+        stream drops a half-dead connection itself past it, and the watchdog's clock starts then."""
+        return self.armed and self.stream.silent_for() <= self.stream._silence_limit
 
     def reconnect_if_silent(self, max_silence_s: float) -> bool:
         return False  # the stream reconnects on its own, with fresh credentials

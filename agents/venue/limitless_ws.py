@@ -48,6 +48,7 @@ class LimitlessStream:
         on_event: Callable[[str, Any], None] | None = None,
         on_resync: Callable[[str], None] | None = None,
         resync_after_s: float = 15.0,
+        max_silence_s: float | None = None,
         backoff: float = 0.2,
         max_backoff: float = 10.0,
         connect_timeout: float = 5.0,
@@ -60,6 +61,10 @@ class LimitlessStream:
         self.order_events, self.positions = order_events, positions
         self.on_event, self.on_resync = on_event, on_resync
         self.resync_after_s = resync_after_s
+        # Nothing at all (not even the server's Engine.IO pings) for this long: the path is half dead. None:
+        # the server's ping interval plus 5 s, learnt at each connect.
+        self.max_silence_s = max_silence_s
+        self.last_packet = 0.0  # time.monotonic() of the last Engine.IO packet, pings included
         self.backoff, self.max_backoff, self.connect_timeout = backoff, max_backoff, connect_timeout
         self.connected = threading.Event()
         self.connections = 0
@@ -69,6 +74,7 @@ class LimitlessStream:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._sio: socketio.AsyncClient | None = None
+        self._silence_limit = max_silence_s if max_silence_s is not None else 30.0
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -148,6 +154,7 @@ class LimitlessStream:
             socketio_path="socket.io",
             wait_timeout=self.connect_timeout,
         )
+        self._count_packets(sio)
         try:
             await self._subscribe(sio)
             reconnect = self.connections > 0
@@ -162,6 +169,27 @@ class LimitlessStream:
             self._mark_down()
             with contextlib.suppress(Exception):
                 await sio.disconnect()
+
+    def _count_packets(self, sio: socketio.AsyncClient) -> None:
+        """Note every Engine.IO packet (the server's pings too): silence means a half-dead path, which TCP
+        may not notice for minutes."""
+        eio = sio.eio
+        receive = eio._receive_packet
+        self.last_packet = time.monotonic()
+
+        async def counted(packet: Any) -> None:
+            self.last_packet = time.monotonic()
+            await receive(packet)
+
+        eio._receive_packet = counted
+        if self.max_silence_s is None:
+            self._silence_limit = float(getattr(eio, "ping_interval", 25.0)) + 5.0
+        else:
+            self._silence_limit = self.max_silence_s
+
+    def silent_for(self) -> float:
+        """Seconds since the last packet on a connected stream (0 while disconnected: down_for() counts)."""
+        return time.monotonic() - self.last_packet if self.connected.is_set() else 0.0
 
     async def _subscribe(self, sio: socketio.AsyncClient) -> None:
         if self.markets:
@@ -178,7 +206,14 @@ class LimitlessStream:
     async def _watch_silence(self) -> None:
         """Ask for a REST resync when nothing came for `resync_after_s` (a quiet book may hide a lost feed)."""
         while True:
-            await asyncio.sleep(min(1.0, self.resync_after_s / 4))
+            await asyncio.sleep(min(0.25, self.resync_after_s / 4))
+            if self.connected.is_set() and self.silent_for() > self._silence_limit:
+                log.warning(
+                    "limitless stream: nothing heard for %.1f s; dropping a half-dead connection", self.silent_for()
+                )
+                self._mark_down()  # lost from now: the watchdog's clock starts, the cover goes down
+                await self._disconnect()
+                continue
             if self.connected.is_set() and time.monotonic() - self.last_event > self.resync_after_s:
                 self.last_event = time.monotonic()
                 self._resync("silent")

@@ -126,3 +126,28 @@ def test_it_counts_how_long_the_stream_has_been_down(lmts: MakeTrader, venue: Ru
     finally:
         live.stop()
     assert live.down_for() > 0.0
+
+
+def test_it_drops_a_half_dead_connection_that_hears_nothing(
+    lmts: MakeTrader, venue: RunningVenue, caplog: Any
+) -> None:
+    """A path that silently stops delivering (no FIN, no RST) must not look connected: the stream counts
+    every packet, the server's pings too, and drops itself past its silence limit."""
+    from tests.monitoring.test_deadman_silent import VenueProxy
+
+    host, port = venue.url.removeprefix("http://").split(":")
+    proxy = VenueProxy(host, int(port))
+    trader, seen = lmts(), Seen()
+    stream = LimitlessStream(f"http://127.0.0.1:{proxy.port}", hmac_token_id=trader._token,
+                             hmac_secret=trader._secret, on_event=seen.event, backoff=0.05, max_silence_s=0.15)
+    try:
+        assert stream.start()
+        time.sleep(0.5)
+        assert stream.connected.is_set() and stream.silent_for() < 0.5  # the venue pings every 0.2 s here
+        proxy.cut = True  # from now on nothing from the venue reaches us, and neither TCP notices
+        until(lambda: stream.down_for() > 0, timeout=3.0)
+        assert not stream.connected.is_set()
+        # Its own silence limit (0.15 s) dropped it, well before Engine.IO's ping timeout (0.2 + 1.0 s here).
+        assert any("half-dead" in r.getMessage() for r in caplog.records)
+    finally:
+        stream.stop()
