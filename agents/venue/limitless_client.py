@@ -462,6 +462,8 @@ class LimitlessVenue:
         """
         if request.post_only and request.order_type is not OrderType.GTC:
             raise VenueRejected("post_only: only GTC orders may be post-only")
+        if request.side is Side.SELL and self.chain is not None:
+            self._check_settled(request)
         with self._lock:
             self._requests[request.client_order_id] = request
             self._used_markets.add(request.market)
@@ -473,6 +475,22 @@ class LimitlessVenue:
         self.profile(refresh=True)
         self.market_keys(request.market, refresh=True)
         return self._submit(request, self._order_body(request))
+
+    def _check_settled(self, request: OrderRequest) -> None:
+        """Shares count as spendable only once settled (MINED): what the chain holds of this outcome, less
+        what our resting SELL orders already offer, must cover the sale. A reading that cannot be made
+        refuses the sale (VenueUnavailable): never sell what may not be ours yet."""
+        token = self.market_keys(request.market).token(request.outcome)
+        settled = Decimal(self._chain_read(lambda chain: chain.shares([token])).get(token, 0))
+        offered = sum((o.remaining for o in self.orders(market=request.market, status=OrderStatus.LIVE)
+                       if o.side is Side.SELL and o.outcome is request.outcome
+                       and o.client_order_id != request.client_order_id), Decimal(0))
+        if settled - offered < request.size:
+            raise VenueRejected(
+                f"insufficient settled shares: selling {request.size} {request.outcome.value} in {request.market}, "
+                f"but {settled} are settled on chain and {offered} already offered (unsettled shares are not "
+                "spendable until MINED)"
+            )
 
     def _order_body(self, request: OrderRequest) -> dict[str, Any]:
         """The POST /orders body: the order built as the SDK builds it, signed, plus our clientOrderId."""

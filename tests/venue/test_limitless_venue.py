@@ -521,3 +521,17 @@ def test_it_sweeps_a_market_the_pages_shifted_past_and_the_children_of_a_group()
     client = markets_venue(pages)
     client.cancel_all()
     assert {"m-a", "m-a-child", "m-b"} <= set(client.swept)  # type: ignore[attr-defined]
+
+
+def test_it_sells_only_shares_the_chain_shows_settled(lmts: MakeTrader, faults: Faults) -> None:
+    chain = FakeChain("1000")
+    trader = lmts(chain=chain)
+    faults.tick()
+    market = "btc-above-100k-next-hour"
+    bought = trader.place(order(market, "settle-buy", "BUY", "0.990", "2", kind="FAK"))
+    assert bought.filled == D(2)  # REST shows the shares at once; the chain does not yet
+    with pytest.raises(VenueRejected, match="insufficient settled shares"):
+        trader.place(order(market, "settle-sell-1", "SELL", "0.010", "1", kind="FAK"))
+    chain.held[trader.market_keys(market).token(Outcome.YES)] = D(2)  # mined
+    sold = trader.place(order(market, "settle-sell-2", "SELL", "0.010", "1", kind="FAK"))
+    assert sold.filled > 0
