@@ -638,6 +638,14 @@ class LimitlessVenue:
         with self._lock:
             self._used_markets.update(slugs)
 
+    def cancel_known(self) -> CancelResult:
+        """Cancel in the markets where our orders are known to be (this process's and those noted): the
+        fast first pass of a halt, a request or two; `cancel_all()` then sweeps every other market."""
+        problems: list[str] = []
+        with self._lock:
+            known = sorted(self._used_markets)
+        return self._complete(self._sweep(known, problems), problems)
+
     def cancel_all(self, market: str | None = None) -> CancelResult:
         """Cancel every resting order of one market, or of every market where we may have orders.
 
