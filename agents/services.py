@@ -6,6 +6,7 @@ those arguments from the database and settings, and records what happened.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -191,9 +192,28 @@ COVER_POLL_S = 0.1  # how often a run's end (or an approved placement) looks for
 
 def cover_account() -> str:
     """The venue account this process's orders go to, as the monitor's beats name it (a fingerprint)."""
-    from monitoring.deadman import account_fingerprint, venue_identity
-
     return account_fingerprint(*venue_identity())
+
+
+def venue_identity() -> tuple[str, str]:
+    """(venue URL, account key) that name this deployment's venue account in cover fingerprints: the paper
+    venue's URL and API key, or on Limitless its API URL and the trading wallet's address."""
+    if settings.VENUE == "limitless":
+        from eth_account import Account
+
+        return settings.LIMITLESS_API_URL, Account.from_key(settings.LIMITLESS_PRIVATE_KEY).address.lower()
+    return settings.VENUE_URL, settings.VENUE_API_KEY
+
+
+def account_fingerprint(venue_url: str | None = None, api_key: str | None = None) -> str:
+    """Which venue account a cover is for: a short sha256 of (venue URL, API key), never the key.
+
+    The monitor writes it on its beats and the loops ask for their own: a session for another key or
+    another venue cancels nothing of theirs."""
+    default_url, default_key = venue_identity() if venue_url is None or api_key is None else ("", "")
+    url = (venue_url if venue_url is not None else default_url).rstrip("/")
+    key = api_key if api_key is not None else default_key
+    return hashlib.sha256(f"{url}\n{key}".encode()).hexdigest()[:16]
 
 
 def cover_missing_reason() -> str | None:

@@ -10,7 +10,6 @@ nothing resting. The stream reconnects with backoff and re-arms on every connect
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import socket
 import threading
@@ -19,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 
+from agents.services import account_fingerprint, venue_identity  # noqa: F401 - re-exported
 from monitoring.periodic import Periodic
 
 log = logging.getLogger("academy.deadman")
@@ -154,16 +154,6 @@ class LimitlessWatchdog:
         return True
 
 
-def venue_identity() -> tuple[str, str]:
-    """(venue URL, account key) that name this deployment's venue account in cover fingerprints: the paper
-    venue's URL and API key, or on Limitless its API URL and the trading wallet's address."""
-    if settings.VENUE == "limitless":
-        from eth_account import Account
-
-        return settings.LIMITLESS_API_URL, Account.from_key(settings.LIMITLESS_PRIVATE_KEY).address.lower()
-    return settings.VENUE_URL, settings.VENUE_API_KEY
-
-
 def deadman_for_venue() -> DeadMansSwitch | LimitlessWatchdog | None:
     """The cover this deployment's venue needs: the paper venue's cancel-on-disconnect session (paper only),
     the Limitless watchdog, or none (VENUE_CANCEL_ON_DISCONNECT=false on the paper venue)."""
@@ -172,17 +162,6 @@ def deadman_for_venue() -> DeadMansSwitch | LimitlessWatchdog | None:
     if settings.VENUE_CANCEL_ON_DISCONNECT:
         return DeadMansSwitch()
     return None
-
-
-def account_fingerprint(venue_url: str | None = None, api_key: str | None = None) -> str:
-    """Which venue account a cover is for: a short sha256 of (venue URL, API key), never the key.
-
-    The monitor writes it on its beats and the loops ask for their own: a session for another key or
-    another venue cancels nothing of theirs."""
-    default_url, default_key = venue_identity() if venue_url is None or api_key is None else ("", "")
-    url = (venue_url if venue_url is not None else default_url).rstrip("/")
-    key = api_key if api_key is not None else default_key
-    return hashlib.sha256(f"{url}\n{key}".encode()).hexdigest()[:16]
 
 
 def cover_confirm(

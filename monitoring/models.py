@@ -279,7 +279,7 @@ class CoverBeat(models.Model):
     dies), and what no beat confirms in time is cancelled (`uncovered_orders_cancel`)."""
 
     host = models.CharField(max_length=200)  # one row per monitor host and account: updated in place
-    account = models.CharField(max_length=16)  # monitoring.deadman.account_fingerprint(); never the key
+    account = models.CharField(max_length=16)  # agents.services.account_fingerprint(); never the key
     armed = models.BooleanField(default=False)  # the state of the last beat
     confirmed_at = models.DateTimeField()  # the last beat, armed or down
     armed_at = models.DateTimeField(null=True, blank=True)  # the last armed beat (kept through down beats)
