@@ -1141,6 +1141,25 @@ class Engine:
                 row = (account, market, outcome.value if outcome else "", usdc, shares, "drift", op.now)
                 op.batch.chain.append(row)
 
+    def fail_settlement(self, account: str, fills: list[Fill], taker_fee: TakerFee | None = None) -> None:
+        """A settlement that failed on chain: the trade stays in REST state (as an indexer's cache would
+        keep it) but never reaches the chain ledger. Compensating chain events settle with the trade's, so
+        REST and chain differ by exactly these fills: the drift a client must catch."""
+        with self._lock:
+            self._account(account)
+            with self._op() as op:
+                for fill in fills:
+                    shares, price = size_to_milli(fill.size), price_to_ticks(fill.price)
+                    notional = price * shares
+                    bps = taker_fee(fill.side, price) if taker_fee is not None and fill.liquidity == "taker" else 0
+                    fee = fee_of(fill.side, shares, notional, bps)  # what the trade's own chain event carried
+                    if fill.side is Side.BUY:
+                        usdc, moved = notional, -(shares - fee)
+                    else:
+                        usdc, moved = -(notional - fee), shares
+                    settle_at = fill.created_at.timestamp() + self.settle_lag
+                    op.batch.chain.append((account, fill.market, fill.outcome.value, usdc, moved, "failed", settle_at))
+
     def clear_drift(self) -> None:
         with self._op() as op:
             op.batch.sql.append(("DELETE FROM chain_events WHERE kind='drift'", ()))

@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS lmts_tokens (
     token_id TEXT PRIMARY KEY, account TEXT NOT NULL, secret TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS lmts_signed_orders (
     order_id TEXT PRIMARY KEY, account TEXT NOT NULL, payload TEXT NOT NULL);
+-- orders whose settlement failed on chain (the fault control): their execution reads FAILED
+CREATE TABLE IF NOT EXISTS lmts_failed (order_id TEXT PRIMARY KEY);
 """
 FIRST_PROFILE_ID = 4200
 
@@ -117,6 +119,14 @@ class Identities:
                 "INSERT OR IGNORE INTO lmts_signed_orders VALUES (?, ?, ?)",
                 (order_id, account, json.dumps(payload, separators=(",", ":"))),
             )
+
+    def mark_failed(self, order_id: str) -> None:
+        with self._lock:
+            self._conn.execute("INSERT OR IGNORE INTO lmts_failed VALUES (?)", (order_id,))
+
+    def failed(self, order_id: str) -> bool:
+        with self._lock:
+            return self._conn.execute("SELECT 1 FROM lmts_failed WHERE order_id=?", (order_id,)).fetchone() is not None
 
     def signed(self, order_ids: list[str]) -> dict[str, dict[str, Any]]:
         if not order_ids:

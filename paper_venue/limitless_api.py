@@ -124,11 +124,13 @@ class Switches:
 
     maintenance: str = ""  # "", post_only, cancel_only or disabled
     rate_limit: RateLimit | None = None
+    fail_settlements: int = 0  # the next N orders that match have their settlement fail on chain
 
     def snapshot(self) -> dict[str, Any]:
         limit = self.rate_limit
         return {
             "maintenance": self.maintenance or None,
+            "fail_settlements": self.fail_settlements,
             "rate_limit": None
             if limit is None
             else {
@@ -405,6 +407,12 @@ class LimitlessApi:
         if result.order.status is OrderStatus.REJECTED:
             code = 422 if "insufficient" in result.order.reason else 400
             raise LmtsError(code, f"Order rejected: {result.order.reason}", {"order": reply["order"]})
+        taker = [f for f in result.fills if f.liquidity == "taker"]
+        if taker and self.switches.fail_settlements > 0:  # the fault control: this trade never settles
+            self.switches.fail_settlements -= 1
+            self.engine.fail_settlement(identity.account, taker, self.fee_schedule(identity))
+            self.identities.mark_failed(result.order.id)
+            reply = self.order_response(identity, result.order, fills=result.fills)
         return 201, reply
 
     def check_order(self, identity: Identity, data: dict[str, Any]) -> CheckedOrder:
@@ -450,7 +458,7 @@ class LimitlessApi:
         usd_fee = sum(fee_of(f.side, 0, raw(f.size * f.price), r) for f, r in pairs if f.side is Side.SELL)
         body: dict[str, Any] = {
             "matched": bool(fills),
-            "settlementStatus": self._settlement(fills),
+            "settlementStatus": "FAILED" if fills and self.identities.failed(order.id) else self._settlement(fills),
             "feeRateBps": identity.fee_rate_bps,
             "effectiveFeeBps": _effective_bps(contracts_fee, usd_fee, taker),
             "totalsRaw": {

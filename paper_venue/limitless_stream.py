@@ -236,13 +236,17 @@ class LimitlessStream:
         if frames:
             self._schedule(frames)
 
-    def _schedule(self, frames: list[tuple[str, str, dict[str, Any]]], delay: float = 0.0) -> None:
+    def _final_kind(self, fills: list[Fill]) -> str:
+        return "FAILED" if self.identities.failed(fills[0].order_id) else "MINED"
+
+    def _schedule(self, frames: Any, delay: float = 0.0) -> None:
+        """Send frames (or, for a callable, the frames it returns when the time comes) after `delay`."""
         loop = self._loop
         if loop is None or loop.is_closed():
             return
 
         async def send() -> None:
-            for name, sid, payload in frames:
+            for name, sid, payload in frames() if callable(frames) else frames:
                 if sid in self.subscribers:
                     await self.sio.emit(name, payload, to=sid, namespace=NAMESPACE)
 
@@ -276,13 +280,14 @@ class LimitlessStream:
                 for sid, sub in listeners
                 if sub.order_events
             ]
-            mined = [
-                ("orderEvent", sid, self._settlement_frame(account, group, "MINED"))
-                for sid, sub in listeners
-                if sub.order_events
-            ]
-            if mined:
-                self._schedule(mined, delay=self.engine.settle_lag)
+            subscribed = [sid for sid, sub in listeners if sub.order_events]
+            if subscribed:  # MINED once the lag has passed, or FAILED: decided when it is sent
+                self._schedule(
+                    lambda g=group, sids=subscribed: [
+                        ("orderEvent", sid, self._settlement_frame(account, g, self._final_kind(g))) for sid in sids
+                    ],
+                    delay=self.engine.settle_lag,
+                )
         frames += [("positions", sid, self._positions_frame(account)) for sid, sub in listeners if sub.positions]
         return frames
 

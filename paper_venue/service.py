@@ -332,6 +332,7 @@ class LimitlessFaultBody(_Body):
     maintenance: str | None = None  # "" or null ends maintenance
     rate_limit: RateLimitBody | None = None
     rate_limit_off: StrictBool = False
+    fail_settlements: StrictInt | None = Field(default=None, ge=0, le=1000)
 
 
 class CutBody(_Body):
@@ -851,6 +852,8 @@ class Api:
             switches.rate_limit = RateLimit(r.max_in_flight, r.min_interval_ms / 1000, r.retry_after_s)
         if b.rate_limit_off:
             switches.rate_limit = None
+        if b.fail_settlements is not None:
+            switches.fail_settlements = b.fail_settlements
         return JSONResponse(switches.snapshot())
 
     async def f_tick(self, request: Request) -> Response:
@@ -869,6 +872,7 @@ class Api:
         self.faults.planted.clear()
         self.engine.settle_lag = self.config.settle_lag
         self.limitless.switches.maintenance, self.limitless.switches.rate_limit = "", None
+        self.limitless.switches.fail_settlements = 0
         self.faults.stream_cut = False
         return JSONResponse(self.faults.snapshot())
 

@@ -171,3 +171,16 @@ def test_it_does_not_halt_while_a_monitor_still_beats_or_nothing_rests(live: dic
     Order.objects.update(status="canceled")  # the monitor is gone but nothing of ours rests
     assert not services.monitor_lost_watchdog()
     assert not HaltEvent.objects.filter(source=HaltSource.DEADMAN).exists()
+
+
+def test_it_trips_the_drift_shape_on_a_settlement_that_failed_on_chain(live: dict[str, str], faults: Faults) -> None:
+    """A FAILED settlement leaves REST showing a trade the chain never got: chain is the source of truth."""
+    venue = services.venue_client()
+    faults.limitless(fail_settlements=1)
+    bought = venue.place(OrderRequest(market="btc-above-100k-next-hour", side=Side.BUY, outcome=Outcome.YES,
+                                      price=Decimal("0.99"), size=Decimal(1), order_type=OrderType.FAK,
+                                      client_order_id="fail-1"))
+    assert bought.filled > 0 and getattr(bought, "settlement", "") == "FAILED"
+    faults.settle_now()
+    trip = chain_drift(venue, datetime.now(UTC))
+    assert trip is not None and trip.source == HaltSource.CHAIN_DRIFT

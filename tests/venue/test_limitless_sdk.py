@@ -445,3 +445,19 @@ def test_it_refuses_a_fee_rate_other_than_the_profiles(user: User) -> None:
         assert "FEE_RATE_MISMATCH" in str(refused.value) and await market.get_user_orders() == []
 
     run(lambda: _with(user.client(), body))
+
+
+def test_it_reports_a_settlement_that_failed_on_chain(user: User, paper: RunningVenue) -> None:
+    Faults(paper.url, paper.faults_token).limitless(fail_settlements=1)
+
+    async def body(c: Client) -> None:
+        market = await c.markets.get_market(SLUG)
+        orders = c.new_order_client(user.wallet.key.hex())
+        failed = await orders.create_order(token_id=market.tokens.yes, price=0.99, size=1, side=Side.BUY,
+                                           order_type=OrderType.FAK, market_slug=SLUG)
+        assert failed.execution.matched and failed.execution.settlement_status == "FAILED"
+        fine = await orders.create_order(token_id=market.tokens.yes, price=0.99, size=1, side=Side.BUY,
+                                         order_type=OrderType.FAK, market_slug=SLUG)
+        assert fine.execution.settlement_status in ("MATCHED", "MINED")  # one failure was asked for
+
+    run(lambda: _with(user.client(), body))
