@@ -574,7 +574,8 @@ class Engine:
     # ---------------------------------------------------------------- placing orders
 
     def place(
-        self, account: str, req: OrderRequest, *, session_id: str | None = None, taker_fee: TakerFee | None = None
+        self, account: str, req: OrderRequest, *, session_id: str | None = None, taker_fee: TakerFee | None = None,
+        order_id: str | None = None,
     ) -> PlaceResult:
         """Place an order: validate, check funding, match, rest or kill. Idempotent per client id.
 
@@ -591,17 +592,20 @@ class Engine:
             market = self._market(req.market)
             with self._op() as op:
                 op.taker_fee = taker_fee  # only what the order takes now pays it; once resting it is a maker
-                order = self._new_order(op, acct, req, price, size, session_id)
+                if order_id is not None and order_id in self._orders:
+                    raise InvalidInput("order_id", f"{order_id} is already taken")
+                order = self._new_order(op, acct, req, price, size, session_id, order_id)
                 self._execute(op, market, order)
             fills = [self._fill_view(f) for f in op.fills if f.order is order]
             return PlaceResult(self._order_view(order), fills, created=True)
 
     def _new_order(
-        self, op: _Op, acct: AccountState, req: OrderRequest, price: int, size: int, session_id: str | None
+        self, op: _Op, acct: AccountState, req: OrderRequest, price: int, size: int, session_id: str | None,
+        order_id: str | None = None,
     ) -> OrderState:
         self._order_seq += 1
         order = OrderState(
-            f"ord_{self._order_seq:010d}", self._order_seq, acct.name, req.client_order_id, req.market,
+            order_id or f"ord_{self._order_seq:010d}", self._order_seq, acct.name, req.client_order_id, req.market,
             req.side, req.outcome, price, size, 0, req.order_type, OrderStatus.LIVE, "", req.post_only,
             session_id, op.now, op.now,
         )  # fmt: skip

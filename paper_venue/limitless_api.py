@@ -19,7 +19,9 @@ Handlers parse and check, then call one engine method, like the native API's.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -52,6 +54,7 @@ from agents.venue.units import TICKS_PER_UNIT, InvalidInput
 from paper_venue.engine import Engine, NotFound, fee_of
 from paper_venue.identities import Identities, Identity, condition_id, exchange_address, market_id, token_id
 
+log = logging.getLogger("paper_venue.limitless")
 MAX_BODY = 64 * 1024
 MAX_BATCH = 50
 MAINTENANCE_MODES = ("post_only", "cancel_only", "disabled")
@@ -125,12 +128,14 @@ class Switches:
     maintenance: str = ""  # "", post_only, cancel_only or disabled
     rate_limit: RateLimit | None = None
     fail_settlements: int = 0  # the next N orders that match have their settlement fail on chain
+    taker_delay_s: float = 0.0  # a marketable order is accepted DELAYED and matched this much later
 
     def snapshot(self) -> dict[str, Any]:
         limit = self.rate_limit
         return {
             "maintenance": self.maintenance or None,
             "fail_settlements": self.fail_settlements,
+            "taker_delay_s": self.taker_delay_s,
             "rate_limit": None
             if limit is None
             else {
@@ -267,6 +272,16 @@ def synth_signed(order: Order, identity: Identity) -> dict[str, Any]:
     }
 
 
+@dataclass
+class Delayed:
+    """A marketable order accepted with a taker delay: matched at `eligible_at` (Limitless's DELAYED)."""
+
+    order: Order  # as shown while it waits (LIVE, nothing filled)
+    account: str
+    request: OrderRequest
+    eligible_at: float
+
+
 # ------------------------------------------------------------------------------------ the surface
 
 
@@ -287,6 +302,8 @@ class LimitlessApi:
         self.switches = switches
         self.chain_id = chain_id
         self.clock = clock
+        self.delayed: dict[str, Delayed] = {}  # by order id, while they wait (memory only: a restart drops them)
+        self.dropped: dict[str, Delayed] = {}  # delayed orders cancelled before they met the book (CANCELED)
 
     # -- auth --------------------------------------------------------------------------------
 
@@ -398,6 +415,8 @@ class LimitlessApi:
     def _place(self, identity: Identity, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Check and place one signed order; (HTTP status, OrderResponse)."""
         checked = self.check_order(identity, data)
+        if self.switches.taker_delay_s > 0 and self._marketable(checked.request):
+            return 201, self._delay(identity, checked)
         result = self.engine.place(identity.account, checked.request, taker_fee=self.fee_schedule(identity))
         if not result.created:
             prior = self.order_response(identity, result.order)
@@ -414,6 +433,82 @@ class LimitlessApi:
             self.identities.mark_failed(result.order.id)
             reply = self.order_response(identity, result.order, fills=result.fills)
         return 201, reply
+
+    def _marketable(self, request: OrderRequest) -> bool:
+        """Would the order take liquidity now (cross the book)? Post-only orders never do."""
+        if request.post_only:
+            return False
+        book = self.engine.book(request.market, depth=1)
+        if request.outcome is Outcome.YES:
+            buy, price = request.side is Side.BUY, request.price
+        else:  # a NO order at P is the opposite YES order at 1 - P
+            buy, price = request.side is Side.SELL, 1 - request.price
+        if buy:
+            return bool(book.asks) and book.asks[0].price <= price
+        return bool(book.bids) and book.bids[0].price >= price
+
+    def _delay(self, identity: Identity, checked: CheckedOrder) -> dict[str, Any]:
+        """Accept now as DELAYED; match at eligibleAt (a duplicate client order id is still a 409)."""
+        request, account = checked.request, identity.account
+        prior = self._find(identity, {"clientOrderId": request.client_order_id})
+        if prior is not None:
+            raise LmtsError(
+                409,
+                "Order with this clientOrderId already exists",
+                {"order": self.order_response(identity, prior)["order"]},
+            )
+        order_id = "ord_d" + secrets.token_hex(6)
+        now = datetime.now(UTC)
+        eligible_at = self.clock() + self.switches.taker_delay_s
+        order = Order(
+            id=order_id,
+            client_order_id=request.client_order_id,
+            market=request.market,
+            side=request.side,
+            outcome=request.outcome,
+            price=request.price,
+            size=request.size,
+            filled=Decimal(0),
+            remaining=request.size,
+            order_type=request.order_type,
+            status=OrderStatus.LIVE,
+            created_at=now,
+            updated_at=now,
+        )
+        self.delayed[order_id] = Delayed(order, account, request, eligible_at)
+        self.identities.keep_signed(order_id, account, checked.echo)
+        asyncio.get_running_loop().call_later(self.switches.taker_delay_s, self._release, order_id, identity)
+        reply = self.order_response(identity, order, fills=[])
+        reply["execution"]["settlementStatus"] = "DELAYED"
+        reply["execution"]["eligibleAt"] = _iso(datetime.fromtimestamp(eligible_at, UTC))
+        return reply
+
+    def _drop(self, order_id: str) -> bool:
+        """Cancel a delayed order that is still waiting; False when there is none of that id."""
+        waiting = self.delayed.pop(order_id, None)
+        if waiting is None:
+            return False
+        gone = waiting.order.model_copy(
+            update={
+                "status": OrderStatus.CANCELED,
+                "remaining": Decimal(0),
+                "reason": "canceled by owner (before its taker delay ended)",
+            }
+        )
+        self.dropped[order_id] = Delayed(gone, waiting.account, waiting.request, waiting.eligible_at)
+        return True
+
+    def _release(self, order_id: str, identity: Identity) -> None:
+        """The taker delay is over: the order meets the book as it is now (a cancelled one is gone)."""
+        waiting = self.delayed.pop(order_id, None)
+        if waiting is None:
+            return
+        try:
+            self.engine.place(
+                waiting.account, waiting.request, taker_fee=self.fee_schedule(identity), order_id=order_id
+            )
+        except Exception:
+            log.exception("delayed order %s could not be matched", order_id)
 
     def check_order(self, identity: Identity, data: dict[str, Any]) -> CheckedOrder:
         return check_order(self.engine, identity, data, chain_id=self.chain_id, now=self.clock())
@@ -489,6 +584,10 @@ class LimitlessApi:
         wanted = _statuses(request)
         limit = _q_int(request, "limit", 100, 1, 1000)
         found = [o for o in self.engine.orders(identity.account, market=slug, limit=5000) if lmts_status(o) in wanted]
+        if "LIVE" in wanted:  # accepted and waiting for their taker delay: live to their owner
+            found += [
+                d.order for d in self.delayed.values() if d.account == identity.account and d.order.market == slug
+            ]
         signed = self.identities.signed([o.id for o in found[-limit:]])
         orders = [order_json(o, signed.get(o.id) or synth_signed(o, identity)) for o in found[-limit:]]
         return JSONResponse({"orders": orders})
@@ -506,6 +605,11 @@ class LimitlessApi:
         return JSONResponse({"results": results})
 
     def _find(self, identity: Identity, ref: dict[str, str]) -> Order | None:
+        for waiting in [*self.delayed.values(), *self.dropped.values()]:  # waiting for their delay, or dropped
+            if waiting.account == identity.account and (
+                ref.get("orderId") == waiting.order.id or ref.get("clientOrderId") == waiting.order.client_order_id
+            ):
+                return waiting.order
         if "orderId" in ref:
             try:
                 return self.engine.order(identity.account, ref["orderId"])
@@ -532,14 +636,20 @@ class LimitlessApi:
             raise LmtsError(404, "Order not found")
         if order.status is not OrderStatus.LIVE:
             raise LmtsError(404, f"Order not found or already {lmts_status(order).lower()}")
-        self.engine.cancel(identity.account, order.id)
+        if not self._drop(order.id):  # a delayed order is dropped before it meets the book
+            self.engine.cancel(identity.account, order.id)
         return {"message": "Order canceled successfully", "orderId": order.id}
 
     async def cancel_all(self, request: Request, body: bytes) -> Response:
         identity = self.who(request, body)
         self.maintenance_check()
-        result = self.engine.cancel_all(identity.account, _slug(request))
-        return JSONResponse({"message": "Orders canceled successfully", "canceled": result.canceled, "failed": []})
+        slug = _slug(request)
+        result = self.engine.cancel_all(identity.account, slug)
+        waiting = [oid for oid, d in self.delayed.items() if d.account == identity.account and d.order.market == slug]
+        for oid in waiting:
+            self._drop(oid)
+        canceled = [*waiting, *result.canceled]
+        return JSONResponse({"message": "Orders canceled successfully", "canceled": canceled, "failed": []})
 
     async def batch_cancel(self, request: Request, body: bytes) -> Response:
         identity = self.who(request, body)
@@ -560,8 +670,9 @@ class LimitlessApi:
                 )
             else:
                 canceled.append(order.id)
-        if canceled:
-            self.engine.cancel_batch(identity.account, canceled)
+        at_book = [oid for oid in canceled if not self._drop(oid)]
+        if at_book:
+            self.engine.cancel_batch(identity.account, at_book)
         status = 207 if failed and canceled else 200  # all failed: still a 200 listing each failure
         return JSONResponse(
             {"message": f"{len(canceled)} orders canceled", "canceled": canceled, "failed": failed}, status_code=status

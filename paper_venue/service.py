@@ -333,6 +333,7 @@ class LimitlessFaultBody(_Body):
     rate_limit: RateLimitBody | None = None
     rate_limit_off: StrictBool = False
     fail_settlements: StrictInt | None = Field(default=None, ge=0, le=1000)
+    taker_delay_s: StrictFloat | None = Field(default=None, ge=0, le=3600, allow_inf_nan=False)
 
 
 class CutBody(_Body):
@@ -854,6 +855,8 @@ class Api:
             switches.rate_limit = None
         if b.fail_settlements is not None:
             switches.fail_settlements = b.fail_settlements
+        if b.taker_delay_s is not None:
+            switches.taker_delay_s = b.taker_delay_s
         return JSONResponse(switches.snapshot())
 
     async def f_tick(self, request: Request) -> Response:
@@ -872,7 +875,7 @@ class Api:
         self.faults.planted.clear()
         self.engine.settle_lag = self.config.settle_lag
         self.limitless.switches.maintenance, self.limitless.switches.rate_limit = "", None
-        self.limitless.switches.fail_settlements = 0
+        self.limitless.switches.fail_settlements, self.limitless.switches.taker_delay_s = 0, 0.0
         self.faults.stream_cut = False
         return JSONResponse(self.faults.snapshot())
 

@@ -461,3 +461,36 @@ def test_it_reports_a_settlement_that_failed_on_chain(user: User, paper: Running
         assert fine.execution.settlement_status in ("MATCHED", "MINED")  # one failure was asked for
 
     run(lambda: _with(user.client(), body))
+
+
+def test_it_accepts_a_taker_order_as_delayed_and_matches_it_at_eligible_at(user: User, paper: RunningVenue) -> None:
+    faults = Faults(paper.url, paper.faults_token)
+    faults.limitless(taker_delay_s=0.4)
+
+    async def body(c: Client) -> None:
+        market = await c.markets.get_market(SLUG)
+        orders = c.new_order_client(user.wallet.key.hex())
+        delayed = await orders.create_order(token_id=market.tokens.yes, price=0.99, size=1, side=Side.BUY,
+                                            order_type=OrderType.FAK, market_slug=SLUG)
+        assert delayed.execution.settlement_status == "DELAYED" and delayed.execution.eligible_at
+        assert not delayed.execution.matched and delayed.order.status == "LIVE"
+        dropped = await orders.create_order(token_id=market.tokens.yes, price=0.99, size=1, side=Side.BUY,
+                                            order_type=OrderType.FAK, market_slug=SLUG)
+        await orders.cancel(dropped.order.id)  # cancelled while it waits: it never meets the book
+        resting = await orders.create_order(token_id=market.tokens.yes, price=0.01, size=1, side=Side.BUY,
+                                            order_type=OrderType.GTC, market_slug=SLUG)
+        assert resting.execution.settlement_status == "UNMATCHED"  # not marketable: no delay
+        await asyncio.sleep(0.8)
+        found = await c.http.post("/orders/status/batch", {"items": [{"orderId": delayed.order.id},
+                                                                     {"orderId": dropped.order.id}]})
+        first, second = found["results"]
+        assert first["status"] == "found" and first["data"]["order"]["status"] == "MATCHED"
+        assert first["data"]["execution"]["matched"] and first["data"]["order"]["id"] == delayed.order.id
+        assert second["status"] == "found" and second["data"]["order"]["status"] in ("CANCELED", "UNMATCHED")
+        assert not second["data"]["execution"]["matched"]
+        await orders.cancel_all(SLUG)
+
+    try:
+        run(lambda: _with(user.client(), body))
+    finally:
+        faults.limitless(taker_delay_s=0)

@@ -535,3 +535,20 @@ def test_it_sells_only_shares_the_chain_shows_settled(lmts: MakeTrader, faults: 
     chain.held[trader.market_keys(market).token(Outcome.YES)] = D(2)  # mined
     sold = trader.place(order(market, "settle-sell-2", "SELL", "0.010", "1", kind="FAK"))
     assert sold.filled > 0
+
+
+def test_it_treats_a_delayed_taker_order_as_accepted_and_reads_its_match_later(
+    lmts: MakeTrader, faults: Faults
+) -> None:
+    trader = lmts()
+    faults.tick()
+    faults.limitless(taker_delay_s=0.3)
+    market = "btc-above-100k-next-hour"
+    placed = trader.place(order(market, "delay-1", "BUY", "0.990", "1", kind="FAK"))
+    assert placed.status is OrderStatus.LIVE and placed.settlement == "DELAYED" and placed.filled == 0
+    deadline = time.monotonic() + 5
+    while trader.order(placed.id).status is OrderStatus.LIVE and time.monotonic() < deadline:
+        time.sleep(0.1)
+    later = trader.order(placed.id)
+    assert later.id == placed.id and later.status is OrderStatus.MATCHED and later.filled == D(1)
+    assert trader.order_by_client_id("delay-1").id == placed.id  # one order, never two
