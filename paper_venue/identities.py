@@ -13,6 +13,7 @@ Paper only: an account that names no wallet gets one derived from its API key
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -20,7 +21,15 @@ from typing import Any
 
 from eth_utils import keccak, to_checksum_address
 
-from agents.venue.limitless import DEFAULT_FEE_RATE_BPS, WireError, address, paper_wallet_address
+from agents.venue.limitless import (
+    DEFAULT_FEE_RATE_BPS,
+    HMAC_WINDOW_S,
+    WireError,
+    address,
+    hmac_signature,
+    paper_wallet_address,
+    parse_hmac_timestamp,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS lmts_identities (
@@ -104,6 +113,31 @@ class Identities:
             if row is not None and row[0] != account:
                 raise WireError("hmac_token_id: already belongs to another account")
             self._conn.execute("INSERT OR REPLACE INTO lmts_tokens VALUES (?, ?, ?)", (token_id, account, secret_b64))
+
+    def verify_hmac(
+        self,
+        token_id: str,
+        timestamp: str,
+        signature: str,
+        *,
+        method: str,
+        targets: tuple[str, ...],
+        body: str,
+        now: float,
+    ) -> str:
+        """The account of a request signed with an HMAC token, or WireError saying why not: an unknown token,
+        a missing header, a timestamp more than 30 s off, or a signature that matches none of `targets`
+        (the path and query as received; the stream also accepts the documented query orders)."""
+        found = self.token(token_id)
+        if found is None or not timestamp or not signature:
+            raise WireError("unknown token or missing lmts-timestamp / lmts-signature")
+        if abs(parse_hmac_timestamp(timestamp).timestamp() - now) > HMAC_WINDOW_S:
+            raise WireError("lmts-timestamp is more than 30 s from the server's time")
+        account, secret = found
+        for target in dict.fromkeys(t for t in targets if t):
+            if secrets.compare_digest(hmac_signature(secret, timestamp, method, target, body), signature):
+                return account
+        raise WireError("lmts-signature does not match the request")
 
     def token(self, token_id: str) -> tuple[str, str] | None:
         """(account, base64 secret) of an HMAC token id, or None."""

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import socketio
@@ -125,22 +123,18 @@ class LimitlessStream:
         return None
 
     def _hmac(self, environ: dict[str, Any], token: str) -> str:
-        found = self.identities.token(token)
-        ts, signature = environ.get("HTTP_LMTS_TIMESTAMP", ""), environ.get("HTTP_LMTS_SIGNATURE", "")
-        if found is None or not ts or not signature:
-            raise ConnectionRefusedError("Unauthorized: unknown token or missing lmts-timestamp / lmts-signature")
         try:
-            moment = lm.parse_hmac_timestamp(ts)
-        except lm.WireError:
-            raise ConnectionRefusedError("Unauthorized: bad lmts-timestamp") from None
-        if abs(moment.timestamp() - self.clock()) > lm.HMAC_WINDOW_S:
-            raise ConnectionRefusedError("Unauthorized: lmts-timestamp is more than 30 s from the server's time")
-        account, secret = found
-        received = environ.get("RAW_URI") or ""
-        for path in dict.fromkeys((received, *SIO_PATHS)):
-            if path and secrets.compare_digest(lm.hmac_signature(secret, ts, "GET", path, ""), signature):
-                return account
-        raise ConnectionRefusedError("Unauthorized: lmts-signature does not match the upgrade request")
+            return self.identities.verify_hmac(
+                token,
+                environ.get("HTTP_LMTS_TIMESTAMP", ""),
+                environ.get("HTTP_LMTS_SIGNATURE", ""),
+                method="GET",
+                targets=(environ.get("RAW_URI") or "", *SIO_PATHS),
+                body="",
+                now=self.clock(),
+            )
+        except lm.WireError as exc:
+            raise ConnectionRefusedError(f"Unauthorized: {exc}") from None
 
     # -- subscriptions ---------------------------------------------------------------------------
 
@@ -395,4 +389,4 @@ def _slugs(data: Any) -> list[str] | None:
 
 
 def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return lm.iso_millis()

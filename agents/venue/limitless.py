@@ -69,10 +69,14 @@ class WireError(ValueError):
 # ------------------------------------------------------------------------------------ HMAC
 
 
+def iso_millis(moment: datetime | None = None) -> str:
+    """ISO-8601 UTC with milliseconds and Z, Limitless's time format (now when not given)."""
+    return (moment or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def hmac_timestamp(now: datetime | None = None) -> str:
-    """ISO-8601 UTC with milliseconds and Z, as the SDK sends it (`lmts-timestamp`)."""
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """The `lmts-timestamp` header, as the SDK sends it."""
+    return iso_millis(now)
 
 
 def hmac_signature(secret_b64: str, timestamp: str, method: str, path_with_query: str, body: str) -> str:
