@@ -217,6 +217,8 @@ ALERT_SINKS = env_list("ALERT_SINKS", ["log"])
 # All configurable; docs/monitoring.md explains each and the cold-start rule.
 BASELINE_WINDOW_DAYS = env_int("BASELINE_WINDOW_DAYS", 7, minimum=1, maximum=90)
 BASELINE_MIN_SAMPLES = env_int("BASELINE_MIN_SAMPLES", 5, minimum=1)
+# A stored baseline (MetricBaseline) is recomputed by the next run after this many seconds (0: every time).
+BASELINE_REFRESH_S = env_int("BASELINE_REFRESH_S", 300, minimum=0)
 PAGE_COST_PER_RUN_X = env_decimal("PAGE_COST_PER_RUN_X", "2")
 PAGE_TOOL_CALLS_PER_RUN = env_int("PAGE_TOOL_CALLS_PER_RUN", 30, minimum=1)
 PAGE_LATENCY_P95_X = env_decimal("PAGE_LATENCY_P95_X", "2")
@@ -241,6 +243,10 @@ QUARANTINE_S = env_int("QUARANTINE_S", 6 * 3600, minimum=60)
 # resumed): three halt the desk, in one run or spread over several (agents/core/loop.REFUSED_CALLS_HALT).
 REFUSED_CALLS_WINDOW_S = env_int("REFUSED_CALLS_WINDOW_S", 24 * 3600, minimum=60)
 MONITOR_INTERVAL_S = env_decimal("MONITOR_INTERVAL_S", "5")
+# The dispatcher (manage.py dispatch) enqueues due agent runs this often, and follows agents created,
+# disabled or re-timed in the admin every DISPATCH_SYNC_S.
+DISPATCH_TICK_S = env_decimal("DISPATCH_TICK_S", "1")
+DISPATCH_SYNC_S = env_decimal("DISPATCH_SYNC_S", "10")
 FLAG_POLL_S = env_decimal("FLAG_POLL_S", "0.2")
 # The halt path's database writes give up on a lock after this long (the venue is swept before
 # them; a halt the database cannot take waits in the halt slot and the monitor lands it later).

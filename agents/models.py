@@ -147,6 +147,9 @@ class Run(models.Model):
     errors = models.PositiveIntegerField(default=0)
     end_reason = models.TextField(blank=True)
     trace_path = models.CharField(max_length=500, blank=True)
+    # The slot the dispatcher enqueued this run for (agents/dispatch.py); started_at - scheduled_for is
+    # how late it started. Null for a run started by hand or by an approval.
+    scheduled_for = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -303,3 +306,55 @@ class AgentLease(models.Model):
 
     def __str__(self) -> str:
         return f"lease of agent {self.agent_id}: {self.holder or 'free'} #{self.token} until {self.expires_at}"
+
+
+class AgentSchedule(models.Model):
+    """When the dispatcher next enqueues a run of this agent (agents/dispatch.py).
+
+    `next_due` sits on the agent's own slot in its interval (a stable offset), so a fleet's runs are
+    spread over the interval instead of starting in one burst. A dispatcher advances it by
+    compare-and-set, so any number of dispatchers on any hosts enqueue each slot once. `queued_at` is
+    set when a run is enqueued and cleared when a worker starts it: while it is set, later slots are
+    not enqueued (one waiting run per agent at most: a slow fleet falls behind, its queue does not grow).
+    """
+
+    agent = models.OneToOneField(AgentConfig, on_delete=models.CASCADE, primary_key=True, related_name="schedule")
+    interval_s = models.PositiveIntegerField()
+    offset_s = models.FloatField(help_text="The agent's slot within its interval, in seconds.")
+    next_due = models.DateTimeField()
+    queued_at = models.DateTimeField(null=True, blank=True)
+    queued_for = models.DateTimeField(null=True, blank=True)
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+    coalesced = models.PositiveBigIntegerField(default=0, help_text="Slots passed over while a run still waited.")
+
+    class Meta:
+        indexes = [models.Index(fields=["next_due"], name="agent_schedule_due")]
+
+    def __str__(self) -> str:
+        return f"schedule of agent {self.agent_id}: every {self.interval_s} s, next {self.next_due}"
+
+
+class DeskOverride(AppendOnlyModel):
+    """The desk-wide override (pause, tighter limits, a note to the model) every host reads.
+
+    Append-only: each save is a new row and the newest row is in force, so the rows are the audit
+    trail of who paused or tightened what, and when. The document is validated by the same schema as
+    override.json before it is written (agents/overrides.py). A host's own override.json still
+    applies on that host, and can only tighten (agents/core/guards.py `combine`).
+    """
+
+    text = models.TextField(help_text="The override document, as validated and saved.")
+    pause = models.BooleanField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    actor_name = models.CharField(max_length=150, help_text="Who saved it (kept if the user is deleted).")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = AppendOnlyManager()
+
+    class Meta:
+        base_manager_name = "objects"
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"override #{self.pk} by {self.actor_name} ({'pause' if self.pause else 'no pause'})"

@@ -1,7 +1,11 @@
-"""override.json: the operator's run-time override (pause, tighter limits, a note to the model).
+"""The operator's run-time override (pause, tighter limits, a note to the model).
 
-`override_write()` is the one way the app changes it: validate with the agents' own schema
-first (a file the guards would read as malformed stops every run), then replace it whole.
+The desk's override lives in the database (`DeskOverride`, append-only: the newest row is in force,
+the rows are its history), so a pause saved on one host's panel stops the agents run by every
+worker on every host. `override_write()` is the one way the app changes it: validate with the
+agents' own schema first (a document the guards would read as malformed stops every run), then
+append the row. Each host's own $ACADEMY_DATA_DIR/override.json still applies on that host, and
+can only tighten (agents/core/guards.py `combine`); the app never writes it.
 """
 
 from __future__ import annotations
@@ -11,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 from pydantic import ValidationError
 
-from agents.core.guards import OverrideFile, OverrideLimits
-from agents.core.state import atomic_write
+from agents.core.guards import NO_OVERRIDE, Override, OverrideFile, OverrideLimits, override_from_text
+from agents.models import DeskOverride
 from agents.venue.strict import InvalidInput, load_json, parse_decimal
 
 log = logging.getLogger("academy.override")
@@ -27,7 +32,25 @@ class OverrideInvalid(ValueError):
 
 
 def override_path() -> Path:
+    """This host's override file (hand-written, can only tighten)."""
     return settings.DATA_DIR / "override.json"
+
+
+def desk_override_row() -> DeskOverride | None:
+    return DeskOverride.objects.order_by("-id").first()
+
+
+def desk_override_current() -> Override:
+    """The desk's override in force (every host reads this). A database error raises: the stop check
+    then trips (fail closed)."""
+    row = desk_override_row()
+    return NO_OVERRIDE if row is None else override_from_text(row.text, "desk override")
+
+
+def desk_override_text() -> str:
+    """The document in force, as saved ("{}" with none), for the editor."""
+    row = desk_override_row()
+    return "{}\n" if row is None else row.text
 
 
 def override_parse(text: str) -> OverrideFile:
@@ -58,16 +81,19 @@ def _check_limit_numbers(data: object) -> None:
 
 
 def override_write(*, text: str, actor: Any) -> OverrideFile:
-    """1. validate; 2. write a temp file in the same directory, fsync, os.replace; 3. tell the panels.
+    """1. validate; 2. append the desk's new override row and tell the panels, in one transaction.
 
-    The agents read the file at every check: they see the old document or the new one, never half.
+    The agents read the newest row at every check, on every host: they see the old document or the
+    new one, never half.
     """
     from monitoring.outbox import outbox_publish
 
     doc = override_parse(text)
-    atomic_write(override_path(), (text if text.endswith("\n") else text + "\n").encode(), mode=0o644)
     who = actor.get_username()
-    log.warning("operator: %s wrote override.json (pause=%s): %s", who, doc.pause, doc.note)
-    outbox_publish("override", {"actor": who, "source": "override.json", "pause": doc.pause,
-                                "reason": f"override.json saved (pause={'yes' if doc.pause else 'no'}) {doc.note}"})
+    with transaction.atomic():
+        DeskOverride.objects.create(text=text if text.endswith("\n") else text + "\n", pause=doc.pause,
+                                    actor=actor if getattr(actor, "pk", None) else None, actor_name=who[:150])
+        outbox_publish("override", {"actor": who, "source": "desk override", "pause": doc.pause,
+                                    "reason": f"desk override saved (pause={'yes' if doc.pause else 'no'}) {doc.note}"})
+    log.warning("operator: %s saved the desk override (pause=%s): %s", who, doc.pause, doc.note)
     return doc

@@ -1,4 +1,9 @@
-"""The django-q2 schedules that fire agent runs, derived from AgentConfig rows."""
+"""What `manage.py schedule_agents` declares: each enabled agent's dispatch slot, and the daily replay audit.
+
+Agent runs are enqueued by the dispatcher (agents/dispatch.py, `manage.py dispatch`), each at its own
+slot in its interval. Earlier versions declared one django-q2 Schedule per agent (named agent:<id>);
+the cluster fired them all in one tick, so those are removed here.
+"""
 
 from __future__ import annotations
 
@@ -8,46 +13,22 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
-from agents.models import AgentConfig
+from agents import dispatch
 
-TASK = "agents.tasks.run_agent_task"
-PREFIX = "agent:"
-
-
-def schedule_name(agent: AgentConfig) -> str:
-    return f"{PREFIX}{agent.pk}"
-
-
+LEGACY_PREFIX = "agent:"
 REPLAY = "replay-audit"
 
 
 def schedules_sync() -> list[str]:
-    """Make the schedules match the agents (plus the daily replay audit); one line per change."""
+    """Make the dispatch slots match the agents (plus the daily replay audit); one line per change."""
     changes: list[str] = []
     with transaction.atomic():
         changes += _ensure_replay()
-        wanted = {schedule_name(a): a for a in AgentConfig.objects.filter(enabled=True)}
-        for name, agent in wanted.items():
-            changes += _ensure(name, agent)
-        for stale in Schedule.objects.filter(name__startswith=PREFIX).exclude(name__in=wanted):
-            changes.append(f"removed {stale.name} (agent disabled or deleted)")
-            stale.delete()
+        for legacy in Schedule.objects.filter(name__startswith=LEGACY_PREFIX):
+            changes.append(f"removed django-q schedule {legacy.name} (runs are dispatched by manage.py dispatch)")
+            legacy.delete()
+        changes += dispatch.schedules_sync()
     return changes
-
-
-def _ensure(name: str, agent: AgentConfig) -> list[str]:
-    # django-q2 schedules in whole minutes; an interval under a minute runs every minute.
-    minutes = max(1, round(agent.interval_s / 60))
-    fields = {"func": TASK, "args": str(agent.pk), "schedule_type": Schedule.MINUTES, "minutes": minutes,
-              "repeats": -1}
-    existing = Schedule.objects.filter(name=name).first()
-    if existing is None:
-        Schedule.objects.create(name=name, **fields)
-        return [f"created {name} ({agent.name}, every {minutes} min)"]
-    if all(getattr(existing, k) == v for k, v in fields.items()):
-        return []
-    Schedule.objects.filter(pk=existing.pk).update(**fields)
-    return [f"updated {name} ({agent.name}, every {minutes} min)"]
 
 
 def _ensure_replay() -> list[str]:

@@ -65,6 +65,7 @@ from agents.models import (
     TraceEvent,
     TraceKind,
 )
+from agents.overrides import desk_override_current
 from agents.venue.schemas import OrderStatus as VenueOrderStatus
 from approvals.services import approval_briefing, approval_request_create
 
@@ -389,7 +390,7 @@ def stop_check(lease: Lease | None = None) -> StopCheck:
         return (db_kill_switch_reason() or monitor_missing_reason() or cover_missing_reason()
                 or (lease_lost(lease) if lease else None))
 
-    return guards_for_data_dir(settings.DATA_DIR, db_state=db_state)
+    return guards_for_data_dir(settings.DATA_DIR, db_state=db_state, desk_override=desk_override_current)
 
 
 def loop_alert(message: str, details: Any) -> None:
@@ -469,7 +470,8 @@ class RunRecorder:
 
 
 def run_agent(*, agent_id: int, venue: VenuePort | None = None, policy: Policy | None = None,
-              clock: Clock | None = None, alert: Alert | None = None, started_by: Any = None) -> Run | None:
+              clock: Clock | None = None, alert: Alert | None = None, started_by: Any = None,
+              scheduled_for: datetime | None = None) -> Run | None:
     """Run one agent once, if enabled and not already running. Returns its Run row.
 
     1. take the agent's single-writer lock (a second run is skipped and recorded as such), then its
@@ -495,7 +497,7 @@ def run_agent(*, agent_id: int, venue: VenuePort | None = None, policy: Policy |
         try:
             with LeaseHeartbeat(lease, max_hold=lease_max_hold(agent)):  # until after _wait_for_abandoned
                 return _run_locked(agent, lease, venue=venue, policy=policy, clock=clock or SystemClock(),
-                                   alert=alert or loop_alert, started_by=started_by)
+                                   alert=alert or loop_alert, started_by=started_by, scheduled_for=scheduled_for)
         finally:
             lease_release(lease)
     finally:
@@ -509,10 +511,11 @@ def _skipped(agent: AgentConfig, started_by: Any, why: str = "another run of thi
 
 
 def _run_locked(agent: AgentConfig, lease: Lease, *, venue: VenuePort | None, policy: Policy | None, clock: Clock,
-                alert: Alert, started_by: Any) -> Run:
+                alert: Alert, started_by: Any, scheduled_for: datetime | None = None) -> Run:
     state, corrupt = _load_state(agent)
     now = clock.now()
-    run = Run.objects.create(agent=agent, started_by=started_by, started_at=now, model_version=agent.model_version)
+    run = Run.objects.create(agent=agent, started_by=started_by, started_at=now, model_version=agent.model_version,
+                             scheduled_for=scheduled_for)
     writer: TraceWriter | None = None
     try:
         writer = TraceWriter(traces_dir=traces_dir(), run_id=str(run.pk), clock=clock, redactor=redactor())

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from agents.dispatch import run_picked_up
 from agents.services import run_agent
 
 
-def run_agent_task(agent_id: int) -> str:
-    """Run one agent once (its schedule fires this). Returns a one-line summary for django-q2's log."""
-    run = run_agent(agent_id=agent_id)
+def run_agent_task(agent_id: int, due: str | None = None) -> str:
+    """Run one agent once (the dispatcher enqueues this at the agent's slot, `due`). Returns a one-line
+    summary for django-q2's log."""
+    run_picked_up(agent_id)  # before the run: its next slot may be enqueued while this one runs
+    run = run_agent(agent_id=agent_id, scheduled_for=datetime.fromisoformat(due) if due else None)
     if run is None:
         return f"agent {agent_id}: disabled, not run"
     return f"agent {agent_id}: run {run.pk} {run.status}"

@@ -22,7 +22,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from agents.charts import Point, line_chart
 from agents.models import AgentConfig, Run, TraceEvent
-from agents.overrides import OverrideInvalid, override_path, override_write
+from agents.overrides import (
+    MAX_OVERRIDE_BYTES,
+    OverrideInvalid,
+    desk_override_row,
+    desk_override_text,
+    override_path,
+    override_write,
+)
 
 log = logging.getLogger("academy.operator")
 TOGGLE = "monitoring.toggle_kill_switch"
@@ -245,28 +252,36 @@ def agent_set_enabled(request: HttpRequest, name: str) -> HttpResponse:
 
 
 def _override_context(request: HttpRequest, text: str | None = None, error: str = "") -> dict[str, Any]:
-    path = override_path()
-    current = path.read_text(encoding="utf-8") if path.exists() else ""
-    return {"override_text": current if text is None else text, "override_exists": path.exists(),
+    row = desk_override_row()
+    return {"override_text": desk_override_text() if text is None else text, "override_row": row,
             "override_error": error, "override_example": OVERRIDE_EXAMPLE,
-            "can_edit_override": request.user.has_perm(TOGGLE)}
+            "local_override": _local_override_text(), "can_edit_override": request.user.has_perm(TOGGLE)}
+
+
+def _local_override_text() -> str:
+    """This host's override.json as the agents here read it (it can only tighten), or "" when absent."""
+    path = override_path()
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")[:MAX_OVERRIDE_BYTES] if path.exists() else ""
+    except OSError as exc:
+        return f"(unreadable: {exc}; the agents on this host stop until it is fixed)"
 
 
 @login_required
 @permission_required("agents.view_agentconfig", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def override_edit(request: HttpRequest) -> HttpResponse:
-    """Show override.json; on POST validate it strictly and replace the file whole, or refuse and say why."""
+    """Show the desk override; on POST validate it strictly and save it as the new one, or refuse and say why."""
     if request.method == "GET":
         return render(request, "agents/override.html", _override_context(request))
     if not request.user.has_perm(TOGGLE):
-        raise PermissionDenied("editing override.json needs the toggle_kill_switch permission")
+        raise PermissionDenied("editing the desk override needs the toggle_kill_switch permission")
     text = request.POST.get("document", "")
     try:
         override_write(text=text, actor=request.user)
     except OverrideInvalid as exc:
         return render(request, "agents/override.html", _override_context(request, text, str(exc)), status=400)
-    messages.success(request, "override.json saved: agents read it at their next check.")
+    messages.success(request, "Desk override saved: agents on every host read it at their next check.")
     return redirect(request.POST["next"] if _safe_next(request) else "agents:override")
 
 

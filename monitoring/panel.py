@@ -33,7 +33,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db.models import Max
+from django.db.models import Max, OuterRef, Subquery
 from django.utils import timezone
 
 from monitoring.models import Alert, AlertState, HaltSource, OutboxEvent
@@ -93,11 +93,13 @@ def kill_switch_snapshot() -> dict[str, Any]:
 
 
 def override_snapshot() -> dict[str, Any]:
-    """The operator override file as the agents will read it (malformed stops them: say so)."""
-    from agents.core.guards import OverrideError, load_override
+    """The override as this host's agents will read it: the desk's (database) combined with this host's
+    override.json (malformed stops them: say so)."""
+    from agents.core.guards import OverrideError, combine, load_override
+    from agents.overrides import desk_override_current
 
     try:
-        override = load_override(settings.DATA_DIR / "override.json")
+        override = combine(desk_override_current(), load_override(settings.DATA_DIR / "override.json"))
     except OverrideError as exc:
         return {"pause": True, "note": "", "error": str(exc)}
     return {"pause": override.pause, "note": override.note, "error": ""}
@@ -107,11 +109,11 @@ def agents_snapshot(*, halted: bool) -> list[dict[str, Any]]:
     from agents.models import AgentConfig, Run
 
     agents = list(AgentConfig.objects.order_by("name"))
-    latest: dict[int, Run] = {}
-    for agent in agents:  # one indexed query each (run_agent_recent); a panel shows a handful of agents
-        run = Run.objects.filter(agent=agent).order_by("-started_at", "-id").first()
-        if run is not None:
-            latest[agent.pk] = run
+    # Each agent's latest run in one query, whatever the number of agents: an index seek per agent
+    # (run_agent_recent) inside the IN subquery, never a scan of the runs.
+    newest = Run.objects.filter(agent=OuterRef("pk")).order_by("-started_at", "-id").values("id")[:1]
+    latest_ids = AgentConfig.objects.order_by().values(run_id=Subquery(newest))
+    latest = {run.agent_id: run for run in Run.objects.filter(pk__in=latest_ids)}
     return [_agent_json(a, latest.get(a.pk), halted) for a in agents]
 
 

@@ -87,6 +87,22 @@ def _min(base: _N, override: _N | None) -> _N:
 NO_OVERRIDE = Override()
 
 
+def combine(desk: Override, local: Override) -> Override:
+    """The desk's override (the database, every host) with this host's override.json on top: either
+    pauses, each limit is the tighter of the two, both notes are kept. The local file can only tighten."""
+    if local == NO_OVERRIDE:
+        return desk
+    fields = OverrideLimits.model_fields
+    limits = OverrideLimits(**{name: _min_opt(getattr(desk.limits, name), getattr(local.limits, name))
+                               for name in fields})
+    note = "\n".join(n for n in (desk.note, local.note) if n)
+    return Override(pause=desk.pause or local.pause, limits=limits, note=note)
+
+
+def _min_opt(a: _N | None, b: _N | None) -> _N | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
 @dataclass(frozen=True)
 class GuardReading:
     """One consistent read of every guard: why to stop (if at all) and the override in force."""
@@ -111,10 +127,15 @@ def load_override(path: Path) -> Override:
         return NO_OVERRIDE
     except OSError as exc:
         raise OverrideError(f"override file unreadable: {exc}") from exc
+    return override_from_text(raw, "override file")
+
+
+def override_from_text(raw: str, where: str = "override") -> Override:
+    """Parse one override document (the file's or the desk's); malformed raises OverrideError."""
     try:
         parsed = OverrideFile.model_validate(json.loads(raw))
     except (json.JSONDecodeError, ValidationError, TypeError) as exc:
-        raise OverrideError(f"override file malformed: {_first_line(exc)}") from exc
+        raise OverrideError(f"{where} malformed: {_first_line(exc)}") from exc
     return Override(pause=parsed.pause, limits=parsed.limits, note=parsed.note)
 
 
@@ -124,6 +145,8 @@ def _first_line(exc: Exception) -> str:
 
 # db_state(): None when not halted, else the halt reason. Supplied by the Django side.
 DbState = Callable[[], str | None]
+# desk_override(): the override every host reads (the database's), NO_OVERRIDE when none. Raising trips.
+DeskOverride = Callable[[], Override]
 
 
 class Guards:
@@ -131,17 +154,19 @@ class Guards:
 
     The order of checks is the order of severity: kill switch file, a halt request still waiting
     in the halt slot (agents/core/haltslot.py: a halt the database could not record yet), DB halt
-    state, then the override file (malformed = tripped, pause = paused).
+    state, then the override: the desk's (every host reads it from the database) combined with this
+    host's override file, which can only tighten (malformed or unreadable = tripped, pause = paused).
     """
 
     def __init__(
         self, *, flag_path: Path | None, override_path: Path | None = None, db_state: DbState | None = None,
-        slot_path: Path | None = None,
+        slot_path: Path | None = None, desk_override: DeskOverride | None = None,
     ) -> None:
         self.flag_path = flag_path
         self.override_path = override_path
         self.db_state = db_state
         self.slot_path = slot_path
+        self.desk_override = desk_override
 
     def __call__(self) -> GuardReading:
         try:
@@ -159,14 +184,15 @@ class Guards:
             halted = self.db_state()
             if halted:
                 return GuardReading(StopReason("kill_switch", halted))  # says itself what stopped it
-        if self.override_path is None:
-            return GuardReading(None)
         try:
-            override = load_override(self.override_path)
+            desk = self.desk_override() if self.desk_override is not None else NO_OVERRIDE
+            local = load_override(self.override_path) if self.override_path is not None else NO_OVERRIDE
         except OverrideError as exc:
             return GuardReading(StopReason("kill_switch", str(exc)))
+        override = combine(desk, local)
         if override.pause:
-            return GuardReading(StopReason("paused", f"paused by override file{_note(override)}"), override)
+            by = "the desk override" if desk.pause else "override file"
+            return GuardReading(StopReason("paused", f"paused by {by}{_note(override)}"), override)
         return GuardReading(None, override)
 
 
@@ -185,10 +211,11 @@ def _note(o: Override) -> str:
     return f": {o.note}" if o.note else ""
 
 
-def guards_for_data_dir(data_dir: Path, *, db_state: DbState | None = None) -> Guards:
+def guards_for_data_dir(data_dir: Path, *, db_state: DbState | None = None,
+                        desk_override: DeskOverride | None = None) -> Guards:
     """Standard layout: $ACADEMY_DATA_DIR/kill_switch.flag, halt.slot and override.json."""
     return Guards(flag_path=data_dir / "kill_switch.flag", override_path=data_dir / "override.json", db_state=db_state,
-                  slot_path=haltslot.slot_path(data_dir))
+                  slot_path=haltslot.slot_path(data_dir), desk_override=desk_override)
 
 
 def never_stop() -> GuardReading:

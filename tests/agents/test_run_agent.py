@@ -228,3 +228,27 @@ def test_it_does_not_run_a_disabled_agent(make_trader, agent):
     agent.save()
     assert run_agent(agent_id=agent.pk, venue=make_trader()) is None
     assert not Run.objects.filter(agent=agent).exists()
+
+
+def test_a_desk_pause_saved_on_any_host_stops_the_run_before_its_next_order(make_trader, agent, market, operator):
+    from agents.overrides import override_write
+
+    trader = make_trader()
+
+    def pause_then_buy(ctx: PolicyContext) -> PolicyStep:
+        override_write(text='{"pause": true, "note": "desk paused"}', actor=operator)  # another host's panel
+        return PolicyStep(tool_calls=(ToolCall("c1", *buy(market, "1")),))
+
+    run = run_agent(agent_id=agent.pk, venue=trader, policy=ScriptedPolicy([pause_then_buy], repeat_last=True))
+    assert run.status == RunStatus.PAUSED and "paused by the desk override: desk paused" in run.end_reason
+    assert trader.orders() == []
+
+
+def test_the_desks_tighter_limit_refuses_an_order_its_own_limit_allows(make_trader, agent, market, operator):
+    from agents.overrides import override_write
+
+    override_write(text='{"limits": {"max_order_notional": "1"}}', actor=operator)
+    trader = make_trader()
+    run = run_agent(agent_id=agent.pk, venue=trader, policy=ScriptedPolicy([[buy(market, "5")], "done"]))
+    assert trader.orders() == [] and run.status == RunStatus.COMPLETED
+    assert TraceEvent.objects.filter(run=run, kind="refusal").exists()

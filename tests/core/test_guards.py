@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.core.guards import Guards, guards_for_data_dir
+from agents.core.guards import NO_OVERRIDE, Guards, Override, combine, guards_for_data_dir, override_from_text
 from agents.core.spec import HardLimits
 
 
@@ -82,3 +82,35 @@ def test_it_trips_when_the_flag_file_cannot_be_checked(tmp_path, monkeypatch):
     monkeypatch.setattr(os_module, "lstat", broken)
     reading = guards_for_data_dir(tmp_path)()
     assert reading.stop is not None and reading.stop.kind == "kill_switch"
+
+
+# --- the desk's override (the database, every host) and this host's file (issue 15) -------------
+
+
+def test_a_desk_pause_stops_the_agents_of_a_host_with_no_file(tmp_path: Path) -> None:
+    desk = override_from_text('{"pause": true, "note": "fomc"}')
+    stop = guards_for_data_dir(tmp_path, desk_override=lambda: desk)().stop
+    assert stop.kind == "paused" and stop.reason == "paused by the desk override: fomc"
+
+
+def test_this_hosts_file_can_only_tighten_the_desks_override(tmp_path: Path) -> None:
+    desk = override_from_text('{"limits": {"max_order_notional": "10", "max_open_positions": 4}, "note": "desk"}')
+    (tmp_path / "override.json").write_text(
+        '{"limits": {"max_order_notional": "50", "max_daily_notional": "30"}, "note": "host"}')
+    reading = guards_for_data_dir(tmp_path, desk_override=lambda: desk)()
+    limits = reading.override.limits
+    assert reading.stop is None
+    assert (limits.max_order_notional, limits.max_daily_notional, limits.max_open_positions) == (
+        Decimal("10"), Decimal("30"), 4)  # the desk's 10 stands against the file's looser 50
+    assert reading.override.note == "desk\nhost"
+    (tmp_path / "override.json").write_text('{"pause": true}')  # a host may still pause itself
+    assert guards_for_data_dir(tmp_path, desk_override=lambda: desk)().stop.kind == "paused"
+    assert combine(desk, NO_OVERRIDE) is desk
+
+
+def test_it_trips_when_the_desks_override_cannot_be_read(tmp_path: Path) -> None:
+    def down() -> Override:
+        raise ConnectionError("database is locked")
+
+    stop = guards_for_data_dir(tmp_path, desk_override=down)().stop
+    assert stop.kind == "kill_switch" and "database is locked" in stop.reason

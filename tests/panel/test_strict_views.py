@@ -10,6 +10,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.urls import reverse
 
+from agents.overrides import desk_override_current, desk_override_text, override_write
 from monitoring.models import HaltEvent
 from tests.fuzz import random_document
 from tests.panel.conftest import communicator, session_cookie
@@ -30,18 +31,18 @@ def _error(response) -> str:
 
 
 def test_it_refuses_a_deeply_nested_override_with_a_400(client, operator, data_dir):
-    (data_dir / "override.json").write_text(ORIGINAL)
+    override_write(text=ORIGINAL, actor=operator)
     client.force_login(operator)
     for document in ("[" * 100_000 + "]" * 100_000, '{"limits": ' * 50_000 + "{}" + "}" * 50_000,
                      '{"note": ' + "[" * 9 + "]" * 9 + "}"):  # fmt: skip
         response = _post_override(client, document)
         assert response.status_code == 400, response.status_code
         assert _error(response).startswith("document: is "), _error(response)  # too large / nested deeper
-    assert (data_dir / "override.json").read_text() == ORIGINAL
+    assert desk_override_text() == ORIGINAL
 
 
 def test_it_refuses_override_limits_that_are_not_plain_ascii_decimals(client, operator, data_dir):
-    (data_dir / "override.json").write_text(ORIGINAL)
+    override_write(text=ORIGINAL, actor=operator)
     client.force_login(operator)
     for value in BAD_NUMBERS:
         response = _post_override(client, json.dumps({"limits": {"max_order_notional": value}}))
@@ -51,14 +52,14 @@ def test_it_refuses_override_limits_that_are_not_plain_ascii_decimals(client, op
         response = _post_override(client, '{"limits": {"max_open_positions": ' + literal + "}}")
         assert response.status_code == 400, literal
         assert _error(response).split(":")[0] in ("limits.max_open_positions", "document"), _error(response)
-    assert (data_dir / "override.json").read_text() == ORIGINAL
+    assert desk_override_text() == ORIGINAL
     response = _post_override(client, '{"limits": {"max_order_notional": "10", "max_open_positions": 3}}')
     assert response.status_code == 302  # plain numbers, as strings or JSON numbers, are fine
-    assert json.loads((data_dir / "override.json").read_text())["limits"]["max_open_positions"] == 3
+    assert json.loads(desk_override_text())["limits"]["max_open_positions"] == 3
 
 
 def test_it_refuses_a_huge_or_broken_override_document(client, operator, data_dir):
-    (data_dir / "override.json").write_text(ORIGINAL)
+    override_write(text=ORIGINAL, actor=operator)
     client.force_login(operator)
     huge = json.dumps({"note": "x" * 100_000})
     for document in (huge, '{"note": "\\ud800"}', "\ufeff{}", '{"pause": false, "pause": true, "note": "\x00"}'):
@@ -67,7 +68,7 @@ def test_it_refuses_a_huge_or_broken_override_document(client, operator, data_di
         assert _error(response).split(":")[0] in ("document", "note"), _error(response)
     over_django_cap = client.post(reverse("agents:override"), {"document": "x" * 3_000_000})
     assert over_django_cap.status_code == 400  # DATA_UPLOAD_MAX_MEMORY_SIZE: Django's own 400
-    assert (data_dir / "override.json").read_text() == ORIGINAL
+    assert desk_override_text() == ORIGINAL
 
 
 def test_it_halts_with_control_characters_removed_from_the_reason(client, operator, panel_venue):
@@ -81,7 +82,7 @@ def test_it_halts_with_control_characters_removed_from_the_reason(client, operat
 
 
 def test_it_answers_fuzzed_posts_to_the_views_with_2xx_3xx_or_4xx(client, operator, data_dir):
-    (data_dir / "override.json").write_text(ORIGINAL)
+    override_write(text=ORIGINAL, actor=operator)
     client.force_login(operator)
     client.raise_request_exception = True  # a 500 would raise here instead of hiding in a status code
     rng = random.Random(12)
@@ -94,7 +95,7 @@ def test_it_answers_fuzzed_posts_to_the_views_with_2xx_3xx_or_4xx(client, operat
         url, data = targets[i % len(targets)]
         response = client.post(url, {k: _no_surrogates(v) for k, v in data.items()}, **(FETCH if i % 3 else {}))
         assert response.status_code < 500, (url, document[:100])
-    written = (data_dir / "override.json").read_text()
+    written = desk_override_text()
     assert written == ORIGINAL or json.loads(written) is not None  # whatever was accepted is whole JSON
 
 
@@ -130,9 +131,7 @@ def test_it_keeps_the_panel_socket_open_after_bad_frames_and_a_bad_last_id(opera
 
 
 def test_it_drops_control_and_bidi_characters_from_an_override_note(client, operator, data_dir):
-    from agents.core.guards import load_override
-
     client.force_login(operator)
     response = _post_override(client, json.dumps({"pause": True, "note": "maint\u0000 window \u202eevil"}))
     assert response.status_code in (200, 302), response.status_code
-    assert load_override(data_dir / "override.json").note == "maint window evil"
+    assert desk_override_current().note == "maint window evil"

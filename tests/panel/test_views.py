@@ -10,9 +10,9 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
-from django_q.models import Schedule
 
-from agents.models import AgentConfig
+from agents.models import AgentConfig, AgentSchedule, DeskOverride
+from agents.overrides import desk_override_text, override_write
 from agents.schedules import schedules_sync
 from monitoring import panel
 from monitoring.halt import halt, kill_switch_state
@@ -191,28 +191,41 @@ def test_it_shows_the_agent_page_with_charts(client, operator):
     assert 'id="override-form"' in html and 'id="toggle-enabled"' in html
 
 
-def test_it_refuses_a_bad_override_and_leaves_the_file_untouched(client, operator, data_dir):
-    (data_dir / "override.json").write_text('{"pause": false}\n')
+def test_it_refuses_a_bad_override_and_leaves_the_desk_override_untouched(client, operator):
+    override_write(text='{"pause": false}\n', actor=operator)
     client.force_login(operator)
     response = client.post(reverse("agents:override"), {"document": '{"pause": "yes", "limits": {}}'})
     assert response.status_code == 400
     assert "pause: Input should be a valid boolean" in response.content.decode()
-    assert (data_dir / "override.json").read_text() == '{"pause": false}\n'
+    assert desk_override_text() == '{"pause": false}\n'
     response = client.post(reverse("agents:override"), {"document": '{"pause": false, "colour": "red"}'})
     assert response.status_code == 400 and "colour: Extra inputs are not permitted" in response.content.decode()
     assert client.post(reverse("agents:override"), {"document": "{nope"}).status_code == 400
-    assert (data_dir / "override.json").read_text() == '{"pause": false}\n'
+    assert DeskOverride.objects.count() == 1 and desk_override_text() == '{"pause": false}\n'
 
 
-def test_it_writes_a_valid_override_whole(client, operator, data_dir):
+def test_it_saves_a_valid_override_as_the_desks_new_one_and_keeps_the_old(client, operator, data_dir):
     client.force_login(operator)
     doc = {"pause": True, "limits": {"max_order_notional": "5"}, "note": "fomc"}
     response = client.post(reverse("agents:override"), {"document": json.dumps(doc), "next": "/agents/gamma/"})
     assert response.status_code == 302 and response["Location"] == "/agents/gamma/"
-    assert json.loads((data_dir / "override.json").read_text()) == doc
-    assert [p.name for p in data_dir.iterdir()] == ["override.json"]  # no temp file left behind
+    assert json.loads(desk_override_text()) == doc
+    assert list(data_dir.iterdir()) == []  # the app never writes this host's override.json
     assert OutboxEvent.objects.filter(kind="override", payload__pause=True).exists()
     assert panel.override_snapshot() == {"pause": True, "note": "fomc", "error": ""}
+    client.post(reverse("agents:override"), {"document": '{"pause": false}'})
+    history = list(DeskOverride.objects.order_by("id").values_list("pause", "actor_name"))
+    assert history == [(True, operator.username), (False, operator.username)]  # the audit trail
+    html = client.get(reverse("agents:override")).content.decode()
+    assert f"saved by {operator.username}" in html
+
+
+def test_it_shows_this_hosts_override_file_beside_the_desks(client, operator, data_dir):
+    (data_dir / "override.json").write_text('{"limits": {"max_order_notional": "2"}, "note": "host b"}')
+    client.force_login(operator)
+    html = client.get(reverse("agents:override")).content.decode()
+    assert 'id="local-override"' in html and "host b" in html
+    assert panel.override_snapshot() == {"pause": False, "note": "host b", "error": ""}
 
 
 def test_it_refuses_an_override_from_a_user_without_the_kill_switch_permission(client, django_user_model, data_dir):
@@ -220,21 +233,21 @@ def test_it_refuses_an_override_from_a_user_without_the_kill_switch_permission(c
     client.force_login(viewer)
     assert client.get(reverse("agents:override")).status_code == 200
     assert client.post(reverse("agents:override"), {"document": '{"pause": true}'}).status_code == 403
-    assert not (data_dir / "override.json").exists()
+    assert not DeskOverride.objects.exists()
 
 
 def test_it_disables_and_enables_an_agent_and_its_schedule(client, operator):
     agent = AgentConfigFactory(name="delta", enabled=True)
     schedules_sync()
-    assert Schedule.objects.filter(name=f"agent:{agent.pk}").exists()
+    assert AgentSchedule.objects.filter(agent=agent).exists()
     client.force_login(operator)
     url = reverse("agents:agent_enabled", args=["delta"])
     assert client.post(url, {"enabled": "0"}).status_code == 302
     assert AgentConfig.objects.get(pk=agent.pk).enabled is False
-    assert not Schedule.objects.filter(name=f"agent:{agent.pk}").exists()
+    assert not AgentSchedule.objects.filter(agent=agent).exists()
     client.post(url, {"enabled": "1"})
     assert AgentConfig.objects.get(pk=agent.pk).enabled is True
-    assert Schedule.objects.filter(name=f"agent:{agent.pk}").exists()
+    assert AgentSchedule.objects.filter(agent=agent).exists()
 
 
 def test_it_refuses_enable_disable_without_the_change_permission(client, approver):
