@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from academy.admin_tools import LargeTableAdmin, ReadOnlyAdmin, pretty_json
-from agents.models import AgentConfig, MarketQuarantine, Order, Run, TraceEvent
+from agents.models import AgentConfig, DeskOverride, MarketQuarantine, Order, Run, TraceEvent
 
 
 @admin.register(AgentConfig)
@@ -39,8 +39,8 @@ class RunAdmin(LargeTableAdmin):
     list_display = ["id", "agent", "status", "started_at", "duration", "steps", "tool_calls", "cost", "events_link"]
     list_filter = ["agent", "status", ("started_at", admin.DateFieldListFilter)]
     list_select_related = ["agent"]
-    search_fields = ["=id", "end_reason"]
-    readonly_fields = ["events_link", "latencies"]
+    search_fields = ["=id", "end_reason", "worker"]
+    readonly_fields = ["events_link", "latencies", "scheduled_for", "worker", "lease_token"]
     exclude = ["model_latencies_ms"]
 
     @admin.display(description="duration (s)")
@@ -117,3 +117,14 @@ class MarketQuarantineAdmin(ReadOnlyAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: MarketQuarantine | None = None) -> bool:
         return bool(request.user.is_staff and request.user.has_perm("agents.change_marketquarantine"))
+
+
+@admin.register(DeskOverride)
+class DeskOverrideAdmin(ReadOnlyAdmin):
+    """The desk override's history: who paused or tightened what, and when (the newest is in force)."""
+
+    list_display = ["id", "created_at", "actor_name", "pause", "text"]
+    list_filter = ["pause"]
+    search_fields = ["actor_name", "text"]
+    fields = ["created_at", "actor_name", "actor", "pause", "text"]
+    readonly_fields = fields

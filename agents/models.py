@@ -150,6 +150,10 @@ class Run(models.Model):
     # The slot the dispatcher enqueued this run for (agents/dispatch.py); started_at - scheduled_for is
     # how late it started. Null for a run started by hand or by an approval.
     scheduled_for = models.DateTimeField(null=True, blank=True)
+    # Which process ran it (host:pid:nonce, the lease holder) under which fencing token: after a loss,
+    # which worker did what; per agent the tokens only grow, one run at a time.
+    worker = models.CharField(max_length=200, blank=True)
+    lease_token = models.PositiveBigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -515,31 +515,33 @@ def _run_locked(agent: AgentConfig, lease: Lease, *, venue: VenuePort | None, po
     state, corrupt = _load_state(agent)
     now = clock.now()
     run = Run.objects.create(agent=agent, started_by=started_by, started_at=now, model_version=agent.model_version,
-                             scheduled_for=scheduled_for)
-    writer: TraceWriter | None = None
+                             scheduled_for=scheduled_for, worker=lease.holder, lease_token=lease.token)
+    recorder: RunRecorder | None = None
     try:
-        writer = TraceWriter(traces_dir=traces_dir(), run_id=str(run.pk), clock=clock, redactor=redactor())
-        run.trace_path = str(writer.path)
+        recorder = RunRecorder(run, TraceWriter(traces_dir=traces_dir(), run_id=str(run.pk), clock=clock,
+                                                redactor=redactor()))
+        run.trace_path = str(recorder.writer.path)
         run.save(update_fields=["trace_path"])
-        recorder = RunRecorder(run, writer)
         venue = JournaledVenue(venue or venue_client(), agent=agent, run=run)
         if state.needs_recovery or corrupt or lease.taken_from or _other_running(agent, run):
             recover(agent=agent, state=state, venue=venue, recorder=recorder, now=now, corrupt=corrupt,
                     lease=lease)
         else:
             reconcile_orders(agent=agent, venue=venue)  # fills since the last run: keep rows truthful
+            trace_backfill_unended(state)  # the last run's rows, when its last write failed
         state = mark_run_started(state_dir(), state, run_id=str(run.pk), at=now.isoformat())
         result = _loop(agent, run, lease, venue=venue, policy=policy, clock=clock, alert=alert, recorder=recorder)
         _wait_for_abandoned(run, result)
     except Exception as exc:
         error = redactor().text(f"{type(exc).__name__}: {exc}")
         log.error("agent %s run %s failed: %s", agent.name, run.pk, error)
-        if writer is not None:
-            _safe_trace(RunRecorder(run, writer), TraceKind.ERROR, {"error": error})
+        if recorder is not None:
+            _safe_trace(recorder, TraceKind.ERROR, {"error": error})
         result = RunResult(run_id=str(run.pk), outcome="error", halt_reason=error)
     finally:
-        if writer is not None:
-            writer.close()
+        unwritten = _trace_close(recorder)  # every row written before anything below reads one
+    if unwritten:
+        _trace_unwritten(run, result, unwritten)
     _cancel_uncovered(agent, venue, run)
     _finish(run, result, clock)
     mark_run_finished(state_dir(), state, outcome=result.outcome, at=clock.now().isoformat())
