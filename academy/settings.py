@@ -259,14 +259,17 @@ GUARD_GRACE_S = env_int("GUARD_GRACE_S", 30, minimum=0)
 REQUIRE_MONITOR_HEARTBEAT = env_bool("REQUIRE_MONITOR_HEARTBEAT", True)
 MONITOR_STALE_S = env_int("MONITOR_STALE_S", 60, minimum=10)
 # No order is sent unless a monitor confirmed its cancel-on-disconnect session for this venue
-# account (the dead-man's cover) this recently, by the database's clock; it confirms every second
-# on a thread of its own, and counts a session silent for DEADMAN_MAX_SILENCE_S as down (the venue
+# account (the dead-man's cover) this recently, by the database's clock; it confirms every
+# DEADMAN_COVER_BEAT_S on a thread of its own, and counts a session silent for DEADMAN_MAX_SILENCE_S as down (the venue
 # pings every 5 s: one missed ping and a little, not a half-open socket's ~15 s). A run's end and an
 # approved placement wait up to DEADMAN_COVER_STALE_S + 1 s for a beat after their orders were
 # sent, and cancel what none confirmed. Off with the cover itself.
 REQUIRE_DEADMAN_COVER = env_bool("REQUIRE_DEADMAN_COVER", REQUIRE_MONITOR_HEARTBEAT
                                  and (VENUE_CANCEL_ON_DISCONNECT or VENUE == "limitless"))
 DEADMAN_COVER_STALE_S = env_decimal("DEADMAN_COVER_STALE_S", "3", minimum="1")
+# How often the monitor confirms the cover (one UPDATE): a run that sent orders waits for the next beat
+# at its end, half of this on average (issue 15: at 1 s that was 40% of a rules-policy run's time).
+DEADMAN_COVER_BEAT_S = min(env_decimal("DEADMAN_COVER_BEAT_S", "0.25", minimum="0.05"), DEADMAN_COVER_STALE_S / 3)
 DEADMAN_MAX_SILENCE_S = env_decimal("DEADMAN_MAX_SILENCE_S", "7", minimum="1")
 CHAIN_SETTLE_GRACE_S = env_int("CHAIN_SETTLE_GRACE_S", 300, minimum=0)
 

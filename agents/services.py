@@ -11,7 +11,6 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -188,7 +187,7 @@ def monitor_missing_reason() -> str | None:
     return None
 
 
-COVER_POLL_S = 0.1  # how often a run's end (or an approved placement) looks for the beat that covers its orders
+COVER_POLL_S = 0.05  # how often a run's end (or an approved placement) looks for the beat that covers its orders
 
 
 def cover_account() -> str:
@@ -279,7 +278,8 @@ def cover_confirmed_after(sent_at: float) -> bool:
 
 
 def _cover_wait(sent_at: float) -> bool:
-    """Wait (poll) for the beat that covers orders sent by `sent_at`: the monitor beats every second, and
+    """Wait (poll) for the beat that covers orders sent by `sent_at`: the monitor beats every
+    DEADMAN_COVER_BEAT_S, and
     a cover older than DEADMAN_COVER_STALE_S has lapsed anyway. A check that fails counts as no cover."""
     deadline = sent_at + float(settings.DEADMAN_COVER_STALE_S) + 1.0
     while True:
@@ -437,17 +437,26 @@ class DbQuarantine:
 # --- traces ---------------------------------------------------------------------------------
 
 
+TRACE_BATCH_ROWS = 200  # rows in one INSERT, at most
+TRACE_BATCH_S = 0.5  # how long a row may wait for its batch (looked at on each append)
+# Written at once with every row before them: what a person or another process acts on right after.
+TRACE_AT_ONCE = frozenset(k.value for k in (TraceKind.RECOVERY, TraceKind.APPROVAL_REQUESTED,
+                                            TraceKind.APPROVAL_DECIDED, TraceKind.ORDER_PLACED, TraceKind.RUN_END))
+
+
 def trace_append(*, run: Run, writer: TraceWriter, kind: str, step: int, data: dict[str, Any]) -> TraceEvent:
-    """Append one trace event: the redacted NDJSON line first (the replay source), then the row.
+    """Append one trace event's redacted NDJSON line (the replay source) and return its row, unsaved:
+    RunRecorder writes the rows in batches, and trace_backfill the ones a dead process never wrote.
 
     The row is built from the *same redacted dict* the file got, so the two never differ.
     """
-    event = writer.write(kind, step, data)
+    return _trace_row(run, writer.write(kind, step, data))
+
+
+def _trace_row(run: Run, event: dict[str, Any]) -> TraceEvent:
     payload = event["data"] if isinstance(event["data"], dict) else {"value": event["data"]}
-    return TraceEvent.objects.create(
-        run=run, agent_id=run.agent_id, seq=event["seq"], ts=datetime.fromisoformat(event["ts"]),
-        kind=event["kind"], step=step, tool=_tool_name(payload), data=payload,
-    )
+    return TraceEvent(run_id=run.pk, agent_id=run.agent_id, seq=event["seq"], ts=datetime.fromisoformat(event["ts"]),
+                      kind=event["kind"], step=event["step"], tool=_tool_name(payload), data=payload)
 
 
 def _tool_name(data: dict[str, Any]) -> str:
@@ -455,15 +464,140 @@ def _tool_name(data: dict[str, Any]) -> str:
     return name[:64] if isinstance(name, str) else ""
 
 
-@dataclass
 class RunRecorder:
-    """The loop's Recorder: every event goes through trace_append."""
+    """The loop's Recorder: each event's line is written at once (trace_append), its row in a batch.
 
-    run: Run
-    writer: TraceWriter
+    A batch is one INSERT in one transaction, written when the step changes, when TRACE_BATCH_ROWS
+    wait, when the oldest has waited TRACE_BATCH_S, after a kind of TRACE_AT_ONCE, and at close().
+    A write that fails raises from append (the loop stops: fail closed) and keeps its rows for the
+    next try. `batch_rows=1` writes each row as it comes.
+    """
+
+    def __init__(self, run: Run, writer: TraceWriter, *, batch_rows: int = TRACE_BATCH_ROWS,
+                 batch_s: float = TRACE_BATCH_S) -> None:
+        self.run, self.writer = run, writer
+        self.batch_rows, self.batch_s = batch_rows, batch_s
+        self._rows: list[TraceEvent] = []
+        self._oldest = 0.0  # when the first waiting row came, on the writer's monotonic clock
+        self._lock = threading.Lock()  # a timed-out tool thread may append late, from its own thread
 
     def append(self, kind: str, step: int, data: dict[str, Any]) -> None:
-        trace_append(run=self.run, writer=self.writer, kind=str(kind), step=step, data=data)
+        with self._lock:
+            if self._rows and self._rows[-1].step != step:
+                self._write()  # one transaction per step
+            row = trace_append(run=self.run, writer=self.writer, kind=str(kind), step=step, data=data)
+            now = self.writer.clock.monotonic()
+            if not self._rows:
+                self._oldest = now
+            self._rows.append(row)
+            if (len(self._rows) >= self.batch_rows or row.kind in TRACE_AT_ONCE
+                    or now - self._oldest >= self.batch_s):
+                self._write()
+
+    def flush(self) -> None:
+        """Write the waiting rows now; a DatabaseError keeps them for the next try."""
+        with self._lock:
+            self._write()
+
+    def close(self) -> None:
+        """Write the waiting rows, then make the file durable and close it (the file even when the rows fail)."""
+        try:
+            self.flush()
+        finally:
+            self.writer.close()
+
+    def _write(self) -> None:
+        if self._rows:
+            with transaction.atomic():
+                TraceEvent.objects.bulk_create(self._rows)
+            self._rows = []
+
+
+def trace_backfill(run: Run) -> int:
+    """Write the rows that `run`'s trace file holds and the database lacks; return how many.
+
+    Rows are written in order, so the missing ones are those after the last row: the rows a killed
+    process still held, or whose last write failed. A line that does not parse (a torn last line) is
+    skipped and logged; a row someone wrote meanwhile is kept as it is.
+    """
+    last = TraceEvent.objects.filter(run=run).order_by("-seq").values_list("seq", flat=True).first()
+    rows = [_trace_row(run, e) for e in _trace_file_events(run) if last is None or e["seq"] > last]
+    if rows:
+        with transaction.atomic():
+            TraceEvent.objects.bulk_create(rows, batch_size=TRACE_BATCH_ROWS, ignore_conflicts=True)
+        log.warning("run %s: %d trace rows written from its trace file %s", run.pk, len(rows), run.trace_path)
+    return len(rows)
+
+
+def trace_backfill_unended(agent: AgentConfig, state: AgentState) -> int:
+    """Backfill the agent's last run when it has no run_end row (its last rows could not be written)."""
+    last = Run.objects.filter(pk=int(state.last_run_id), agent=agent).first() if state.last_run_id.isdigit() else None
+    if last is None or TraceEvent.objects.filter(run=last, kind=TraceKind.RUN_END).exists():
+        return 0
+    return trace_backfill(last)
+
+
+def _trace_file_events(run: Run) -> list[dict[str, Any]]:
+    """The events of the run's trace file, in file order; a line that does not parse is logged and skipped."""
+    path = Path(run.trace_path) if run.trace_path else None
+    try:
+        lines = path.read_bytes().split(b"\n") if path is not None else []
+    except FileNotFoundError:  # written on another host: that host's next run of the agent reads it
+        log.info("run %s: no trace file %s on this host", run.pk, path)
+        return []
+    except OSError as exc:
+        log.warning("run %s: trace file %s unreadable: %s", run.pk, path, exc)
+        return []
+    events = []
+    for number, line in enumerate(lines, 1):
+        event = _trace_line(line)
+        if event is not None and event["run_id"] == str(run.pk):
+            events.append(event)
+        elif line.strip():
+            log.warning("run %s: line %d of %s is no event of this run (torn by a crash?); skipped", run.pk, number,
+                        path)
+    return events
+
+
+def _trace_line(line: bytes) -> dict[str, Any] | None:
+    """One NDJSON line as an event, or None when it is not one (cut short, or not ours)."""
+    try:
+        event = json.loads(line)
+        datetime.fromisoformat(event["ts"])
+    except (ValueError, TypeError, KeyError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        return None
+    fields = (event.get("seq"), event.get("step"), event.get("kind"), event.get("run_id"))
+    types = (int, int, str, str)
+    if not all(isinstance(v, t) for v, t in zip(fields, types, strict=True)) or "data" not in event:
+        return None
+    return event if event["seq"] >= 0 and event["kind"] in TraceKind.values else None
+
+
+def _trace_close(recorder: RunRecorder | None) -> str:
+    """Write a run's last rows and close its file; return why the rows could not be written, or ""."""
+    if recorder is None:
+        return ""
+    try:
+        recorder.close()
+    except DatabaseError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return ""
+
+
+def _trace_unwritten(run: Run, result: RunResult, why: str) -> None:
+    """A run's last rows could not be written: its file has them (the agent's next run writes them, or
+    trace_backfill). Count it among the run's errors, log it and page."""
+    from monitoring.alerts import alert_fire
+
+    why = redactor().text(why)
+    log.error("run %s: its last trace rows could not be written (%s); its file %s has them", run.pk, why,
+              run.trace_path)
+    result.errors.append(f"trace rows not written: {why}")
+    try:
+        alert_fire(key=f"trace_rows:{run.pk}", title=f"run {run.pk}: trace rows not written: {why}",
+                   details={"run": run.pk, "trace_path": run.trace_path, "error": why})
+    except Exception:
+        log.exception("could not page: run %s's trace rows not written", run.pk)
 
 
 # --- one run --------------------------------------------------------------------------------
@@ -528,7 +662,7 @@ def _run_locked(agent: AgentConfig, lease: Lease, *, venue: VenuePort | None, po
                     lease=lease)
         else:
             reconcile_orders(agent=agent, venue=venue)  # fills since the last run: keep rows truthful
-            trace_backfill_unended(state)  # the last run's rows, when its last write failed
+            trace_backfill_unended(agent, state)  # the last run's rows, when its last write failed
         state = mark_run_started(state_dir(), state, run_id=str(run.pk), at=now.isoformat())
         result = _loop(agent, run, lease, venue=venue, policy=policy, clock=clock, alert=alert, recorder=recorder)
         _wait_for_abandoned(run, result)
@@ -606,12 +740,17 @@ def order_desk(agent: AgentConfig, run: Run, *, venue: VenuePort, recorder: RunR
 
 
 def open_run_recorder(run: Run, clock: Clock | None = None) -> RunRecorder:
-    """Reopen a finished run's trace to append to it (file and rows continue its sequence)."""
+    """Reopen a finished run's trace to append to it (file and rows continue its sequence).
+
+    The caller holds the agent's lock and lease (no run of it writes meanwhile). The rows catch up with
+    the file first (a crashed run's last rows may be there only); each new row is written as it comes.
+    """
+    trace_backfill(run)
     last = TraceEvent.objects.filter(run=run).order_by("-seq").values_list("seq", flat=True).first()
     writer = TraceWriter(traces_dir=traces_dir(), run_id=str(run.pk), clock=clock or SystemClock(),
                          redactor=redactor(), reopen=Path(run.trace_path) if run.trace_path else None,
                          start_seq=0 if last is None else last + 1)
-    return RunRecorder(run, writer)
+    return RunRecorder(run, writer, batch_rows=1)
 
 
 def _loop(agent: AgentConfig, run: Run, lease: Lease, *, venue: VenuePort, policy: Policy | None, clock: Clock,
@@ -747,13 +886,27 @@ def recover(*, agent: AgentConfig, state: AgentState, venue: VenuePort, recorder
                                keep=recorder.run.pk)
     last = Run.objects.filter(pk=int(state.last_run_id)).first() if state.last_run_id.isdigit() else None
     last = last or Run.objects.filter(pk__in=marked).order_by("-pk").first()
+    recovered = _recovered_runs(agent, marked, last)
+    backfilled = _backfill_runs({*recovered, *marked, *_own(agent, last)})  # rows they held when they died
     summary = {"crashed_run": state.last_run_id, "crashed_runs": marked,
-               "recovered_runs": _recovered_runs(agent, marked, last), "state_file_corrupt": corrupt,
+               "recovered_runs": recovered, "trace_rows_backfilled": backfilled, "state_file_corrupt": corrupt,
                "lease_taken_from": lease.taken_from if lease else "",
                "orders": reconcile_orders(agent=agent, venue=venue),
                "replayed": replay_tail(last) if last else []}
     recorder.append(TraceKind.RECOVERY, 0, summary)
     return summary
+
+
+def _backfill_runs(ids: set[int]) -> dict[str, int]:
+    """trace_backfill each of these runs (the rows their dead process still held); return the rows
+    written per run id, where there were some."""
+    written = {str(run.pk): trace_backfill(run) for run in Run.objects.filter(pk__in=ids).order_by("pk")}
+    return {pk: n for pk, n in written.items() if n}
+
+
+def _own(agent: AgentConfig, run: Run | None) -> list[int]:
+    """[run.pk] when it is a run of this agent (a state file can outlive the database that named its run)."""
+    return [run.pk] if run is not None and run.agent_id == agent.pk else []
 
 
 def _recovered_runs(agent: AgentConfig, marked: list[int], last: Run | None) -> list[int]:
@@ -792,8 +945,10 @@ def runs_sweep_crashed() -> int:
     held = AgentLease.objects.filter(agent=OuterRef("agent"), expires_at__gt=db_clock())
     stale = Run.objects.filter(status=RunStatus.RUNNING, started_at__lt=db_clock()).exclude(Exists(held))
     ids = list(stale.values_list("pk", flat=True)[:500])
-    return len(_mark_crashed(ids, timezone.now(), "crashed: its process is gone (agent lease expired); found by "
-                                                  "the monitor"))
+    marked = _mark_crashed(ids, timezone.now(), "crashed: its process is gone (agent lease expired); found by "
+                                                "the monitor")
+    _backfill_runs(set(marked))  # from this host's files; a run of another host's: its next run there does it
+    return len(marked)
 
 
 def _mark_crashed(ids: list[int], now: datetime, reason: str) -> list[int]:
@@ -829,10 +984,7 @@ def reconcile_orders(*, agent: AgentConfig, venue: VenuePort) -> dict[str, str]:
 
 def replay_tail(run: Run, seconds: int = RECOVERY_REPLAY_S) -> list[dict[str, Any]]:
     """Return the events of the run's trace file from its last `seconds` (kind, step, tool)."""
-    path = Path(run.trace_path) if run.trace_path else None
-    if path is None or not path.exists():
-        return []
-    events = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    events = _trace_file_events(run)  # a torn last line is skipped, not a failed recovery
     if not events:
         return []
     end = datetime.fromisoformat(events[-1]["ts"])

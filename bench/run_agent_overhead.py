@@ -3,18 +3,23 @@
 What bench/loop_overhead.py leaves out is in here: the agent lock and lease, reconciling the
 agent's orders, one TraceEvent row per event (SQLite WAL), journaled Order rows, the DB-backed
 exposure, the approval sink, run metrics and paging after the run. Rules policy, the real paper
-venue on loopback, a fresh SQLite database. Per step = (run wall time - time inside the policy) / steps.
+venue on loopback, a fresh SQLite database, DEBUG off. Per step = (run wall time - time inside the
+policy) / steps. The real monitor runs beside it (agents refuse to trade without its heartbeat and
+its dead-man's cover), on the venue's default account.
 
-    .venv/bin/python bench/run_agent_overhead.py [--runs 100]
+    .venv/bin/python bench/run_agent_overhead.py [--runs 100] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
 import time
 
-from django_setup import setup_django  # noqa: E402
+from django_setup import ROOT, setup_django  # noqa: E402
 
 
 def report(label: str, values: list[float]) -> None:
@@ -26,38 +31,78 @@ def report(label: str, values: list[float]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=100)
+    parser.add_argument("--profile", action="store_true", help="print the top functions (--sort)")
+    parser.add_argument("--sort", default="cumulative", help="pstats sort key: cumulative, tottime...")
     args = parser.parse_args()
-    data_dir = setup_django("academy-run-bench-")
-    import logging
+    import tempfile
+    from pathlib import Path
 
-    logging.disable(logging.WARNING)  # ALERT log lines are not what is measured
+    from paper_venue.testing import running_venue, stop_process
+
+    with running_venue(Path(tempfile.mkdtemp(prefix="academy-run-bench-venue-")), VENUE_TICK_INTERVAL="0") as venue:
+        # DEBUG off as in production: with it on, Django keeps every query's SQL in memory (CPU per query).
+        setup_django("academy-run-bench-", VENUE_URL=venue.url, VENUE_API_KEY=venue.api_key, DEBUG="false",
+                     SECRET_KEY="bench-only-0123456789abcdef0123456789abcdef0123456789abcdef")
+        import logging
+
+        logging.disable(logging.WARNING)  # ALERT log lines are not what is measured
+        # Agents refuse to trade without the monitor's heartbeat and its dead-man's cover (the issue-15
+        # finding: without it every run ended in the kill switch): run the real one, as make run does.
+        monitor = subprocess.Popen([sys.executable, "manage.py", "monitor"], cwd=ROOT, env=dict(os.environ),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            _wait_for_cover()
+            _bench(args)
+        finally:
+            stop_process(monitor)
+
+
+def _wait_for_cover() -> None:
+    from agents.services import cover_missing_reason, monitor_missing_reason
+
+    deadline = time.monotonic() + 60
+    while (why := monitor_missing_reason() or cover_missing_reason()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if why:
+        raise SystemExit(f"no monitor cover after 60 s: {why}")
+
+
+def _bench(args: argparse.Namespace) -> None:
     from agents.core.policies import RulesPolicy
     from agents.models import AgentConfig
-    from agents.services import run_agent
-    from agents.venue.client import HttpVenue
-    from paper_venue.faults import Faults
-    from paper_venue.testing import running_venue
+    from agents.services import run_agent, venue_client
 
     agent = AgentConfig.objects.create(name="bench", known_market_types=["crypto-hourly", "sports", "politics"],
                                        max_daily_notional=1_000_000, max_market_exposure=1_000_000,
                                        max_open_positions=100)
-    per_step, steps_seen = [], []
-    with running_venue(data_dir / "venue", VENUE_TICK_INTERVAL="0") as venue:
-        faults = Faults(venue.url, venue.faults_token)
-        for i in range(args.runs + 10):
-            key = f"bench-key-{i}-0123456789"
-            faults.account(f"bench-{i}", key, "100000")
-            client = HttpVenue(venue.url, key)
-            t0 = time.perf_counter()
-            run = run_agent(agent_id=agent.pk, venue=client, policy=RulesPolicy())
-            wall_ms = (time.perf_counter() - t0) * 1000
-            client.cancel_all()  # untimed: leave the books as they were for the next run
-            client.close()
-            assert run.status == "completed", (run.status, run.end_reason)
-            if i >= 10:  # the first runs warm caches and create files
-                per_step.append((wall_ms - sum(run.model_latencies_ms)) / run.steps)
-                steps_seen.append(run.steps)
+    client = venue_client()
+    per_step, steps_seen, walls, cpus = [], [], [], []
+    profiler = None
+    for i in range(args.runs + 10):
+        if i == 10 and args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        t0, c0 = time.perf_counter(), time.thread_time()
+        run = run_agent(agent_id=agent.pk, policy=RulesPolicy())
+        wall_ms = (time.perf_counter() - t0) * 1000
+        cpu_ms = (time.thread_time() - c0) * 1000
+        client.cancel_all()  # untimed: leave the book as it was for the next run
+        assert run.status == "completed", (run.status, run.end_reason)
+        if i >= 10:  # the first runs warm caches and create files
+            per_step.append((wall_ms - sum(run.model_latencies_ms)) / run.steps)
+            steps_seen.append(run.steps)
+            walls.append(wall_ms)
+            cpus.append(cpu_ms)
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(45)
     print(f"{args.runs} runs through run_agent, {statistics.median(steps_seen)} steps each (median)")
+    report("whole run, wall", walls)
+    report("whole run, CPU of the run's own thread (tool threads not counted)", cpus)
     report("per step, excluding the policy (production path, paper venue, SQLite)", per_step)
 
 

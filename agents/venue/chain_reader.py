@@ -29,6 +29,7 @@ from eth_abi.exceptions import DecodingError
 from eth_utils import to_checksum_address
 
 from agents.venue.limitless import CTF_BASE, SCALE, USDC_BASE
+from agents.venue.tls import tls_context
 
 BALANCE_OF_ERC20 = bytes.fromhex("70a08231")  # balanceOf(address)
 BALANCE_OF_BATCH = bytes.fromhex("4e1273f4")  # balanceOfBatch(address[],uint256[])
@@ -63,7 +64,7 @@ class ChainReader:
         self.wallet = _checked_address(wallet, "wallet")
         self.usdc_address = _checked_address(usdc, "usdc")
         self.ctf_address = _checked_address(ctf, "ctf")
-        self._http = httpx.Client(timeout=timeout, transport=transport)
+        self._http = httpx.Client(timeout=timeout, transport=transport, verify=tls_context())
         self._ids = itertools.count(1)
 
     def close(self) -> None:

@@ -38,6 +38,7 @@ from agents.venue.schemas import (
     OrderStatus,
     Position,
 )
+from agents.venue.tls import tls_context
 
 SESSION_HEADER = "X-Session-Id"
 log = logging.getLogger(__name__)
@@ -73,7 +74,8 @@ class HttpVenue:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._http = httpx.Client(
-            base_url=base_url.rstrip("/"), headers={"X-API-Key": api_key}, timeout=timeout, transport=transport
+            base_url=base_url.rstrip("/"), headers={"X-API-Key": api_key}, timeout=timeout, transport=transport,
+            verify=tls_context(),
         )
         self.retries = retries
         self.backoff = backoff

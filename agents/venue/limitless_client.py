@@ -77,6 +77,7 @@ from agents.venue.schemas import (
     Position,
     Side,
 )
+from agents.venue.tls import tls_context
 
 MAX_CLOCK_SKEW_S = 10.0  # HMAC allows 30 s; refuse to start well inside that
 MAX_RETRY_AFTER_S = 30.0  # a longer Retry-After fails the call now rather than stall a halt
@@ -247,6 +248,7 @@ class LimitlessVenue:
             timeout=timeout,
             transport=transport,
             headers={"Accept": "application/json", "User-Agent": USER_AGENT},
+            verify=tls_context(),
         )
         self._lock = threading.Lock()
         self._profile: Profile | None = None

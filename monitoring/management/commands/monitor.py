@@ -2,7 +2,7 @@
 
 It also holds the venue websocket with account-wide cancel-on-disconnect (monitoring/deadman.py):
 if this process dies, the venue cancels every resting order of the account. A thread of its own
-confirms that session every second (the cover beat, monitoring.models.CoverBeat): the loops send
+confirms that session every DEADMAN_COVER_BEAT_S (the cover beat, monitoring.models.CoverBeat): the loops send
 no order without a recent one.
 
 The watcher polls the flag file every FLAG_POLL_S (0.2 s), on a thread of its own (a health pass
@@ -30,7 +30,6 @@ from monitoring.periodic import Periodic
 
 log = logging.getLogger("academy.monitor")
 HOUSEKEEPING_S = 30.0
-COVER_BEAT_S = 1.0
 
 
 class Command(BaseCommand):
@@ -40,6 +39,7 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="one flag check and one health pass, then exit")
 
     def handle(self, *args: Any, once: bool = False, **options: Any) -> None:
+        self.verbosity = int(options.get("verbosity", 1))
         deadman = self._arm_deadman()
         monitor = Monitor(venue_client, deadman=deadman)
         self.running = True
@@ -47,7 +47,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, self._stop)
         poll, interval = float(settings.FLAG_POLL_S), float(settings.MONITOR_INTERVAL_S)
         # The loops send no order without a recent cover beat: its own thread, never behind a slow pass.
-        beater = CoverBeater(deadman, interval_s=COVER_BEAT_S).start()
+        beater = CoverBeater(deadman, interval_s=float(settings.DEADMAN_COVER_BEAT_S)).start()
         # The flag watcher too: a health pass can take a minute under a locked database, and a touched
         # flag must still halt within a second.
         watcher = None if once else Periodic("flag watcher", monitor.flag_tick, interval_s=poll).start()
@@ -67,6 +67,11 @@ class Command(BaseCommand):
                 self._safely("flag watcher", monitor.flag_tick)
             if now >= next_health:
                 self._safely("health checks", monitor.health_tick)
+                took = time.monotonic() - now
+                if took > interval / 2:  # at this rate a fleet outgrows the monitor: say so before it does
+                    log.warning("monitor: a health pass took %.2f s of its %.1f s interval", took, interval)
+                if self.verbosity >= 2:
+                    self.stdout.write(f"monitor: health pass {took * 1000:.1f} ms")
                 next_health = now + interval
             if now >= next_house:
                 self._safely("housekeeping", housekeeping)
