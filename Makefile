@@ -34,7 +34,7 @@ run: $(STAMP) .env
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py demo
 	$(RUN_ENV) $(PY) manage.py schedule_agents
-	@echo "Starting web (http://127.0.0.1:8000), worker, venue and monitor. Ctrl-C stops them all."
+	@echo "Starting web (http://127.0.0.1:8000), worker, dispatcher, venue and monitor. Ctrl-C stops them all."
 	$(RUN_ENV) $(VENV)/bin/honcho start -f Procfile
 
 $(CHROMIUM):

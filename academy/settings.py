@@ -140,6 +140,10 @@ Q_CLUSTER: dict[str, object] = {
     "save_limit": 1000,
     "poll": 0.5,
 }
+# A cluster takes at most this many tasks from the broker ahead of its workers (django-q2's default is
+# workers squared): a busy cluster must not hold runs an idle one could start, and a cluster that dies
+# loses what it holds (the Redis broker has no acknowledgement; agents/dispatch.py sends those again).
+Q_CLUSTER["queue_limit"] = Q_CLUSTER["workers"]
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
     CHANNEL_LAYERS = {

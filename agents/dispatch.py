@@ -11,8 +11,9 @@ Safe with any number of dispatchers on any hosts: a slot is claimed by compare-a
 enqueues a little early, never twice). A run still waiting in the queue when its next slot comes is not enqueued twice
 (`queued_at`): a fleet the workers cannot keep up with falls behind by whole slots (`coalesced`
 counts them) while the queue stays one run per agent deep. A queued run lost with its broker is
-re-enqueued after QUEUED_STALE_INTERVALS intervals. Whatever the dispatcher does, one run of an
-agent at a time is still the lock's and the lease's job (agents/lease.py).
+re-enqueued after QUEUED_STALE_INTERVALS intervals; one lost with a worker that died (its cluster had
+taken it from the broker), as soon as that worker's lease lapses. Whatever the dispatcher does, one run
+of an agent at a time is still the lock's and the lease's job (agents/lease.py).
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from academy.dbclock import db_clock
-from agents.models import AgentConfig, AgentSchedule
+from agents.models import AgentConfig, AgentLease, AgentSchedule
 
 log = logging.getLogger("academy.dispatch")
 
@@ -89,9 +90,10 @@ class Dispatched:
     coalesced: list[int] = field(default_factory=list)  # due, but the previous run still waits in the queue
     failed: list[int] = field(default_factory=list)  # the broker refused: the slot is given back
     orphans: list[int] = field(default_factory=list)  # enqueued at once: their worker died mid-run
+    resent: list[int] = field(default_factory=list)  # queued before a worker died: perhaps lost with it
 
     def __bool__(self) -> bool:
-        return bool(self.enqueued or self.coalesced or self.failed or self.orphans)
+        return bool(self.enqueued or self.coalesced or self.failed or self.orphans or self.resent)
 
 
 def dispatch_due(now: datetime | None = None, *, enqueue: Any = None) -> Dispatched:
@@ -99,15 +101,15 @@ def dispatch_due(now: datetime | None = None, *, enqueue: Any = None) -> Dispatc
 
     1. read the due rows (next_due <= now); 2. per row, claim the slot: move next_due to the next slot
     after now, compare-and-set on the old value (another dispatcher that got there first wins);
-    3. a run of this agent still queued and not stale: count the slot as coalesced; else enqueue and
-    mark it queued. A failed enqueue gives the slot back (next_due restored) for the next pass.
+    3. a run of this agent still queued and not stale: count the slot as coalesced; else mark it queued
+    and enqueue it. A failed enqueue gives the slot back (next_due and the mark restored) for the next pass.
     """
     now = now or timezone.now()
     send = _enqueue if enqueue is None else enqueue
     result = Dispatched()
-    due = list(AgentSchedule.objects.filter(next_due__lte=now, agent__enabled=True)
-               .order_by("next_due").values("agent_id", "interval_s", "offset_s", "next_due", "queued_at")[:BATCH])
-    _enqueue_orphans(now, send, result)
+    _enqueue_orphans(now, send, result)  # first: the rows read below then show what it marked queued
+    due = list(AgentSchedule.objects.filter(next_due__lte=now, agent__enabled=True).order_by("next_due").values(
+        "agent_id", "interval_s", "offset_s", "next_due", "queued_at", "queued_for", "last_enqueued_at")[:BATCH])
     for row in due:
         new_due = next_slot(now, row["interval_s"], row["offset_s"])
         claimed = AgentSchedule.objects.filter(agent_id=row["agent_id"], next_due=row["next_due"]).update(
@@ -118,41 +120,75 @@ def dispatch_due(now: datetime | None = None, *, enqueue: Any = None) -> Dispatc
             AgentSchedule.objects.filter(agent_id=row["agent_id"]).update(coalesced=F("coalesced") + 1)
             result.coalesced.append(row["agent_id"])
             continue
+        # Marked before the send: a worker waiting on the broker may start the run, and clear the mark
+        # (run_picked_up), before the send returns; marked after, the agent would look queued for good.
+        AgentSchedule.objects.filter(agent_id=row["agent_id"]).update(
+            queued_at=now, queued_for=row["next_due"], last_enqueued_at=now)
         try:
             send(row["agent_id"], row["next_due"])
         except Exception:  # broker down: the slot comes back at the next pass, nothing is half-done
             log.exception("could not enqueue the run of agent %s; retrying at the next pass", row["agent_id"])
             AgentSchedule.objects.filter(agent_id=row["agent_id"], next_due=new_due).update(next_due=row["next_due"])
+            AgentSchedule.objects.filter(agent_id=row["agent_id"], last_enqueued_at=now).update(
+                queued_at=row["queued_at"], queued_for=row["queued_for"], last_enqueued_at=row["last_enqueued_at"])
             result.failed.append(row["agent_id"])
             continue
-        AgentSchedule.objects.filter(agent_id=row["agent_id"]).update(
-            queued_at=now, queued_for=row["next_due"], last_enqueued_at=now)
         result.enqueued.append(row["agent_id"])
     return result
 
 
 def _enqueue_orphans(now: datetime, send: Any, result: Dispatched) -> None:
-    """An agent whose lease expired with its holder still named lost its worker mid-run (a clean end
-    clears the holder): enqueue its recovery run now, not at its next slot. Once per lapse: the run
-    claims the lease (a new holder) and `queued_at` keeps the next passes from sending it again."""
-    orphans = (AgentSchedule.objects.filter(agent__enabled=True, agent__lease__expires_at__lte=db_clock())
-               .exclude(agent__lease__holder="").filter(Q(queued_at=None) | Q(queued_at__lt=now - timedelta(
-                   seconds=QUEUED_STALE_MIN_S))).values_list("agent_id", flat=True)[:BATCH])
-    for agent_id in orphans:
-        marked = AgentSchedule.objects.filter(agent_id=agent_id).filter(
-            Q(queued_at=None) | Q(queued_at__lt=now - timedelta(seconds=QUEUED_STALE_MIN_S))).update(
-            queued_at=now, queued_for=now, last_enqueued_at=now)
-        if not marked:
-            continue  # another dispatcher sent it
-        try:
-            send(agent_id, now)
-        except Exception:
-            log.exception("could not enqueue the recovery run of agent %s; retrying at the next pass", agent_id)
-            AgentSchedule.objects.filter(agent_id=agent_id, queued_at=now).update(queued_at=None)
-            result.failed.append(agent_id)
-            continue
+    """A lease expired with its holder still named lost its worker mid-run (a clean end clears the holder).
+    Enqueue now, not at their next slots: 1. that agent's recovery run; 2. every run queued before that
+    lease lapsed and not started yet: the dead worker's cluster may have taken it from the broker ahead of
+    its worker (django-q2's pusher holds up to QUEUE_LIMIT + 1 tasks, and the Redis broker has no ack), and
+    it died with it; `queued_at` would keep its agent from running for QUEUED_STALE_MIN_S. A run that was
+    not lost runs once more after it, or is skipped: one run of an agent at a time is the lock's and the
+    lease's job.
+
+    Once per lapse: each is marked queued by the database's clock, after the lapse (the lease's own clock),
+    so the next passes find nothing more to send.
+    """
+    dead_by = (AgentLease.objects.filter(agent__enabled=True, expires_at__lte=db_clock()).exclude(holder="")
+               .aggregate(at=Max("expires_at"))["at"])
+    if dead_by is None:
+        return  # no worker died: nothing was lost
+    # Nothing sent since the lease lapsed: a recovery run once per lapse. Not `queued_at`, which the run
+    # clears when it starts: a recovery run skipped because the lapsed holder is alive and still holds
+    # the agent's lock (a wedged run) would otherwise be sent again at every pass.
+    orphan = (Q(agent__lease__expires_at__lte=db_clock()) & ~Q(agent__lease__holder="")
+              & (Q(last_enqueued_at=None) | Q(last_enqueued_at__lt=F("agent__lease__expires_at"))))
+    waiting = Q(queued_at__lt=dead_by)  # perhaps in the dead cluster's hands
+    orphans = set(AgentSchedule.objects.filter(orphan, agent__enabled=True).values_list("agent_id", flat=True))
+    rows = (AgentSchedule.objects.filter(orphan | waiting, agent__enabled=True)
+            .values_list("agent_id", "queued_for")[:BATCH])
+    for agent_id, queued_for in rows:
+        recovery = agent_id in orphans
+        _resend(agent_id, now if recovery else queued_for or now, now, send, result, orphan | waiting,
+                recovery=recovery)
+
+
+def _resend(agent_id: int, due: datetime, now: datetime, send: Any, result: Dispatched, condition: Q, *,
+            recovery: bool) -> None:
+    """Mark the agent queued (compare-and-set on `condition`: another dispatcher may have sent it) and send
+    its run: a recovery run now, or the waiting run again for its slot. A failed send is retried at the
+    next pass (a recovery) or at the agent's next slot (a waiting run)."""
+    if not AgentSchedule.objects.filter(condition, agent_id=agent_id).update(
+            queued_at=db_clock(), queued_for=due, last_enqueued_at=db_clock()):
+        return
+    try:
+        send(agent_id, due)
+    except Exception:
+        log.exception("could not enqueue the run of agent %s after a worker died; retrying", agent_id)
+        AgentSchedule.objects.filter(agent_id=agent_id, queued_for=due).update(queued_at=None, last_enqueued_at=None)
+        result.failed.append(agent_id)
+        return
+    if recovery:
         log.warning("agent %s: its worker died mid-run (lease lapsed); recovery run enqueued", agent_id)
         result.orphans.append(agent_id)
+    else:
+        log.warning("agent %s: its run queued for %s may have died with a worker; enqueued again", agent_id, due)
+        result.resent.append(agent_id)
 
 
 def _stale_after(interval_s: int) -> timedelta:

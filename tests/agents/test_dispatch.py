@@ -196,3 +196,43 @@ def test_it_schedules_the_daily_replay_audit_once():
 def test_slots_spread_evenly_over_the_interval():
     buckets = Counter(int(slot_offset(i, 60)) for i in range(1, 6001))
     assert len(buckets) == 60 and max(buckets.values()) < 2 * 100
+
+
+def test_a_run_started_before_the_send_returns_does_not_leave_its_agent_marked_queued():
+    a = AgentConfigFactory(interval_s=60)
+    schedules_sync(now=T0)
+    due = AgentSchedule.objects.get().next_due
+
+    def idle_worker_starts_it_at_once(agent_id: int, when: datetime) -> None:
+        run_picked_up(agent_id)  # a worker waiting on the broker pops the task before the send returns
+
+    dispatch_due(due, enqueue=idle_worker_starts_it_at_once)
+    assert AgentSchedule.objects.get(agent=a).queued_at is None  # the next slot is not passed over
+
+
+def test_runs_queued_before_a_worker_died_are_sent_again_once():
+    dead, waiting = AgentConfigFactory(interval_s=3600), AgentConfigFactory(interval_s=3600)
+    schedules_sync()
+    now = timezone.now()
+    AgentSchedule.objects.filter(agent=waiting).update(queued_at=now - timedelta(seconds=10),
+                                                       queued_for=now - timedelta(seconds=10))
+    # The dead cluster held `waiting`'s run (taken from the broker, not started) when it died mid-run of `dead`.
+    AgentLease.objects.create(agent=dead, holder="h:1:x", token=1, expires_at=now - timedelta(seconds=2))
+    sent = Sent()
+    done = dispatch_due(now, enqueue=sent)
+    assert done.orphans == [dead.pk] and done.resent == [waiting.pk]
+    assert (waiting.pk, now - timedelta(seconds=10)) in sent  # sent again for the slot it was queued for
+    assert not dispatch_due(now + timedelta(seconds=1), enqueue=sent)  # the next pass sends nothing
+
+
+def test_a_recovery_run_skipped_by_a_wedged_holder_is_not_sent_again_every_pass():
+    a = AgentConfigFactory(interval_s=3600)
+    schedules_sync()
+    now = timezone.now()
+    AgentLease.objects.create(agent=a, holder="h:1:x", token=1, expires_at=now - timedelta(seconds=1))
+    sent = Sent()
+    assert dispatch_due(now, enqueue=sent).orphans == [a.pk]
+    run_picked_up(a.pk)  # the recovery run started, and was skipped: the wedged holder still has the lock
+    for s in range(1, 6):
+        assert not dispatch_due(now + timedelta(seconds=s), enqueue=sent).orphans
+    assert len(sent) == 1

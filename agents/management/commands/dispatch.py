@@ -41,9 +41,9 @@ class Command(BaseCommand):
                         self.stdout.write(line)
                     next_sync = now + sync_every
                 done = dispatch_due()
-                if done.failed or done.orphans:
+                if done.failed or done.orphans or done.resent:
                     self.stdout.write(f"dispatch: {len(done.enqueued)} enqueued, {len(done.orphans)} recoveries, "
-                                      f"{len(done.failed)} failed")
+                                      f"{len(done.resent)} sent again after a worker died, {len(done.failed)} failed")
             except Exception:  # a locked or unreachable database: no run is enqueued, try again
                 log.exception("dispatch pass failed; retrying")
             if once:
