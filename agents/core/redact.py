@@ -17,10 +17,11 @@ import dataclasses
 import os
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -49,6 +50,9 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
 # One pass to find out whether any shape occurs at all: most strings in a trace hold none.
 # (No pattern has a capturing group, so _ANY_SHAPE.findall returns the matched texts.)
 _ANY_SHAPE = re.compile("|".join(f"(?:{p.pattern})" for _, p in PATTERNS))
+# Each shape above holds one of these literals (or "bearer" in any case): looking for them is ten times
+# quicker than the search, and a text with none of them holds no shape. Add a new shape's literal here.
+_SHAPE_LITERALS = ("sk-", "AKIA", "ASIA", "eyJ", "0x", "-----BEGIN")
 # Whatever the value looks like, these keys hold secrets.
 SECRET_KEY_NAMES = re.compile(
     r"(?i)^(x-)?(api[_-]?key|authorization|password|passwd|secret|client[_-]?secret|private[_-]?key|"
@@ -165,13 +169,25 @@ class Redactor:
     def __init__(self, secret_env_vars: Sequence[str] = (), *, environ: Mapping[str, str] | None = None) -> None:
         self.secret_env_vars = tuple(secret_env_vars)
         self._environ = environ
+        self._encoded = tuple((n, os.fsencode(n)) for n in self.secret_env_vars)
+        self._last: tuple[tuple[tuple[str, str], ...], NeedleSet | None] = ((), None)  # values -> needles
 
     def redact(self, value: Any) -> Any:
-        """Return a JSON-able copy of `value` with every secret replaced by a mask."""
-        data = to_jsonable(value)
+        """Return a JSON-able copy of `value` with every secret replaced by a mask.
+
+        1. copy it JSON-able, noting its strings, numbers and keys (one walk);
+        2. look for a configured value, a key shape and a secret key name in all of them at once;
+        3. only where one may be, mask string by string: most events hold no secret at all.
+        """
+        texts: list[str] = []
+        keys: list[str] = []
+        data = _scan(value, texts, keys)
+        joined = "\0".join(texts)  # no shape matches across a \0: what is in a string is found here
         needles = self._needles()  # env read once per event: a rotated key is caught at once
-        if needles is not None and not needles.maybe("\0".join(_texts(data))):
-            needles = None  # one search over the whole event; most events hold no secret at all
+        if needles is not None and not needles.maybe(joined):
+            needles = None
+        if needles is None and not _may_hold_shape(texts, joined) and not any(map(_secret_key_name, keys)):
+            return data  # a copy already: nothing of the caller's is shared
         return self._walk(data, needles)
 
     def text(self, s: str) -> str:
@@ -180,9 +196,24 @@ class Redactor:
     def _needles(self) -> NeedleSet | None:
         from agents.core.egress import needle_set  # egress builds on this module's shapes
 
+        values = self._values()
+        last = self._last
+        if values == last[0]:
+            return last[1]  # the values of the event before: most events
+        needles = needle_set(tuple(sorted(set(values)))) if values else None  # cached per set of values
+        self._last = (values, needles)  # one assignment: another thread sees the old pair or the new
+        return needles
+
+    def _values(self) -> tuple[tuple[str, str], ...]:
+        """(name, value) of each configured variable set to a value long enough to look for, read now."""
+        raw = getattr(os.environ, "_data", None) if self._environ is None and os.name == "posix" else None
+        if isinstance(raw, dict):
+            # os.environ's own store (bytes): the same values, read without an encode per name and a
+            # KeyError per unset one (most are), which cost more than all the rest of a redaction
+            found = ((n, raw.get(k)) for n, k in self._encoded)
+            return tuple((n, s) for n, v in found if v is not None and len(s := os.fsdecode(v)) >= MIN_SECRET_LEN)
         env = self._environ if self._environ is not None else os.environ
-        values = tuple(sorted({(n, v) for n in self.secret_env_vars if len(v := env.get(n, "")) >= MIN_SECRET_LEN}))
-        return needle_set(values) if values else None  # cached per set of values
+        return tuple((n, v) for n in self.secret_env_vars if len(v := env.get(n, "")) >= MIN_SECRET_LEN)
 
     def _walk(self, v: Any, needles: NeedleSet | None) -> Any:
         if isinstance(v, str):
@@ -206,7 +237,7 @@ class Redactor:
             return s  # shorter than any shape or any env value we redact
         if needles is not None:
             s = needles.mask(s, _env_mask)
-        if _ANY_SHAPE.search(s):
+        if _has_shape(s):
             for kind, pattern in PATTERNS:
                 s = pattern.sub(mask(kind), s)
         return _mask_escaped_shapes(s)
@@ -215,7 +246,7 @@ class Redactor:
 def _mask_escaped_shapes(s: str) -> str:
     """Mask a key shape that shows only once the text is decoded (`unescaped`), where it was written."""
     decoded = unescaped(s)
-    if decoded is None or not _ANY_SHAPE.search(decoded.text):
+    if decoded is None or not _has_shape(decoded.text):
         return s
     text, spans = decoded.text, []
     for kind, pattern in PATTERNS:
@@ -225,23 +256,70 @@ def _mask_escaped_shapes(s: str) -> str:
     return replace_spans(s, spans)
 
 
+@lru_cache(maxsize=4096)
+def _secret_key_name(key: str) -> bool:
+    """SECRET_KEY_NAMES.match, remembered: an event's keys are mostly the same few dozen names."""
+    return SECRET_KEY_NAMES.match(key) is not None
+
+
 def _env_mask(form: str) -> str:
     return mask("env") if form == "plain" else mask(f"env:{form}")
 
 
-def _texts(data: Any) -> Iterator[str]:
-    """Every string, key and number in a JSON-able value."""
-    if isinstance(data, str):
-        yield data
-    elif isinstance(data, dict):
-        for k, v in data.items():
-            yield str(k)
-            yield from _texts(v)
-    elif isinstance(data, list):
-        for v in data:
-            yield from _texts(v)
-    elif isinstance(data, int | float) and not isinstance(data, bool):
-        yield str(data)
+def _scan(value: Any, texts: list[str], keys: list[str]) -> Any:
+    """A JSON-able copy of `value` (as to_jsonable makes it); each string and number of it goes to
+    `texts`, each dict key to `keys` and `texts`. Plain JSON types are looked at by exact type (quick)."""
+    kind = type(value)
+    if kind is dict:
+        out = {}
+        for k, v in value.items():
+            k = k if type(k) is str else str(k)
+            keys.append(k)
+            texts.append(k)
+            if type(v) is str:  # most values: no call
+                texts.append(v)
+                out[k] = v
+            else:
+                out[k] = _scan(v, texts, keys)
+        return out
+    if kind is str:
+        texts.append(value)
+        return value
+    if kind is list:
+        return [_scan(v, texts, keys) for v in value]
+    if value is None or kind is bool:
+        return value
+    if kind is int or kind is float:
+        texts.append(str(value))
+        return value
+    return _scan_other(value, texts, keys)
+
+
+def _scan_other(value: Any, texts: list[str], keys: list[str]) -> Any:
+    if isinstance(value, str):  # a StrEnum: to_jsonable keeps it as it is
+        texts.append(value)
+        return value
+    if isinstance(value, int | float):  # an IntEnum, likewise (bool is no base class)
+        texts.append(str(value))
+        return value
+    return _scan(to_jsonable(value), texts, keys)  # a model, tuple, Decimal, datetime, dict subclass...
+
+
+def _has_shape(text: str) -> bool:
+    """Whether a key shape is in text (_ANY_SHAPE.search, after the quick look for their literals)."""
+    if not any(lit in text for lit in _SHAPE_LITERALS) and "bearer" not in text.lower():
+        return False
+    return _ANY_SHAPE.search(text) is not None
+
+
+def _may_hold_shape(texts: list[str], joined: str) -> bool:
+    """Whether a key shape may be in one of `texts` (joined by \0), as written or as a reader decodes
+    it (`unescaped`). Only texts with something to decode are decoded, each on its own, as _text does."""
+    if _has_shape(joined):
+        return True
+    if joined.isascii() and "%" not in joined and "\\" not in joined:
+        return False
+    return any((d := unescaped(t)) is not None and _has_shape(d.text) for t in texts)
 
 
 def to_jsonable(value: Any) -> Any:

@@ -8,9 +8,11 @@ before them; orders go through place_order_safe only.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, WithJsonSchema
@@ -182,10 +184,17 @@ class ToolDef:
         return self.name in SIDE_EFFECT_TOOLS
 
     def schema(self) -> dict[str, Any]:
-        params = self.args_model.model_json_schema()
-        params.pop("title", None)
-        params.pop("description", None)
-        return {"name": self.name, "description": self.description, "parameters": params}
+        """The tool as offered to the model: a fresh copy each time, so a caller may change its own."""
+        return json.loads(_schema_json(self))
+
+
+@cache
+def _schema_json(tool: ToolDef) -> str:
+    """Built once per tool (pydantic takes about a millisecond a tool); kept as text, which nobody can change."""
+    params = tool.args_model.model_json_schema()
+    params.pop("title", None)
+    params.pop("description", None)
+    return json.dumps({"name": tool.name, "description": tool.description, "parameters": params})
 
 
 TOOLS: dict[str, ToolDef] = {

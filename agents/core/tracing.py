@@ -1,8 +1,8 @@
 """Trace events: one JSON line per event, redacted before the write, files 0600 in dirs 0700.
 
 `Recorder` is the single function the loop writes through. The Django side builds one
-recorder that appends to the NDJSON file (TraceWriter) and then inserts the TraceEvent row
-from the *same redacted dict*, so file and row can never disagree or leak differently.
+recorder that appends to the NDJSON file (TraceWriter) and then writes the TraceEvent row (in
+batches) from the *same redacted dict*, so file and row can never disagree or leak differently.
 """
 
 from __future__ import annotations
@@ -85,17 +85,25 @@ class TraceWriter:
         if reopen is None:
             _set_aside(self.path)
         self._fd = _open_private(self.path)
+        if reopen is not None:
+            _end_torn_line(self._fd, self.path)
 
     def write(self, kind: str, step: int, data: dict[str, Any]) -> dict[str, Any]:
         """1. build the event; 2. redact it whole; 3. append one line. Return the redacted event."""
+        return self.write_encoded(kind, step, data)[0]
+
+    def write_encoded(self, kind: str, step: int, data: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """write(), also returning the JSON of the redacted event's `data` as its line holds it (for a
+        row that stores the same: encoded once)."""
         with self._lock:
             event = {"ts": self.clock.now().isoformat(), "run_id": self.run_id, "seq": self._seq,
                      "kind": str(kind), "step": step, "data": data}
             clean = self.redactor.redact(event)
-            line = json.dumps(clean, ensure_ascii=False, separators=(",", ":"), sort_keys=False) + "\n"
-            _write_all(self._fd, line.encode("utf-8"))
+            data_json = _json(clean["data"])
+            head = _json({k: v for k, v in clean.items() if k != "data"})
+            _write_all(self._fd, f'{head[:-1]},"data":{data_json}}}\n'.encode())  # the same as _json(clean)
             self._seq += 1
-            return clean
+            return clean, data_json
 
     def close(self) -> None:
         with self._lock:
@@ -109,6 +117,10 @@ class TraceWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _make_private_dirs(path: Path) -> None:
@@ -138,6 +150,15 @@ def _open_private(path: Path) -> int:
     fd = os.open(path, flags, FILE_MODE)
     os.fchmod(fd, FILE_MODE)  # umask-proof, and fixes a pre-existing file with wider permissions
     return fd
+
+
+def _end_torn_line(fd: int, path: Path) -> None:
+    """A line cut short by a crash (or a full disk) is ended, so the next event starts a line of its own."""
+    with open(path, "rb") as f:
+        size = f.seek(0, os.SEEK_END)
+        f.seek(max(0, size - 1))
+        if size and f.read(1) != b"\n":
+            _write_all(fd, b"\n")
 
 
 def _write_all(fd: int, data: bytes) -> None:

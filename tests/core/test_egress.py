@@ -263,3 +263,18 @@ def test_it_takes_order_ids_only_as_the_venues_issue_them() -> None:
         with pytest.raises(InvalidInput, match="^order_id: ") as caught:
             parse_order_id(bad, "order_id")
         assert bad not in str(caught.value)
+
+
+def test_it_strips_text_to_its_ascii_letters_and_digits_as_the_regex_did():
+    import random
+    import re
+
+    from agents.core.egress import _alnum_only
+
+    regex = re.compile(r"[^0-9A-Za-z]+")
+    rng = random.Random(15)
+    for _ in range(5000):  # ASCII, other planes, lone surrogates (a model may emit them)
+        text = "".join(chr(rng.choice([rng.randrange(0x20, 0x7F), rng.randrange(0x80, 0x3000),
+                                       rng.randrange(0xD800, 0xE000), rng.randrange(0x10000, 0x110000)]))
+                       for _ in range(rng.randrange(0, 40)))
+        assert _alnum_only(text) == regex.sub("", text), repr(text)
