@@ -1,8 +1,9 @@
 """Alerts: one firing alert per key (deduplicated), each state change delivered to every sink.
 
-`alert_fire()` and `alert_resolve()` only write rows; delivery happens in django-q tasks
-(`monitoring.tasks.alert_deliver`) enqueued after commit, so a slow or failing sink never
-blocks the caller (a halt above all). Sinks: `monitoring/sinks.py`, chosen by ALERT_SINKS.
+`alert_fire()` and `alert_resolve()` (one key) and `alerts_apply()` (many at once: the monitor's
+pass) only write rows; delivery happens in django-q tasks (`monitoring.tasks.alert_deliver`)
+enqueued after commit, so a slow or failing sink never blocks the caller (a halt above all).
+Sinks: `monitoring/sinks.py`, chosen by ALERT_SINKS.
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ import hashlib
 import logging
 import threading
 import time
-from typing import Any
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, JSONField, Value, When
 from django.utils import timezone
 
 from monitoring.models import Alert, AlertDelivery, AlertState
@@ -86,6 +90,102 @@ def alert_resolve(*, key: str, details: dict[str, Any] | None = None) -> Alert |
         _deliver_on_commit(alert, "resolve")
         outbox_publish("alert", _panel(alert))
     return alert
+
+
+class Fire(NamedTuple):
+    """What `alerts_apply` fires under one key (the arguments of `alert_fire`)."""
+
+    title: str
+    details: dict[str, Any]
+    severity: str = "critical"
+    agent_id: int | None = None
+
+
+@dataclass
+class Applied:
+    """What `alerts_apply` changed: alerts fired anew, keys bumped, alerts resolved."""
+
+    fired: list[Alert] = field(default_factory=list)
+    bumped: list[str] = field(default_factory=list)
+    resolved: list[Alert] = field(default_factory=list)
+
+
+def alerts_apply(*, fire: Mapping[str, Fire], resolve: Mapping[str, dict[str, Any]] | Iterable[str] = ()) -> Applied:
+    """Fire and resolve many alerts at once, as `alert_fire` / `alert_resolve` would one by one, in a
+    constant number of queries plus a few per state change (never a query per key):
+
+    1. read the firing alerts among all the keys (one query; locked on PostgreSQL, and SQLite's
+       IMMEDIATE transaction holds the write lock already, so nobody changes them until commit);
+    2. bump the ones already firing: count and last_fired_at, details where they changed (one UPDATE);
+    3. create the new ones, each delivered and published as `alert_fire` does (a key another process
+       fired meanwhile is bumped instead: the firing-key constraint says so);
+    4. resolve the firing ones among `resolve` (one UPDATE, still only rows in FIRING), merging each
+       one's resolve details as `alert_resolve` does, then deliver and publish each.
+    """
+    now = timezone.now()
+    fire = {alert_key(k): f for k, f in fire.items()}
+    resolve = {alert_key(k): d for k, d in (resolve.items() if isinstance(resolve, Mapping)
+                                            else ((k, {}) for k in resolve))}
+    for key, f in fire.items():
+        log.error("ALERT %s: %s %s", key, f.title, f.details)  # the log sink of last resort, synchronous
+    applied = Applied()
+    if not fire and not resolve:
+        return applied
+    with transaction.atomic():
+        firing = {a.key: a for a in Alert.objects.select_for_update().filter(
+            state=AlertState.FIRING, key__in=[*fire, *resolve]).order_by("pk")}  # one lock order: no deadlock
+        _bump([firing[k] for k in fire if k in firing], fire, now, applied)
+        for key in [k for k in fire if k not in firing]:
+            _fire_new(key, fire[key], now, applied)
+        _resolve([firing[k] for k in resolve if k in firing and k not in fire], resolve, now, applied)
+    return applied
+
+
+def _bump(alerts: list[Alert], fire: Mapping[str, Fire], now: datetime, applied: Applied) -> None:
+    if not alerts:
+        return
+    changed = {a.pk: fire[a.key].details for a in alerts if a.details != fire[a.key].details}
+    Alert.objects.filter(pk__in=[a.pk for a in alerts]).update(
+        last_fired_at=now, fire_count=F("fire_count") + 1, details=_per_row(changed, "details"))
+    applied.bumped += [a.key for a in alerts]
+
+
+def _fire_new(key: str, f: Fire, now: datetime, applied: Applied) -> None:
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(key=key, title=f.title[:300], details=f.details, severity=f.severity,
+                                         agent_id=f.agent_id, first_fired_at=now, last_fired_at=now)
+    except IntegrityError:  # another process fired the same key a moment ago: dedup
+        Alert.objects.filter(key=key, state=AlertState.FIRING).update(
+            last_fired_at=now, fire_count=F("fire_count") + 1, details=f.details)
+        applied.bumped.append(key)
+        return
+    _deliver_on_commit(alert, "trigger")
+    outbox_publish("alert", _panel(alert))
+    applied.fired.append(alert)
+
+
+def _resolve(alerts: list[Alert], resolve: Mapping[str, dict[str, Any]], now: datetime, applied: Applied) -> None:
+    if not alerts:
+        return
+    merged = {a.pk: {**a.details, **resolve[a.key]} for a in alerts}
+    changed = Alert.objects.filter(pk__in=list(merged), state=AlertState.FIRING).update(
+        state=AlertState.RESOLVED, resolved_at=now, details=_per_row(merged, "details"))
+    if changed != len(alerts):  # cannot happen while the rows are locked; never deliver a resolve twice
+        raise RuntimeError(f"resolved {changed} of {len(alerts)} locked alerts")
+    for alert in alerts:
+        alert.state, alert.resolved_at, alert.details = AlertState.RESOLVED, now, merged[alert.pk]
+        _deliver_on_commit(alert, "resolve")
+        outbox_publish("alert", _panel(alert))
+    applied.resolved += alerts
+
+
+def _per_row(values: Mapping[int, dict[str, Any]], column: str) -> Any:
+    """A JSON column's new value per row id in one UPDATE; rows not listed keep theirs."""
+    if not values:
+        return F(column)
+    return Case(*[When(pk=pk, then=Value(v, output_field=JSONField())) for pk, v in values.items()],
+                default=F(column), output_field=JSONField())
 
 
 def alert_deliver_direct(*, key: str, title: str, details: dict[str, Any]) -> list[threading.Thread]:

@@ -28,14 +28,40 @@ class MetricSample(models.Model):
     class Meta:
         ordering = ["-ts", "-id"]
         indexes = [
-            # Baselines and charts: one metric of one agent over a time window.
-            models.Index(fields=["name", "agent", "-ts"], name="metric_name_agent_recent"),
+            # Baselines and charts: one metric of one agent over a time window. The trailing id serves
+            # latest_by_agent() and /metrics (ORDER BY ts DESC, id DESC LIMIT 1 per agent): a seek, no sort.
+            models.Index(fields=["name", "agent", "-ts", "-id"], name="metric_name_agent_latest"),
             # Retention sweep and admin date filter.
             models.Index(fields=["ts"], name="metric_ts"),
         ]
 
     def __str__(self) -> str:
         return f"{self.name}={self.value}"
+
+
+class MetricBaseline(models.Model):
+    """An agent's baseline of one metric as `monitoring.metrics.baseline()` last computed it (the rolling
+    median): a run reads its agent's own, and the monitor and the panel read every agent's at once
+    (`baselines_for()`) instead of a median over thousands of samples each."""
+
+    name = models.CharField(max_length=64)
+    agent = models.ForeignKey("agents.AgentConfig", null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="+")
+    value = models.DecimalField(max_digits=24, decimal_places=8, null=True, blank=True)  # None: no samples
+    samples = models.PositiveIntegerField()  # below BASELINE_MIN_SAMPLES the cold-start value stands in
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            # One stored baseline per metric and agent: baseline() reads and upserts it, baselines_for() reads
+            # a metric's rows by name. Two partial constraints: NULL agents are distinct in a plain one.
+            models.UniqueConstraint(fields=["name", "agent"], condition=Q(agent__isnull=False),
+                                    name="baseline_name_agent"),
+            models.UniqueConstraint(fields=["name"], condition=Q(agent__isnull=True), name="baseline_name_system"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} baseline={self.value} ({self.samples} samples)"
 
 
 class HaltSource(models.TextChoices):
