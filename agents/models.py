@@ -213,6 +213,9 @@ class TraceEvent(AppendOnlyModel):
             models.Index(fields=["-ts"], name="trace_recent"),
             # Admin search by tool-name prefix.
             models.Index(fields=["tool"], name="trace_tool"),
+            # The monitor's decision rates (orders and cancels per agent over the last hour) for the whole
+            # fleet in one GROUP BY, from the index alone (issue 15: 354 ms -> 28 ms at 1,000 agents).
+            models.Index(fields=["kind", "tool", "ts", "agent"], name="trace_decisions"),
         ]
 
     def __str__(self) -> str:
@@ -362,3 +365,32 @@ class DeskOverride(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"override #{self.pk} by {self.actor_name} ({'pause' if self.pause else 'no pause'})"
+
+
+class RunTally(models.Model):
+    """How many runs of an agent ended with a status, and their summed duration: /metrics' run counters,
+    kept as runs end (agents.services.run_tally) so a scrape reads one row per agent and status instead of
+    counting every run ever recorded (issue 15: at 360,000 runs that count was most of a scrape)."""
+
+    agent = models.ForeignKey(AgentConfig, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=20, choices=RunStatus.choices)
+    runs = models.PositiveBigIntegerField(default=0)
+    seconds = models.FloatField(default=0.0, help_text="Summed duration (ended_at - started_at) of these runs.")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agent", "status"], name="run_tally_agent_status")]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} {self.status}: {self.runs} runs"
+
+
+class DailyCost(models.Model):
+    """Inference spend of the runs started on a day (UTC), kept as runs end (agents.services.run_tally):
+    the cost-cap shape reads one row, after every run and at every monitor pass, instead of summing every
+    run of the day (issue 15: at 1,000 agents a day holds 1.4 million runs)."""
+
+    day = models.DateField(primary_key=True)
+    usd = models.DecimalField(max_digits=24, decimal_places=6, default=Decimal("0"))
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.usd} USD"

@@ -11,16 +11,17 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from django.conf import settings
-from django.db import DatabaseError, connection, connections, transaction
-from django.db.models import Exists, OuterRef, Subquery, Sum
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
+from django.db.models import Exists, F, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from academy.dbclock import db_clock
@@ -58,12 +59,14 @@ from agents.models import (
     MAX_MARKET,
     AgentConfig,
     AgentLease,
+    DailyCost,
     DeskOverride,
     MarketQuarantine,
     Order,
     OrderStatus,
     Run,
     RunStatus,
+    RunTally,
     TraceEvent,
     TraceKind,
 )
@@ -767,8 +770,11 @@ def run_agent(*, agent_id: int, venue: VenuePort | None = None, policy: Policy |
 
 def _skipped(agent: AgentConfig, started_by: Any, why: str = "another run of this agent holds the lock") -> Run:
     now = timezone.now()
-    return Run.objects.create(agent=agent, started_by=started_by, status=RunStatus.SKIPPED, started_at=now,
-                              ended_at=now, end_reason=why)
+    with transaction.atomic():
+        run = Run.objects.create(agent=agent, started_by=started_by, status=RunStatus.SKIPPED, started_at=now,
+                                 ended_at=now, end_reason=why)
+        run_tally(run)
+    return run
 
 
 def _run_locked(agent: AgentConfig, lease: Lease, *, venue: VenuePort | None, policy: Policy | None, clock: Clock,
@@ -962,7 +968,47 @@ def _finish(run: Run, result: RunResult, clock: Clock) -> None:
     run.errors = len(result.errors) + len(result.alert_failures)
     # Redacted like the trace: a model's final words or an error text can carry a key.
     run.end_reason = redactor().text((result.halt_reason or result.final_message)[:2000])
-    run.save()
+    with transaction.atomic():
+        run.save()
+        run_tally(run)
+
+
+def run_tally(run: Run) -> None:
+    """Count a run that has just ended in its agent's tally (RunTally: /metrics reads these, not every run
+    ever). In its own savepoint: a tally that fails is logged and never undoes the run's own record."""
+    seconds = (run.ended_at - run.started_at).total_seconds() if run.ended_at else 0.0
+    try:
+        with transaction.atomic():
+            _add(RunTally.objects.filter(agent_id=run.agent_id, status=run.status),
+                 {"runs": F("runs") + 1, "seconds": F("seconds") + seconds},
+                 lambda: RunTally(agent_id=run.agent_id, status=run.status, runs=1, seconds=seconds))
+    except DatabaseError:
+        log.exception("run %s: its tally for /metrics was not counted", run.pk)
+    if run.cost:
+        try:
+            cost_tally(run.started_at, run.cost)
+        except DatabaseError:  # the database is failing: the shapes that read it trip after their grace
+            log.critical("run %s: its cost %s USD was not added to the day's spend: the cost cap under-counts it",
+                         run.pk, run.cost, exc_info=True)
+
+
+def cost_tally(started_at: datetime, usd: Decimal) -> None:
+    """Add a run's inference cost to its start day's spend (DailyCost, what the cost-cap shape reads)."""
+    day = started_at.astimezone(UTC).date()
+    with transaction.atomic():
+        _add(DailyCost.objects.filter(day=day), {"usd": F("usd") + usd}, lambda: DailyCost(day=day, usd=usd))
+
+
+def _add(rows: Any, increments: dict[str, Any], first: Callable[[], Any]) -> None:
+    """Increment the one row `rows` selects, or create it (`first()`); another process creating it at the
+    same moment loses to the unique key and increments instead."""
+    if rows.update(**increments):
+        return
+    try:
+        with transaction.atomic():
+            first().save(force_insert=True)
+    except IntegrityError:
+        rows.update(**increments)
 
 
 def _safe_trace(recorder: RunRecorder, kind: str, data: dict[str, Any]) -> None:
@@ -1089,6 +1135,7 @@ def _mark_crashed(ids: list[int], now: datetime, reason: str) -> list[int]:
             if Run.objects.filter(pk=pk, status=RunStatus.RUNNING).update(status=RunStatus.ERROR, ended_at=now,
                                                                           end_reason=reason):
                 run = Run.objects.select_related("agent").get(pk=pk)
+                run_tally(run)
                 outbox_publish("run_end", {"run": pk, "agent": run.agent.name, "status": run.status,
                                            "cost": str(run.cost), "steps": run.steps, "at": now.isoformat()})
                 marked.append(pk)

@@ -172,7 +172,11 @@ def after_run(run: Any, latencies_ms: list[float]) -> list[Check]:
     page(checks)
     outbox_publish("run_end", {"run": run.pk, "agent": run.agent.name, "status": run.status,
                                "cost": str(run.cost), "steps": run.steps, "at": now.isoformat()})
-    for guard in (cost_cap, tool_error_rate_guard):  # a cost spike halts now, not at the next tick
+    # A cost spike halts now, not at the next tick. Only a run that added cost can newly pass the cost
+    # cap, and only one with a tool error can raise the error rate (a clean run only lowers it): the
+    # rest leave both to the monitor's pass, so a fleet's runs do not each sum five minutes of runs.
+    guards = [g for g, moved in ((cost_cap, run.cost > 0), (tool_error_rate_guard, run.tool_errors > 0)) if moved]
+    for guard in guards:
         trip = guard(None, now)
         if trip is not None and not _in_force(kill_switch_state(), trip):
             _halt(trip)

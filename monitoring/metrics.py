@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -195,7 +195,8 @@ def _decisions(now: datetime) -> QuerySet:
 
 
 def inference_cost_today(now: datetime) -> Decimal:
-    from agents.models import Run
+    """Inference spend of the runs started today (UTC): one row, kept as runs end (agents.DailyCost)."""
+    from agents.models import DailyCost
 
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return Run.objects.filter(started_at__gte=midnight).aggregate(total=Sum("cost"))["total"] or Decimal(0)
+    row = DailyCost.objects.filter(day=now.astimezone(UTC).date()).values_list("usd", flat=True).first()
+    return row if row is not None else Decimal(0)

@@ -24,9 +24,21 @@ class AgentConfigFactory(factory.django.DjangoModelFactory):
 class RunFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Run
+        skip_postgeneration_save = True  # the tally hook writes its own row, not the run again
 
     agent = factory.SubFactory(AgentConfigFactory)
     started_at = factory.LazyFunction(timezone.now)
+
+    @factory.post_generation
+    def tally(run, create, extracted, **kwargs):  # noqa: N805 (factory_boy passes the object)
+        """A run made ended is counted as a run's end counts it (RunTally for /metrics, DailyCost for the
+        cost cap); a run made with a cost has it counted in its day's spend."""
+        from agents.services import cost_tally, run_tally
+
+        if create and run.ended_at is not None:
+            run_tally(run)
+        elif create and run.cost:
+            cost_tally(run.started_at, run.cost)
 
 
 class TraceEventFactory(factory.django.DjangoModelFactory):

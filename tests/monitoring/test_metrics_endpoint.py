@@ -147,3 +147,23 @@ def test_it_flags_a_malformed_allowlist_at_start_up(settings) -> None:
 
 def test_it_takes_nearest_rank_quantiles() -> None:
     assert [quantile([4, 1, 3, 2], q) for q in (0.5, 0.95, 1)] == [2, 4, 4]
+
+
+def test_it_counts_runs_from_the_tallies_kept_as_runs_end_not_every_run_ever(client, make_trader) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from agents.core.policies import ScriptedPolicy
+    from agents.models import Run, RunTally
+    from agents.services import run_agent
+
+    agent = AgentConfigFactory(name="gamma")
+    run = run_agent(agent_id=agent.pk, venue=make_trader(), policy=ScriptedPolicy(["nothing to do"]))
+    assert RunTally.objects.get(agent=agent, status=run.status).runs == 1  # counted as it ended
+    Run.objects.filter(pk=run.pk).update(status="error")  # the tally, not the run table, is what is read
+    with CaptureQueriesContext(connection) as ctx:
+        got = _samples(client.get("/metrics").content.decode())
+    assert _value(got, "academy_runs_total", agent="gamma", status=run.status) == 1
+    assert ("academy_runs_total", frozenset({("agent", "gamma"), ("status", "error")})) not in got
+    assert not any("COUNT" in q["sql"] and '"agents_run"' in q["sql"] and "running" not in q["sql"]
+                   for q in ctx.captured_queries)

@@ -229,3 +229,39 @@ def test_it_halts_and_resumes_from_admin_actions_with_a_reason(client, trader, o
     assert last_halt().source == "admin" and last_halt().actor == operator
     client.post(url, {"action": "resume_trading", "_selected_action": ["1"], "apply": "1", "reason": "done"})
     assert not KillSwitch.objects.get(pk=1).active
+
+
+def test_the_days_spend_is_one_row_kept_as_runs_end(settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from agents.models import DailyCost
+    from monitoring.metrics import inference_cost_today
+
+    now = timezone.now()
+    for cost in ("0.25", "0.50"):
+        RunFactory(cost=Decimal(cost), started_at=now, ended_at=now)  # each counted as it ends
+    RunFactory(cost=Decimal("9"), started_at=now - timedelta(days=1), ended_at=now)  # yesterday's run
+    assert DailyCost.objects.get(day=now.date()).usd == Decimal("0.75")
+    with CaptureQueriesContext(connection) as ctx:
+        assert inference_cost_today(now) == Decimal("0.75")
+    assert len(ctx.captured_queries) == 1 and "agents_run" not in ctx.captured_queries[0]["sql"]
+
+
+def test_a_run_that_added_no_cost_and_no_tool_error_leaves_the_fleet_shapes_to_the_monitor(settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from monitoring.health import after_run
+
+    now = timezone.now()
+    clean = RunFactory(status="completed", started_at=now, ended_at=now, tool_calls=3)
+    with CaptureQueriesContext(connection) as ctx:
+        after_run(clean, [5.0])
+    fleet_sums = [q["sql"] for q in ctx.captured_queries
+                  if 'SUM("agents_run"."tool_calls")' in q["sql"] and '"agents_run"."agent_id" =' not in q["sql"]]
+    assert fleet_sums == [] and not any("agents_dailycost" in q["sql"] for q in ctx.captured_queries)
+    failing = RunFactory(status="completed", started_at=now, ended_at=now, tool_calls=3, tool_errors=3)
+    settings.HALT_TOOL_ERROR_RATE = Decimal("0.4")  # 3 errors in 6 calls
+    after_run(failing, [5.0])  # its errors can raise the fleet's rate: checked at once
+    assert HaltEvent.objects.filter(source="tool_error_rate").exists()
