@@ -76,7 +76,7 @@ def _bench(args: argparse.Namespace) -> None:
                                        max_daily_notional=1_000_000, max_market_exposure=1_000_000,
                                        max_open_positions=100)
     client = venue_client()
-    per_step, steps_seen, walls, cpus = [], [], [], []
+    per_step, steps_seen, walls, cpus, procs = [], [], [], [], []
     profiler = None
     for i in range(args.runs + 10):
         if i == 10 and args.profile:
@@ -84,10 +84,11 @@ def _bench(args: argparse.Namespace) -> None:
 
             profiler = cProfile.Profile()
             profiler.enable()
-        t0, c0 = time.perf_counter(), time.thread_time()
+        t0, c0, p0 = time.perf_counter(), time.thread_time(), time.process_time()
         run = run_agent(agent_id=agent.pk, policy=RulesPolicy())
         wall_ms = (time.perf_counter() - t0) * 1000
         cpu_ms = (time.thread_time() - c0) * 1000
+        proc_ms = (time.process_time() - p0) * 1000
         client.cancel_all()  # untimed: leave the book as it was for the next run
         assert run.status == "completed", (run.status, run.end_reason)
         if i >= 10:  # the first runs warm caches and create files
@@ -95,6 +96,7 @@ def _bench(args: argparse.Namespace) -> None:
             steps_seen.append(run.steps)
             walls.append(wall_ms)
             cpus.append(cpu_ms)
+            procs.append(proc_ms)
     if profiler is not None:
         import pstats
 
@@ -102,7 +104,8 @@ def _bench(args: argparse.Namespace) -> None:
         pstats.Stats(profiler).sort_stats(args.sort).print_stats(45)
     print(f"{args.runs} runs through run_agent, {statistics.median(steps_seen)} steps each (median)")
     report("whole run, wall", walls)
-    report("whole run, CPU of the run's own thread (tool threads not counted)", cpus)
+    report("whole run, CPU of the run's own thread", cpus)
+    report("whole run, CPU of the process (tool threads and the lease heartbeat too)", procs)
     report("per step, excluding the policy (production path, paper venue, SQLite)", per_step)
 
 
