@@ -251,6 +251,8 @@ MONITOR_INTERVAL_S = env_decimal("MONITOR_INTERVAL_S", "5")
 # disabled or re-timed in the admin every DISPATCH_SYNC_S.
 DISPATCH_TICK_S = env_decimal("DISPATCH_TICK_S", "1")
 DISPATCH_SYNC_S = env_decimal("DISPATCH_SYNC_S", "10")
+# The monitor pages `dispatch_lag` when an agent's slot is this many seconds overdue (no dispatcher).
+DISPATCH_LAG_PAGE_S = env_int("DISPATCH_LAG_PAGE_S", 120, minimum=10)
 FLAG_POLL_S = env_decimal("FLAG_POLL_S", "0.2")
 # The halt path's database writes give up on a lock after this long (the venue is swept before
 # them; a halt the database cannot take waits in the halt slot and the monitor lands it later).

@@ -426,8 +426,18 @@ class Monitor:
             sweep_resting(venue)  # whatever still rests while halted (in flight, or a failed cancel-all)
         self._page_rates(now)
         self._page_deadman()
+        self._page_dispatch(now)
         metric_record("kill_switch_active", 1 if kill_switch_state()["halted"] else 0, ts=now)
         return halts
+
+    def _page_dispatch(self, now: datetime) -> None:
+        """No dispatcher, no runs: quiet, but an operator must know the desk has stopped trading."""
+        from agents.dispatch import dispatch_lag
+
+        lag = Decimal(str(round(dispatch_lag(now), 1)))
+        limit = Decimal(settings.DISPATCH_LAG_PAGE_S)
+        page([Check("dispatch_lag", None, lag, limit, lag > limit,
+                    f"> {limit} s behind (is manage.py dispatch running?)")])
 
     def _page_deadman(self) -> None:
         """Without the cancel-on-disconnect session, a dead control plane would leave orders resting."""

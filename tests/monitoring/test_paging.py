@@ -172,3 +172,20 @@ def test_it_gives_the_panel_the_card_metrics_against_thresholds():
     rows = {(r["name"], r["agent"]): r for r in panel_metrics()}
     assert rows[("tool_calls_per_run", agent.name)]["breached"] is True
     assert {"kill_switch_active", "chain_rest_drift"} <= {name for name, _ in rows}
+
+
+def test_it_pages_when_no_dispatcher_enqueues_the_agents_runs_and_resolves_when_one_does(trader):
+    from agents.dispatch import dispatch_due, schedules_sync
+    from agents.models import AgentSchedule
+    from monitoring.health import Monitor
+
+    agent = AgentConfigFactory()
+    schedules_sync()
+    Monitor(lambda: trader).health_tick()
+    assert not firing("dispatch_lag:system")
+    AgentSchedule.objects.filter(agent=agent).update(next_due=timezone.now() - timedelta(minutes=5))
+    Monitor(lambda: trader).health_tick()  # the dispatcher is down: the slot is 5 minutes overdue
+    assert firing("dispatch_lag:system")
+    dispatch_due(enqueue=lambda agent_id, due: None)
+    Monitor(lambda: trader).health_tick()
+    assert not firing("dispatch_lag:system")
