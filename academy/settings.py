@@ -137,7 +137,9 @@ Q_CLUSTER: dict[str, object] = {
     "max_attempts": 1,
     "catch_up": False,
     "ack_failures": True,
-    "save_limit": 1000,
+    # Successful tasks are not kept (failures are): an agent run's record is its Run row, a page's its
+    # AlertDelivery row, and keeping each success cost a count, a delete and an insert per task.
+    "save_limit": -1,
     "poll": 0.5,
 }
 # A cluster takes at most this many tasks from the broker ahead of its workers (django-q2's default is

@@ -83,7 +83,7 @@ def main() -> None:
         import django
 
         django.setup()
-        report(args, data_dir, procs)
+        report(args, data_dir, procs, venue.process.pid)
     finally:
         for proc in procs.values():
             _stop(proc)
@@ -93,7 +93,8 @@ def main() -> None:
             _redis_flush()
 
 
-def report(args: argparse.Namespace, data_dir: Path, procs: dict[str, subprocess.Popen[bytes]]) -> None:
+def report(args: argparse.Namespace, data_dir: Path, procs: dict[str, subprocess.Popen[bytes]],
+           venue_pid: int) -> None:
     from django.db import connection
     from django.db.models import Count, Sum
     from django.utils import timezone
@@ -106,7 +107,9 @@ def report(args: argparse.Namespace, data_dir: Path, procs: dict[str, subprocess
           f"{args.clusters} x {args.workers} workers; warming up {args.interval} s")
     time.sleep(args.interval)
     start = timezone.now()
-    cpu0 = {name: _cpu_s(p.pid) for name, p in procs.items()}
+    pids = {**{name: p.pid for name, p in procs.items()}, "venue": venue_pid, "postgres": _postgres_pid()}
+    pids = {name: pid for name, pid in pids.items() if pid}
+    cpu0 = {name: _cpu_s(pid) for name, pid in pids.items()}
     wall0 = time.monotonic()
     coalesced0 = AgentSchedule.objects.aggregate(c=Sum("coalesced"))["c"] or 0
     minutes = []
@@ -130,7 +133,7 @@ def report(args: argparse.Namespace, data_dir: Path, procs: dict[str, subprocess
               f"p95 {_q(lags, .95):.2f} s max {_q(lags, 1):.2f} s, {m['coalesced']} slots passed over, "
               f"{queued} waiting, dispatcher {m['dispatch_lag']:.1f} s behind, {statuses}")
     wall = time.monotonic() - wall0
-    cpu = {name: (_cpu_s(p.pid) - cpu0[name]) / wall for name, p in procs.items()}
+    cpu = {name: (_cpu_s(pid) - cpu0[name]) / wall for name, pid in pids.items()}
     passes = _monitor_passes(data_dir / "monitor.log")
     print(f"sustained: {all(m['runs_per_min'] >= 0.97 * expected for m in minutes)} "
           f"(>= 97% of {expected:.0f} runs/min every minute); lateness p95 by minute: "
@@ -141,6 +144,19 @@ def report(args: argparse.Namespace, data_dir: Path, procs: dict[str, subprocess
               f"over {len(passes)} passes ({max(passes) / 50:.1f}% of its 5 s interval at the worst)")
     print("CPU (cores, process and its children): " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items()))
     print(f"database: {connection.vendor}")
+
+
+def _postgres_pid() -> int | None:
+    """The PostgreSQL postmaster on this machine (its backends are its children), if it runs here."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmd = Path(entry, "cmdline").read_bytes().split(b"\0")[0]
+            except OSError:
+                continue
+            if cmd.endswith((b"/postgres", b"postmaster")):
+                return int(entry.name)
+    return None
 
 
 def _q(values: list[float], q: float) -> float:
@@ -156,13 +172,14 @@ def _monitor_passes(log: Path) -> list[float]:
 
 
 def _cpu_s(pid: int) -> float:
-    """utime + stime of a process and all its descendants, in seconds (from /proc)."""
+    """CPU seconds of a process and all its descendants, those already exited included (utime, stime and
+    the reaped children's cutime, cstime, from /proc)."""
     total = 0.0
     tick = os.sysconf("SC_CLK_TCK")
     for child in [pid, *_descendants(pid)]:
         try:
             fields = Path(f"/proc/{child}/stat").read_text().rpartition(")")[2].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
+            total += sum(int(f) for f in fields[11:15]) / tick
         except (OSError, IndexError, ValueError):
             pass
     return total

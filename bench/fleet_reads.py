@@ -52,7 +52,18 @@ def seed(agents: int, hours: int, window: int, now: datetime) -> dict[str, int]:
         counts["samples"] += _samples(agent, runs, hours * 60, window, now)
         counts["events"] += _events(agent, runs, now)
     counts["baselines"] = _baselines(fleet, window, now)
+    _tallies(fleet, hours, now)
     return counts
+
+
+def _tallies(fleet: list[Any], hours: int, now: datetime) -> None:
+    """What the seeded runs' ends would have counted (RunTally for /metrics, DailyCost for the cost cap)."""
+    from agents.models import DailyCost, RunTally
+
+    runs = hours * 60
+    RunTally.objects.bulk_create([RunTally(agent=a, status="completed", runs=runs, seconds=20.0 * runs)
+                                  for a in fleet], batch_size=BATCH)
+    DailyCost.objects.update_or_create(day=now.date(), defaults={"usd": Decimal("0.0123") * runs * len(fleet)})
 
 
 def _runs(agent: Any, i: int, hours: int, now: datetime) -> list[Any]:
