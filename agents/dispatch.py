@@ -97,7 +97,8 @@ class Dispatched:
 
 
 def dispatch_due(now: datetime | None = None, *, enqueue: Any = None) -> Dispatched:
-    """Enqueue one run of every agent whose slot has come (by the database's clock), once.
+    """Enqueue one run of every agent whose slot has come (by this host's clock: a dispatcher whose clock
+    runs ahead enqueues a little early, never twice), once.
 
     1. read the due rows (next_due <= now); 2. per row, claim the slot: move next_due to the next slot
     after now, compare-and-set on the old value (another dispatcher that got there first wins);

@@ -463,11 +463,6 @@ class GuardQuery:
         return flags | {"override": row[5]}
 
 
-def guard_row(lease: Lease | None) -> dict[str, Any]:
-    """The stop check's database half, read once (see GuardQuery)."""
-    return GuardQuery(lease).read()
-
-
 def loop_alert(message: str, details: Any) -> None:
     """The loop's alerts (runaway loop, hung tool, suspicious output) page through monitoring.
 
