@@ -17,7 +17,7 @@ from pathlib import Path
 from django.utils import timezone
 
 from agents.core.policies.base import Policy
-from agents.core.replay import NotReplayable, PolicyFactory, ReplayResult, load_events, replay_run
+from agents.core.replay import NotReplayable, PolicyFactory, ReplayResult, load_events, replay_run, trace_lines
 from agents.core.spec import AgentSpec
 
 log = logging.getLogger("academy.replay")
@@ -49,7 +49,7 @@ def replay_audit(*, day: date | None = None, make_policy: PolicyFactory | None =
     results, skipped = [], {}
     for trace in sorted((traces_dir() / day.isoformat()).glob("*.ndjson")):
         try:
-            results.append(replay_run(load_events(trace.read_text().splitlines()), make_policy or default_policy))
+            results.append(replay_run(load_events(trace_lines(trace.read_text())), make_policy or default_policy))
         except (NotReplayable, ValueError, KeyError) as exc:
             skipped[trace.name] = str(exc)
     out = state_dir() / "replay" / day.isoformat() / "replay-report.md"

@@ -50,6 +50,12 @@ class ReplayResult:
 PolicyFactory = Callable[[AgentSpec], Policy]
 
 
+def trace_lines(text: str) -> list[str]:
+    """An NDJSON trace's lines, split on "\n" only: lines are written with raw Unicode, and str.splitlines()
+    would also split inside a model's text at U+2028, U+0085 and the like, breaking one event in two."""
+    return text.split("\n")
+
+
 def load_events(lines: Iterable[str]) -> list[dict[str, Any]]:
     """Parse an NDJSON trace; a corrupt line makes the trace unreplayable (never silently skipped)."""
     events = []

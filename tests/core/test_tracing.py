@@ -97,3 +97,16 @@ def test_it_sets_an_older_file_of_the_same_run_id_aside_instead_of_mixing_runs(t
     assert second.path.read_text().count("\n") == 1 and '"n":2' in second.path.read_text()
     kept = list(second.path.parent.glob("7.superseded-*.ndjson"))
     assert len(kept) == 1 and '"n":1' in kept[0].read_text()
+
+
+def test_a_trace_line_holding_unicode_line_separators_reads_back_as_one_event(tmp_path):
+    import json
+
+    from agents.core.replay import load_events, trace_lines
+
+    text = "odd model text\u2028with\u0085separators\u2029inside"
+    lines = [json.dumps({"seq": 0, "data": {"text": text}}, ensure_ascii=False),
+             json.dumps({"seq": 1, "data": {}}, ensure_ascii=False)]
+    written = "\n".join(lines) + "\n"
+    events = load_events(trace_lines(written))
+    assert [e["seq"] for e in events] == [0, 1] and events[0]["data"]["text"] == text
