@@ -183,9 +183,11 @@ TraceKind = models.TextChoices("TraceKind", [(k.name, k.value) for k in EventKin
 class TraceEvent(AppendOnlyModel):
     """One step of a run, already redacted. Append-only: never edited, never deleted by the app."""
 
-    run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="events")
+    # No index of their own: trace_run_seq_unique and trace_agent_recent begin with them, and each
+    # index is one more B-tree every trace row is written into (issue 15: trace ingest).
+    run = models.ForeignKey(Run, on_delete=models.PROTECT, related_name="events", db_index=False)
     # Denormalised from run so the admin filters a million rows by agent without a join.
-    agent = models.ForeignKey(AgentConfig, on_delete=models.PROTECT, related_name="trace_events")
+    agent = models.ForeignKey(AgentConfig, on_delete=models.PROTECT, related_name="trace_events", db_index=False)
     seq = models.PositiveIntegerField()
     ts = models.DateTimeField()
     kind = models.CharField(max_length=32, choices=TraceKind.choices)

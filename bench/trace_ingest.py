@@ -266,7 +266,7 @@ def child(db: str, events: int, threads: int, procs: int) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
         os.environ["DATABASE_URL"] = f"{PG}/{name}"
     try:
-        setup_django("academy-trace-bench-")
+        setup_django("academy-trace-bench-", DEBUG="false")  # as in production: no query log
         bench_one(db, events, threads, procs)
     finally:
         if name:

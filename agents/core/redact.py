@@ -169,7 +169,8 @@ class Redactor:
     def __init__(self, secret_env_vars: Sequence[str] = (), *, environ: Mapping[str, str] | None = None) -> None:
         self.secret_env_vars = tuple(secret_env_vars)
         self._environ = environ
-        self._encoded = tuple((n, os.fsencode(n)) for n in self.secret_env_vars)
+        self._keys = tuple(os.fsencode(n) for n in self.secret_env_vars)
+        self._decoded: tuple[tuple[bytes | None, ...], tuple[tuple[str, str], ...]] = ((), ())  # raw -> values
         self._last: tuple[tuple[tuple[str, str], ...], NeedleSet | None] = ((), None)  # values -> needles
 
     def redact(self, value: Any) -> Any:
@@ -194,24 +195,35 @@ class Redactor:
         return self._text(s, self._needles())
 
     def _needles(self) -> NeedleSet | None:
-        from agents.core.egress import needle_set  # egress builds on this module's shapes
-
-        values = self._values()
+        values = self._values(self._raw())
         last = self._last
         if values == last[0]:
             return last[1]  # the values of the event before: most events
+        from agents.core.egress import needle_set  # egress builds on this module's shapes
+
         needles = needle_set(tuple(sorted(set(values)))) if values else None  # cached per set of values
         self._last = (values, needles)  # one assignment: another thread sees the old pair or the new
         return needles
 
-    def _values(self) -> tuple[tuple[str, str], ...]:
-        """(name, value) of each configured variable set to a value long enough to look for, read now."""
+    def _raw(self) -> dict[bytes, bytes] | None:
+        """os.environ's own store (bytes), where there is one and no other environ was given."""
         raw = getattr(os.environ, "_data", None) if self._environ is None and os.name == "posix" else None
-        if isinstance(raw, dict):
+        return raw if isinstance(raw, dict) else None
+
+    def _values(self, raw: dict[bytes, bytes] | None) -> tuple[tuple[str, str], ...]:
+        """(name, value) of each configured variable set to a value long enough to look for, read now."""
+        if raw is not None:
             # os.environ's own store (bytes): the same values, read without an encode per name and a
-            # KeyError per unset one (most are), which cost more than all the rest of a redaction
-            found = ((n, raw.get(k)) for n, k in self._encoded)
-            return tuple((n, s) for n, v in found if v is not None and len(s := os.fsdecode(v)) >= MIN_SECRET_LEN)
+            # KeyError per unset one (most are), which cost more than all the rest of a redaction;
+            # decoded only when one changed since the event before (a rotated key is still seen at once)
+            seen = tuple(map(raw.get, self._keys))
+            last = self._decoded
+            if seen == last[0]:
+                return last[1]
+            found = zip(self.secret_env_vars, seen, strict=True)
+            values = tuple((n, s) for n, v in found if v is not None and len(s := os.fsdecode(v)) >= MIN_SECRET_LEN)
+            self._decoded = (seen, values)  # one assignment, as _last
+            return values
         env = self._environ if self._environ is not None else os.environ
         return tuple((n, v) for n in self.secret_env_vars if len(v := env.get(n, "")) >= MIN_SECRET_LEN)
 

@@ -17,6 +17,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
+import orjson
+
 from agents.core.ports import Clock
 from agents.core.redact import Redactor
 
@@ -101,9 +103,9 @@ class TraceWriter:
             clean = self.redactor.redact(event)
             data_json = _json(clean["data"])
             head = _json({k: v for k, v in clean.items() if k != "data"})
-            _write_all(self._fd, f'{head[:-1]},"data":{data_json}}}\n'.encode())  # the same as _json(clean)
+            _write_all(self._fd, b"".join((head[:-1], b',"data":', data_json, b"}\n")))  # the same as _json(clean)
             self._seq += 1
-            return clean, data_json
+            return clean, data_json.decode()
 
     def close(self) -> None:
         with self._lock:
@@ -119,8 +121,14 @@ class TraceWriter:
         self.close()
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+def _json(value: Any) -> bytes:
+    """Compact JSON in UTF-8, non-ASCII as it is. orjson takes a tenth of json.dumps' time, and this
+    runs twice on every trace event; what orjson refuses (an int beyond 64 bits, a lone surrogate) goes
+    through json.dumps as before. A NaN or infinity is written null, valid JSON that PostgreSQL takes."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def _make_private_dirs(path: Path) -> None:

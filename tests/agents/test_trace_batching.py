@@ -352,3 +352,16 @@ def test_it_writes_every_line_of_a_sigkilled_run_as_a_row(desk):  # noqa: F811
         assert_rows_are_the_lines(run)
         waited += held
     assert waited >= events  # most lines had their row still waiting when the process died
+
+
+@pytest.mark.django_db
+def test_each_trace_row_feeds_no_index_another_one_already_covers() -> None:
+    """run and agent have no single-column index of their own: the unique (run, seq) and (agent, ts)
+    indexes begin with them, and each index is one more B-tree every trace row is written into."""
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, TraceEvent._meta.db_table)
+    single = sorted(tuple(c["columns"]) for c in found.values() if c["index"] and not c["primary_key"]
+                    and len(c["columns"]) == 1)
+    assert single == [("tool",), ("ts",)]
+    leading = {c["columns"][0] for c in found.values() if c["index"] or c["unique"]}
+    assert {"run_id", "agent_id"} <= leading  # still reached by an index: a run's rows, an agent's

@@ -110,3 +110,18 @@ def test_a_trace_line_holding_unicode_line_separators_reads_back_as_one_event(tm
     written = "\n".join(lines) + "\n"
     events = load_events(trace_lines(written))
     assert [e["seq"] for e in events] == [0, 1] and events[0]["data"]["text"] == text
+
+
+def test_a_line_is_compact_utf8_json_even_for_what_orjson_refuses(tmp_path: Path) -> None:
+    """Lines are encoded by orjson; an int beyond 64 bits goes through json.dumps instead, and a NaN is
+    written null (valid JSON, which PostgreSQL's jsonb takes): the line and the row's JSON agree."""
+    with TraceWriter(traces_dir=tmp_path, run_id="r-3", clock=FakeClock(), redactor=Redactor()) as writer:
+        _, plain = writer.write_encoded(EventKind.DECISION, 0, {"text": "prix 0.42 €\u2028fin", "n": 7})
+        _, big = writer.write_encoded(EventKind.DECISION, 1, {"big": 2**70})
+        _, nan = writer.write_encoded(EventKind.DECISION, 2, {"x": float("nan"), "y": 1.5})
+    raw = writer.path.read_bytes()
+    assert raw.count(b"\n") == 3 and "€\u2028".encode() in raw  # raw UTF-8, no \\u escapes
+    assert b", " not in raw and b": " not in raw  # compact
+    events = [json.loads(line) for line in raw.split(b"\n")[:-1]]
+    assert [e["data"] for e in events] == [{"text": "prix 0.42 €\u2028fin", "n": 7}, {"big": 2**70}, {"x": None, "y": 1.5}]
+    assert [json.loads(j) for j in (plain, big, nan)] == [e["data"] for e in events]
