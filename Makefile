@@ -5,11 +5,14 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
-# Local demo defaults; any of these can be overridden from the environment. `make run` also
-# writes them to .env, which manage.py reads, so operator commands work from a plain shell.
-RUN_ENV := DEBUG=$${DEBUG:-true} ACADEMY_DATA_DIR=$${ACADEMY_DATA_DIR:-$(CURDIR)/var}
+# `make run` takes DEBUG, ACADEMY_DATA_DIR, WEB_PORT, VENUE_PORT (and DATABASE_URL, REDIS_URL when set)
+# from the environment, else .env, else the local demo defaults, and rewrites .env with them each time
+# (academy/runenv.py), so manage.py in a plain shell acts on the same system. ENV_FILE moves the file
+# for the tests of `make run-env` only (manage.py reads the project's .env).
+ENV_FILE := $(CURDIR)/.env
+RUNENV = $(PY) -m academy.runenv --env-file $(ENV_FILE)
 
-.PHONY: run test lint lock clean
+.PHONY: run run-env test lint lock clean
 # Browser tests drive Debian's chromium through Playwright (never a downloaded browser).
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -27,15 +30,18 @@ $(STAMP): pyproject.toml constraints.txt | $(ICU_HEADERS)
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-.env:
-	printf 'DEBUG=true\nACADEMY_DATA_DIR=%s/var\n' "$(CURDIR)" > .env
+# The processes get the environment under .env as manage.py reads it (honcho's own .env reading, which
+# would put .env over the environment and parse it differently, is off).
+run: $(STAMP)
+	@$(RUNENV) prepare
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo
+	$(PY) manage.py schedule_agents
+	@$(RUNENV) start --pick-processes $(VENV)/bin/honcho start -f Procfile --env /dev/null
 
-run: $(STAMP) .env
-	$(RUN_ENV) $(PY) manage.py migrate --noinput
-	$(RUN_ENV) $(PY) manage.py demo
-	$(RUN_ENV) $(PY) manage.py schedule_agents
-	@echo "Starting web (http://127.0.0.1:8000), worker, dispatcher, venue and monitor. Ctrl-C stops them all."
-	$(RUN_ENV) $(VENV)/bin/honcho start -f Procfile
+# The first step of `make run` alone: check the settings and both ports, write .env; nothing starts.
+run-env:
+	@$(RUNENV) prepare
 
 $(CHROMIUM):
 	$(SUDO) apt-get update -qq

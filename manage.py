@@ -17,14 +17,12 @@ def main() -> None:
 
 
 def _read_dotenv(path: Path) -> None:
-    """Load KEY=value lines written by `make run` (the local demo's DEBUG and data dir), so an
-    operator's `manage.py halt` in a plain shell finds the same database; real env vars win."""
-    if not path.exists():
-        return
-    for line in path.read_text().splitlines():
-        key, sep, value = line.strip().partition("=")
-        if sep and key and not key.startswith("#"):
-            os.environ.setdefault(key.strip(), value.strip())
+    """Load .env under the real environment (a real variable wins). `make run` rewrites it each time with the
+    settings it ran with (academy/runenv.py, which parses it), so an operator's `manage.py halt` in a plain
+    shell acts on the same database and flag file as the running system."""
+    from academy.runenv import dotenv_load
+
+    dotenv_load(path)
 
 
 if __name__ == "__main__":

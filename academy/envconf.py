@@ -55,6 +55,11 @@ def env_int(name: str, default: int, *, minimum: int | None = None, maximum: int
     return value
 
 
+def env_port(name: str, default: int) -> int:
+    """A TCP port number (1-65535)."""
+    return env_int(name, default, minimum=1, maximum=65535)
+
+
 def env_decimal(name: str, default: str, *, minimum: str = "0") -> Decimal:
     """Parse a non-negative decimal (money, ratios, seconds): never a float."""
     raw = os.environ.get(name, default)

@@ -21,6 +21,7 @@ from academy.envconf import (
     env_one_credential,
     env_optional_url,
     env_path,
+    env_port,
     env_redis_url,
     env_secret,
     env_str,
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "agents",
     "approvals",
     "monitoring",
+    "chatops",
 ]
 
 MIDDLEWARE = [
@@ -155,8 +157,11 @@ else:
     Q_CLUSTER["orm"] = "default"
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-# The paper venue (a separate process, see Procfile) and the offline default policy.
-VENUE_URL = env_url("VENUE_URL", "http://127.0.0.1:8100")
+# The paper venue (a separate process, see Procfile) and the offline default policy. The Procfile starts
+# the web server on WEB_PORT and the paper venue on VENUE_PORT (`make run` checks both are free first).
+WEB_PORT = env_port("WEB_PORT", 8000)
+VENUE_PORT = env_port("VENUE_PORT", 8100)
+VENUE_URL = env_url("VENUE_URL", f"http://127.0.0.1:{VENUE_PORT}")
 VENUE_API_KEY = env_str("VENUE_API_KEY", "paper-key")
 # VENUE=limitless trades on Limitless Exchange through agents/venue/limitless_client.py (docs/go-live.md);
 # its keys come from the environment only, and a missing or malformed one stops start-up naming it.
@@ -226,6 +231,10 @@ BASELINE_MIN_SAMPLES = env_int("BASELINE_MIN_SAMPLES", 5, minimum=1)
 # A stored baseline (MetricBaseline) is recomputed by the next run after this many seconds (0: every time).
 BASELINE_REFRESH_S = env_int("BASELINE_REFRESH_S", 300, minimum=0)
 PAGE_COST_PER_RUN_X = env_decimal("PAGE_COST_PER_RUN_X", "2")
+# Floors of the "x baseline" thresholds: threshold = max(x * baseline, floor). A baseline near 0 (a rules
+# agent that calls no model, a fast paper venue) would otherwise page on noise: 2x a 25 ms p95 is 50 ms.
+PAGE_COST_PER_RUN_FLOOR_USD = env_decimal("PAGE_COST_PER_RUN_FLOOR_USD", "0.05")
+PAGE_LATENCY_P95_FLOOR_MS = env_decimal("PAGE_LATENCY_P95_FLOOR_MS", "1000")
 PAGE_TOOL_CALLS_PER_RUN = env_int("PAGE_TOOL_CALLS_PER_RUN", 30, minimum=1)
 PAGE_LATENCY_P95_X = env_decimal("PAGE_LATENCY_P95_X", "2")
 PAGE_ERROR_RATE_5M = env_decimal("PAGE_ERROR_RATE_5M", "0.01")
@@ -308,4 +317,13 @@ METRICS_TOKEN = env_secret("METRICS_TOKEN", required=False, dev_default="", min_
 METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", [])  # IPs or CIDRs; checked as monitoring.E020
 # These values are secrets too: redact them from traces like the keys above.
 TRACE_SECRET_ENV_VARS = [*TRACE_SECRET_ENV_VARS, "ALERT_WEBHOOK_URL", "SLACK_WEBHOOK_URL", "PAGERDUTY_ROUTING_KEY",
-                         "EMAIL_HOST_PASSWORD", "METRICS_TOKEN"]
+                         "EMAIL_HOST_PASSWORD", "METRICS_TOKEN", "TELEGRAM_BOT_TOKEN"]
+
+# The chat bot (chatops/, docs/chatops.md): off unless a token is set. The token is a secret: from the
+# environment only, in the redactor's list above, never logged (the Bot API puts it in every URL).
+TELEGRAM_BOT_TOKEN = env_str("TELEGRAM_BOT_TOKEN", "")
+TELEGRAM_API_BASE = env_str("TELEGRAM_API_BASE", "https://api.telegram.org")  # a local peer in tests
+TELEGRAM_POLL_TIMEOUT_S = env_int("TELEGRAM_POLL_TIMEOUT_S", 25, minimum=0, maximum=50)  # getUpdates long poll
+CHATOPS_CONFIRM_S = env_int("CHATOPS_CONFIRM_S", 120, minimum=10, maximum=3600)  # a /kill confirm button's life
+CHATOPS_PUSH_S = env_int("CHATOPS_PUSH_S", 1, minimum=1, maximum=60)  # how often halts and pages are looked for
+CHATOPS_BACKOFF_MAX_S = env_int("CHATOPS_BACKOFF_MAX_S", 60, minimum=1, maximum=3600)  # retry ceiling, API down

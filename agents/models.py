@@ -380,6 +380,7 @@ class RunTally(models.Model):
     seconds = models.FloatField(default=0.0, help_text="Summed duration (ended_at - started_at) of these runs.")
 
     class Meta:
+        verbose_name_plural = "run tallies"
         constraints = [models.UniqueConstraint(fields=["agent", "status"], name="run_tally_agent_status")]
 
     def __str__(self) -> str:

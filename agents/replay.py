@@ -17,7 +17,15 @@ from pathlib import Path
 from django.utils import timezone
 
 from agents.core.policies.base import Policy
-from agents.core.replay import NotReplayable, PolicyFactory, ReplayResult, load_events, replay_run, trace_lines
+from agents.core.replay import (
+    NotReplayable,
+    PolicyFactory,
+    ReplayResult,
+    load_events,
+    replay_run,
+    run_order,
+    trace_lines,
+)
 from agents.core.spec import AgentSpec
 
 log = logging.getLogger("academy.replay")
@@ -47,7 +55,7 @@ def replay_audit(*, day: date | None = None, make_policy: PolicyFactory | None =
 
     day = day or (timezone.now().date() - timedelta(days=1))
     results, skipped = [], {}
-    for trace in sorted((traces_dir() / day.isoformat()).glob("*.ndjson")):
+    for trace in sorted((traces_dir() / day.isoformat()).glob("*.ndjson"), key=lambda t: run_order(t.name)):
         try:
             results.append(replay_run(load_events(trace_lines(trace.read_text())), make_policy or default_policy))
         except (NotReplayable, ValueError, KeyError) as exc:

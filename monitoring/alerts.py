@@ -9,6 +9,7 @@ Sinks: `monitoring/sinks.py`, chosen by ALERT_SINKS.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import threading
 import time
@@ -51,26 +52,45 @@ def _shortened(text: str, limit: int) -> str:
 
 def alert_fire(*, key: str, title: str, details: dict[str, Any] | None = None, severity: str = "critical",
                agent_id: int | None = None) -> Alert:
-    """Fire an alert; while one with this key is firing, only bump its count (no new page)."""
-    now = timezone.now()
+    """Fire an alert; while one with this key is firing, only bump its count (no new page, and the log
+    says "still firing" instead of a second ALERT line)."""
     details = details or {}
     key = alert_key(key)  # a caller's key built from venue data must not fail the page (Alert.key is bounded)
-    log.error("ALERT %s: %s %s", key, title, details)  # the log sink of last resort, synchronous
+    try:
+        alert, new = _fire_one(key, title, details, severity, agent_id)
+    except Exception:
+        _log_page(key, title, details)  # the log sink of last resort, synchronous: the row could not be written
+        raise
+    if new:
+        _log_page(key, title, details)
+    else:
+        log.info("alert %s still firing (%s times): %s", key, alert.fire_count, title)
+    return alert
+
+
+def _fire_one(key: str, title: str, details: dict[str, Any], severity: str,
+              agent_id: int | None) -> tuple[Alert, bool]:
+    now = timezone.now()
     with transaction.atomic():
         bumped = Alert.objects.filter(key=key, state=AlertState.FIRING).update(
             last_fired_at=now, fire_count=F("fire_count") + 1, details=details
         )
         if bumped:
-            return Alert.objects.get(key=key, state=AlertState.FIRING)
+            return Alert.objects.get(key=key, state=AlertState.FIRING), False
         try:
             with transaction.atomic():
                 alert = Alert.objects.create(key=key, title=title[:300], details=details, severity=severity,
                                              agent_id=agent_id, first_fired_at=now, last_fired_at=now)
         except IntegrityError:  # another process fired the same key a moment ago: dedup
-            return Alert.objects.get(key=key, state=AlertState.FIRING)
+            return Alert.objects.get(key=key, state=AlertState.FIRING), False
         _deliver_on_commit(alert, "trigger")
         outbox_publish("alert", _panel(alert))
-    return alert
+    return alert, True
+
+
+def _log_page(key: str, title: str, details: Mapping[str, Any]) -> None:
+    """The ALERT log line: once per page, in plain text (enum members as their values, not their reprs)."""
+    log.error("ALERT %s: %s %s", key, title, json.dumps(details, default=str, ensure_ascii=False))
 
 
 def alert_resolve(*, key: str, details: dict[str, Any] | None = None) -> Alert | None:
@@ -126,18 +146,23 @@ def alerts_apply(*, fire: Mapping[str, Fire], resolve: Mapping[str, dict[str, An
     fire = {alert_key(k): f for k, f in fire.items()}
     resolve = {alert_key(k): d for k, d in (resolve.items() if isinstance(resolve, Mapping)
                                             else ((k, {}) for k in resolve))}
-    for key, f in fire.items():
-        log.error("ALERT %s: %s %s", key, f.title, f.details)  # the log sink of last resort, synchronous
     applied = Applied()
     if not fire and not resolve:
         return applied
-    with transaction.atomic():
-        firing = {a.key: a for a in Alert.objects.select_for_update().filter(
-            state=AlertState.FIRING, key__in=[*fire, *resolve]).order_by("pk")}  # one lock order: no deadlock
-        _bump([firing[k] for k in fire if k in firing], fire, now, applied)
-        for key in [k for k in fire if k not in firing]:
-            _fire_new(key, fire[key], now, applied)
-        _resolve([firing[k] for k in resolve if k in firing and k not in fire], resolve, now, applied)
+    try:
+        with transaction.atomic():
+            firing = {a.key: a for a in Alert.objects.select_for_update().filter(
+                state=AlertState.FIRING, key__in=[*fire, *resolve]).order_by("pk")}  # one lock order: no deadlock
+            _bump([firing[k] for k in fire if k in firing], fire, now, applied)
+            for key in [k for k in fire if k not in firing]:
+                _fire_new(key, fire[key], now, applied)
+            _resolve([firing[k] for k in resolve if k in firing and k not in fire], resolve, now, applied)
+    except Exception:
+        for key, f in fire.items():  # the log sink of last resort, synchronous: no row could be written
+            _log_page(key, f.title, f.details)
+        raise
+    for alert in applied.fired:  # a bump is no new page: its line would repeat every pass
+        _log_page(alert.key, alert.title, alert.details)
     return applied
 
 

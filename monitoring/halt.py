@@ -355,10 +355,12 @@ def _record_request(request: HaltRequest, actor: Any, *, late: bool) -> tuple[Ha
         return landed, False, False
     changed, tightened = _set_row(reason=request.reason, source=request.source, now=_ts(request), hold_until=hold,
                                   needs_reconciliation=request.needs_reconciliation)
+    person = actor if _is_user(actor) else _actor_named(request.actor)
     figures = {**request.figures, "request_id": request.id, **({"tightened": tightened} if tightened else {}),
-               **({"recorded_late": timezone.now().isoformat()} if late else {})}
+               **({"recorded_late": timezone.now().isoformat()} if late else {}),
+               **({"actor_name": request.actor} if person is None and request.actor else {})}
     event = _record(action=HaltEvent.Action.HALT if changed else HaltEvent.Action.NOOP, source=request.source,
-                    actor=actor if _is_user(actor) else _actor_named(request.actor), reason=request.reason,
+                    actor=person, reason=request.reason,
                     now=_ts(request), hold_until=hold, cancelled=request.cancelled,
                     flattened=request.figures.get("flattened", {}), errors=request.errors, figures=figures)
     return event, changed, bool(tightened or request.figures.get("flattened"))
@@ -373,6 +375,7 @@ def _ts(request: HaltRequest) -> datetime:
 
 
 def _actor_named(username: str) -> Any:
+    """The active Academy user of that name, or None: the name is then kept as text (figures.actor_name)."""
     if not username:
         return None
     from django.contrib.auth import get_user_model
@@ -718,7 +721,9 @@ def _record(*, action: str, source: str, actor: Any, reason: str, now: datetime,
 
 
 def _alert_halt(event: HaltEvent, changed: bool, *, escalated: bool) -> None:
-    details = {"reason": event.reason, "source": event.source, "orders_cancelled": event.orders_cancelled,
+    """Page a new halt; a repeat while halted only bumps the firing alert's count (its HaltEvent is the
+    record), so the page is delivered once per halt, not once per `manage.py halt`."""
+    details = {"reason": event.reason, **_source_facts(event), "orders_cancelled": event.orders_cancelled,
                "errors": event.errors, "figures": event.figures}
     try:
         alert_fire(key=ALERT_KEY, title=f"Trading HALTED ({event.get_source_display()}): {event.reason}",
@@ -735,6 +740,11 @@ def _alert_halt(event: HaltEvent, changed: bool, *, escalated: bool) -> None:
                       str(event.figures.get("request_id", event.pk)))
 
 
+def _source_facts(event: HaltEvent) -> dict[str, str]:
+    """The source as stored ("command") and as people read it ("Command line"), never `HaltSource.COMMAND`."""
+    return {"source": str(event.source), "source_label": str(event.get_source_display())}
+
+
 def _alert_direct(event: HaltEvent, why: str, request_id: str) -> None:
     """Page the halt straight to every sink, without the database (it could not take the alert row);
     one page per halt request (a second, different halt during the outage pages too)."""
@@ -742,7 +752,7 @@ def _alert_direct(event: HaltEvent, why: str, request_id: str) -> None:
 
     alert_deliver_direct(key=f"{ALERT_KEY}:{request_id}",
                          title=f"Trading HALTED ({event.get_source_display()}): {event.reason}",
-                         details={"reason": event.reason, "source": event.source, "errors": event.errors,
+                         details={"reason": event.reason, **_source_facts(event), "errors": event.errors,
                                   "orders_cancelled": event.orders_cancelled, "database": why})
 
 
@@ -877,9 +887,17 @@ def _record_plain(action: str, source: str, actor: Any, reason: str, now: dateti
 
 def _panel_event(event: HaltEvent) -> dict[str, Any]:
     return {"id": event.pk, "action": event.action, "source": event.source, "reason": event.reason,
-            "actor": event.actor.get_username() if event.actor else None, "ts": event.ts.isoformat(),
+            "actor": halt_actor(event) or None, "ts": event.ts.isoformat(),
             "hold_until": event.hold_until.isoformat() if event.hold_until else None,
             "orders_cancelled": event.orders_cancelled, "errors": event.errors}
+
+
+def halt_actor(event: HaltEvent) -> str:
+    """Who acted, for pages and panels: the Academy user, else the name a shell gave with no account
+    behind it (kept as text), else "" (a shape or the monitor)."""
+    if event.actor_id is not None:
+        return event.actor.get_username()
+    return str(event.figures.get("actor_name", ""))
 
 
 def _is_user(actor: Any) -> bool:

@@ -1,9 +1,9 @@
 """The health monitor: paging thresholds and the kill-switch shapes.
 
-Paging (reference card section 02; all thresholds in settings): cost_per_run > 2x baseline,
-tool_calls_per_run > 30, latency_p95 > 2x baseline, error_rate_5m > 1%, kill_switch_active,
-chain_rest_drift > dust, and decision_rate far from its baseline (the pitfall "an agent can
-lose money slowly": watch what it does, not only P&L).
+Paging (reference card section 02; all thresholds in settings): cost_per_run > 2x baseline (floor
+0.05 USD), tool_calls_per_run > 30, latency_p95 > 2x baseline (floor 1,000 ms), error_rate_5m > 1%,
+kill_switch_active, chain_rest_drift > dust, and decision_rate far from its baseline (the pitfall
+"an agent can lose money slowly": watch what it does, not only P&L).
 
 Kill-switch shapes (section 05), each ending in monitoring.halt.halt(): daily loss, cost cap,
 tool error rate, chain drift (the flag-file shape is the watcher in `Monitor.flag_tick`).
@@ -16,7 +16,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -66,6 +66,7 @@ class Check:
     threshold: Decimal | None
     breached: bool
     rule: str
+    unit: str = ""
 
     def for_panel(self) -> dict[str, Any]:
         return {"name": self.name, "label": self.rule, "agent": self.agent,
@@ -83,22 +84,53 @@ def _above_named(name: str, agent: str | None, value: Decimal | None, threshold:
     return Check(name, agent, value, threshold, breached, rule)
 
 
-def _times(base: Decimal | None, factor: Decimal) -> Decimal | None:
-    return None if base is None else base * factor
+def _num(value: Decimal) -> str:
+    """A figure as people write it: 0.05, 1000, 0 (never 0E-8 or 25.00000000)."""
+    return format(value.normalize(), "f")
+
+
+class Ratio(NamedTuple):
+    """An "x baseline" threshold with its absolute floor: max(x * baseline, floor). Without the floor a
+    baseline near 0 pages on noise (2x a 25 ms p95 is 50 ms; 2x a cost of 0 is 0)."""
+
+    x: Decimal
+    floor: Decimal
+    unit: str
+
+    def rule(self, base: Decimal | None) -> tuple[Decimal, str]:
+        """The threshold used, and a rule text naming what set it first and the other in brackets."""
+        floor = f"floor {_num(self.floor)} {self.unit}"
+        if base is None:
+            return self.floor, f"> {_num(self.floor)} {self.unit}: {floor} (no baseline yet)"
+        scaled = base * self.x
+        times = f"{_num(self.x)}x baseline {_num(base)} {self.unit}"
+        if scaled >= self.floor:
+            return scaled, f"> {_num(scaled)} {self.unit}: {times} ({floor})"
+        return self.floor, f"> {_num(self.floor)} {self.unit}: {floor} ({times} = {_num(scaled)} {self.unit})"
+
+
+def ratio_rules() -> dict[str, Ratio]:
+    """The "x baseline" metrics, their factors and floors (settings read once per call)."""
+    return {"cost_per_run": Ratio(settings.PAGE_COST_PER_RUN_X, settings.PAGE_COST_PER_RUN_FLOOR_USD, "USD"),
+            "latency_p95": Ratio(settings.PAGE_LATENCY_P95_X, settings.PAGE_LATENCY_P95_FLOOR_MS, "ms")}
+
+
+def _against(name: str, agent: str | None, value: Decimal | None, base: Decimal | None, ratio: Ratio) -> Check:
+    threshold, rule = ratio.rule(base)
+    return replace(_above_named(name, agent, value, threshold, rule), unit=ratio.unit)
 
 
 def run_checks(run: Any, figures: dict[str, Decimal], now: datetime) -> list[Check]:
     """The per-run thresholds, against the agent's baseline without this run."""
     agent = run.agent
+    ratios = ratio_rules()
     cost_base = baseline("cost_per_run", agent.pk, now=now, exclude_run=run.pk)
     lat_base = baseline("latency_p95", agent.pk, now=now, exclude_run=run.pk)
     return [
-        _above("cost_per_run", agent, figures["cost_per_run"], _times(cost_base, settings.PAGE_COST_PER_RUN_X),
-               f"> {settings.PAGE_COST_PER_RUN_X}x baseline"),
+        _against("cost_per_run", agent.name, figures["cost_per_run"], cost_base, ratios["cost_per_run"]),
         _above("tool_calls_per_run", agent, figures["tool_calls_per_run"], Decimal(settings.PAGE_TOOL_CALLS_PER_RUN),
                f"> {settings.PAGE_TOOL_CALLS_PER_RUN}"),
-        _above("latency_p95", agent, figures["latency_p95"], _times(lat_base, settings.PAGE_LATENCY_P95_X),
-               f"> {settings.PAGE_LATENCY_P95_X}x baseline"),
+        _against("latency_p95", agent.name, figures["latency_p95"], lat_base, ratios["latency_p95"]),
     ]
 
 
@@ -141,8 +173,19 @@ def _rate_checks(agent: Any, rate: Decimal, decisions: Decimal, base: Decimal | 
         far = base is not None and (decisions > base * x or decisions * x < base)
     return [
         _above("error_rate_5m", agent, rate, rules.error_rate, f"> {rules.error_rate}"),
-        Check("decision_rate", agent.name, decisions, base, far, f"outside baseline / {x} .. x {x}"),
+        Check("decision_rate", agent.name, decisions, base, far, _decision_rule(base, rules), "per hour"),
     ]
+
+
+def _decision_rule(base: Decimal | None, rules: _RateRules) -> str:
+    """The band the decision rate pages outside of, in figures, and what set it."""
+    x, floor = rules.decision_x, rules.decision_floor
+    if base is None:
+        return f"outside baseline / {_num(x)} .. x {_num(x)} (no baseline yet)"
+    if base == 0:
+        return f"> {_num(floor)} per hour: floor {_num(floor)} (baseline 0)"
+    low, high = (base / x).quantize(Decimal("0.01")), base * x
+    return f"outside {_num(low)} .. {_num(high)} per hour: baseline {_num(base)} / {_num(x)} .. x {_num(x)}"
 
 
 def page(checks: list[Check]) -> None:
@@ -153,11 +196,17 @@ def page(checks: list[Check]) -> None:
     for c in checks:
         key = f"{c.name}:{c.agent or 'system'}"
         if c.breached:
-            fire[key] = Fire(f"{c.name} {c.value} {c.rule} ({c.agent or 'system'})",
-                             {"value": str(c.value), "threshold": str(c.threshold), "rule": c.rule}, "error")
+            value = f"{_num(c.value)} {c.unit}".strip() if c.value is not None else "?"
+            fire[key] = Fire(f"{c.name} {value} {c.rule} ({c.agent or 'system'})",
+                             {"value": _figure(c.value), "threshold": _figure(c.threshold), "unit": c.unit,
+                              "rule": c.rule}, "error")
         else:
-            resolve[key] = {"value": str(c.value)}
+            resolve[key] = {"value": _figure(c.value)}
     alerts_apply(fire=fire, resolve=resolve)
+
+
+def _figure(value: Decimal | None) -> str:
+    return "None" if value is None else _num(value)
 
 
 def after_run(run: Any, latencies_ms: list[float]) -> list[Check]:
@@ -497,13 +546,14 @@ def panel_metrics() -> list[dict[str, Any]]:
     agents = list(enabled.values_list("pk", "name"))  # names only: no model rows for a thousand agents
     rules = _card_rules()  # settings read once, not per agent: at a thousand agents that counts
     latest_values = latest_by_agent([name for name, *_ in rules], enabled)
-    bases = {name: baselines_for(name, [pk for pk, _ in agents]) for name, _, factor, _ in rules if factor is not None}
+    bases = {name: baselines_for(name, [pk for pk, _ in agents]) for name, _, ratio, _ in rules if ratio is not None}
     out: list[dict[str, Any]] = []
     for pk, agent in agents:
-        for name, threshold, factor, label in rules:
-            if factor is not None:
-                threshold = _times(bases[name][pk], factor)
-            out.append(_above_named(name, agent, latest_values.get((name, pk)), threshold, label).for_panel())
+        for name, threshold, ratio, label in rules:
+            value = latest_values.get((name, pk))
+            check = (_against(name, agent, value, bases[name][pk], ratio) if ratio is not None
+                     else _above_named(name, agent, value, threshold, label))
+            out.append(check.for_panel())
     state = kill_switch_state()
     out.append(Check("kill_switch_active", None, Decimal(int(state["halted"])), ZERO, state["halted"],
                      "any").for_panel())
@@ -513,10 +563,10 @@ def panel_metrics() -> list[dict[str, Any]]:
     return out
 
 
-def _card_rules() -> list[tuple[str, Decimal | None, Decimal | None, str]]:
-    """Each agent card: (metric, absolute threshold, or factor of the baseline, label)."""
+def _card_rules() -> list[tuple[str, Decimal | None, Ratio | None, str]]:
+    """Each agent card: (metric, absolute threshold, or the "x baseline" rule with its floor, label)."""
     calls, error_rate = Decimal(settings.PAGE_TOOL_CALLS_PER_RUN), settings.PAGE_ERROR_RATE_5M
-    cost_x, latency_x = settings.PAGE_COST_PER_RUN_X, settings.PAGE_LATENCY_P95_X
-    return [("cost_per_run", None, cost_x, f"> {cost_x}x baseline"), ("tool_calls_per_run", calls, None, f"> {calls}"),
-            ("latency_p95", None, latency_x, f"> {latency_x}x baseline"),
+    ratios = ratio_rules()
+    return [("cost_per_run", None, ratios["cost_per_run"], ""), ("tool_calls_per_run", calls, None, f"> {calls}"),
+            ("latency_p95", None, ratios["latency_p95"], ""),
             ("error_rate_5m", error_rate, None, f"> {error_rate}")]

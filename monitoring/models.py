@@ -69,6 +69,7 @@ class HaltSource(models.TextChoices):
     PANEL = "panel", "Panel"
     ADMIN = "admin", "Admin action"
     COMMAND = "command", "Command line"
+    CHAT = "chat", "Chat bot"
     DAILY_LOSS = "daily_loss", "Daily loss"
     COST_CAP = "cost_cap", "Inference cost cap"
     TOOL_ERROR_RATE = "tool_error_rate", "Tool error rate"
@@ -206,6 +207,10 @@ class HaltPending(models.Model):
     ts = models.DateTimeField()
     request = models.JSONField()  # the HaltRequest, as in the slot
 
+    class Meta:
+        verbose_name = "pending halt"
+        verbose_name_plural = "pending halts"
+
     def __str__(self) -> str:
         return f"halt {self.request_id} waiting since {self.ts:%H:%M:%S}"
 
@@ -263,6 +268,7 @@ class AlertDelivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name_plural = "alert deliveries"
         ordering = ["-created_at", "-id"]
         indexes = [
             # Retry sweep and the "failing sinks" view: deliveries by status.

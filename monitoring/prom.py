@@ -11,7 +11,7 @@ import ipaddress
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.checks import Error, register
@@ -28,6 +28,38 @@ from monitoring.models import Alert, AlertDelivery, AlertState, HaltEvent
 SYSTEM = "_system"  # the agent label of system-wide samples (agent is null)
 RECENT_RUNS = timedelta(minutes=5)  # window (by start time) of the run-duration quantiles
 QUANTILES = ("0.5", "0.95", "1")
+
+
+class Exposed(NamedTuple):
+    """How one recorded metric is named on /metrics (Prometheus conventions: base units in the name,
+    `_seconds` not ms, `_usd` for money, `_ratio` for a fraction), the divisor from the stored unit (1,000
+    from ms), the OpenMetrics unit, and the help text."""
+
+    name: str
+    per: float
+    unit: str
+    doc: str
+
+
+# Recorded name -> its /metrics family. docs/monitoring.md lists the names these replaced.
+EXPOSED = {
+    "cost_per_run": Exposed("academy_agent_cost_per_run_usd", 1, "usd", "Inference cost of the latest run (USD)."),
+    "tool_calls_per_run": Exposed("academy_agent_tool_calls_per_run", 1, "", "Tool calls in the latest run."),
+    "latency_p95": Exposed("academy_agent_latency_p95_seconds", 1000, "seconds",
+                           "95th percentile of the model and tool call latencies of the latest run (seconds)."),
+    "error_rate_5m": Exposed("academy_agent_error_rate_5m_ratio", 1, "ratio",
+                             "Tool errors / tool calls over the last 5 minutes (0 to 1)."),
+    "decision_rate": Exposed("academy_agent_decisions_last_hour", 1, "",
+                             "Orders and cancels the agent asked for in the last hour."),
+    "kill_switch_active": Exposed("academy_agent_kill_switch_active", 1, "",
+                                  "1 while halted, as the monitor last recorded it."),
+    "chain_rest_drift": Exposed("academy_agent_chain_rest_drift", 1, "",
+                                "|REST - chain| of USDC plus shares, as last measured (mixed units: no suffix)."),
+    "nav": Exposed("academy_agent_nav_usd", 1, "usd", "Net asset value: USDC plus positions at mark (USD)."),
+    "daily_pnl": Exposed("academy_agent_daily_pnl_usd", 1, "usd", "NAV now minus the day's first NAV (USD)."),
+    "inference_cost_today": Exposed("academy_agent_inference_cost_today_usd", 1, "usd",
+                                    "Inference spend of the runs started today, UTC (USD)."),
+}
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -57,12 +89,15 @@ def _counter(name: str, doc: str, value: float) -> CounterMetricFamily:
 
 
 def agent_metric_families() -> Iterator[GaugeMetricFamily]:
-    """`academy_agent_<name>{agent}`: the latest sample of each metric per agent and system-wide."""
+    """`academy_agent_<name>_<unit>{agent}`: the latest sample of each metric per agent and system-wide, in
+    base units (EXPOSED)."""
     latest = latest_samples()
     for name in NAMES:
-        family = GaugeMetricFamily(f"academy_agent_{name}", f"Latest {name} sample per agent.", labels=["agent"])
+        exposed = EXPOSED[name]
+        family = GaugeMetricFamily(exposed.name, f"Latest sample per agent: {exposed.doc}", labels=["agent"],
+                                   unit=exposed.unit)
         for agent, value in sorted(latest.get(name, {}).items()):
-            family.add_metric([agent], value)
+            family.add_metric([agent], value / exposed.per)
         yield family
 
 

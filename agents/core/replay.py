@@ -56,6 +56,13 @@ def trace_lines(text: str) -> list[str]:
     return text.split("\n")
 
 
+def run_order(file_name: str) -> tuple[int, int, str]:
+    """Sort key of a trace file (`<run id>.ndjson`, `<run id>.superseded-<ns>.ndjson`): by run id as a
+    number (1, 2, 10, 11; as text it would be 1, 10, 11, 2), then by name; names without an id last."""
+    head = file_name.split(".", 1)[0]
+    return (0, int(head), file_name) if head.isdigit() else (1, 0, file_name)
+
+
 def load_events(lines: Iterable[str]) -> list[dict[str, Any]]:
     """Parse an NDJSON trace; a corrupt line makes the trace unreplayable (never silently skipped)."""
     events = []

@@ -5,6 +5,7 @@ example settings load, and the data dir (traces) never goes into an image."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +16,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def procfile() -> dict[str, str]:
+    """Each process's command, with a port variable's shell default in its place (`${WEB_PORT:-8000}`:
+    8000), the port compose's services listen on."""
     lines = (ROOT / "Procfile").read_text().splitlines()
-    return dict(line.split(": ", 1) for line in lines if line.strip())
+    return {name: re.sub(r"\$\{\w+:-([^}]*)\}", r"\1", command)
+            for name, command in (line.split(": ", 1) for line in lines if line.strip())}
 
 
 def test_the_compose_file_runs_every_procfile_process_with_the_same_command():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -14,7 +16,7 @@ from agents.core.replay import NotReplayable, load_events, replay_run
 from agents.replay import replay_audit
 from agents.services import run_agent
 from monitoring.models import Alert
-from tests.factories import AgentConfigFactory
+from tests.factories import AgentConfigFactory, RunFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -82,3 +84,48 @@ def test_it_does_not_replay_a_scripted_run_and_says_why(make_trader, market):
 def test_it_treats_a_corrupt_trace_line_as_unreplayable():
     with pytest.raises(NotReplayable, match="line 2"):
         load_events(['{"kind": "run_start"}', "{not json"])
+
+
+def test_it_lists_runs_in_numeric_order_not_as_text(traded, settings):
+    from datetime import date
+
+    from agents.core.replay import run_order
+    from agents.services import traces_dir
+
+    day = traces_dir() / "2020-01-02"
+    day.mkdir(parents=True)
+    events = load_events(open(traded.trace_path).read().split("\n"))
+    for run_id in (2, 10, 1, 11):  # the same run filed under four ids
+        (day / f"{run_id}.ndjson").write_text("\n".join(json.dumps({**e, "run_id": run_id}) for e in events) + "\n")
+    report = replay_audit(day=date(2020, 1, 2))
+    assert [r.run_id for r in report.results] == ["1", "2", "10", "11"]
+    text = report.path.read_text()
+    assert text.index("| 1 |") < text.index("| 2 |") < text.index("| 10 |") < text.index("| 11 |")
+    assert sorted(["10.ndjson", "9.superseded-5.ndjson", "9.ndjson"], key=run_order) == [
+        "9.ndjson", "9.superseded-5.ndjson", "10.ndjson"]
+
+
+def test_it_says_which_day_it_read_and_that_no_run_was_ever_recorded():
+    out = StringIO()
+    call_command("replay_audit", stdout=out)
+    yesterday = (timezone.now() - timedelta(days=1)).date().isoformat()
+    assert f"Replay audit of {yesterday} (UTC; yesterday, the default; another day: --date YYYY-MM-DD)" \
+        in out.getvalue()
+    assert "no run has been recorded on this system yet" in out.getvalue()
+
+
+def test_it_says_when_the_newest_run_was_and_how_to_replay_its_day():
+    run = RunFactory(started_at=timezone.now())
+    out = StringIO()
+    call_command("replay_audit", stdout=out)
+    today = timezone.now().date().isoformat()
+    assert f"no run started on {(timezone.now() - timedelta(days=1)).date().isoformat()} (UTC)" in out.getvalue()
+    assert f"The newest run, {run.pk}, started {today}" in out.getvalue()
+    assert f"--date {today}" in out.getvalue()
+
+
+def test_it_says_when_runs_of_that_day_have_no_trace_file():
+    RunFactory(started_at=timezone.now())
+    out = StringIO()
+    call_command("replay_audit", date=timezone.now().date().isoformat(), stdout=out)
+    assert "1 run started on" in out.getvalue() and "no trace file of theirs" in out.getvalue()

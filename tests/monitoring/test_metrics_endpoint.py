@@ -70,10 +70,10 @@ def test_it_serves_the_latest_figures_from_the_database(client) -> None:
     assert response["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
     got = _samples(response.content.decode())
 
-    assert _value(got, "academy_agent_cost_per_run", agent="alpha") == 0.07
-    assert _value(got, "academy_agent_nav", agent="beta") == 1012.5
-    assert _value(got, "academy_agent_inference_cost_today", agent="_system") == 3.25
-    assert ("academy_agent_cost_per_run", frozenset({("agent", "beta")})) not in got  # no sample, no series
+    assert _value(got, "academy_agent_cost_per_run_usd", agent="alpha") == 0.07
+    assert _value(got, "academy_agent_nav_usd", agent="beta") == 1012.5
+    assert _value(got, "academy_agent_inference_cost_today_usd", agent="_system") == 3.25
+    assert ("academy_agent_cost_per_run_usd", frozenset({("agent", "beta")})) not in got  # no sample, no series
     assert _value(got, "academy_kill_switch_active") == 1
     assert _value(got, "academy_halts_total") == 2
     assert _value(got, "academy_alerts_firing") == 2

@@ -60,10 +60,10 @@ def test_it_pages_on_more_than_thirty_tool_calls_in_a_run():
 
 def test_it_pages_when_latency_p95_passes_twice_the_baseline():
     agent = AgentConfigFactory()
-    history(agent, "latency_p95", ["100"] * 5)
-    after_run(finished_run(agent), [50.0] * 19 + [250.0])  # p95 of 20 samples is the 19th: 50
+    history(agent, "latency_p95", ["1000"] * 5)  # 2x is 2,000 ms, above the 1,000 ms floor
+    after_run(finished_run(agent), [500.0] * 19 + [2500.0])  # p95 of 20 samples is the 19th: 500
     assert not firing(f"latency_p95:{agent.name}")
-    after_run(finished_run(agent), [50.0] * 18 + [250.0, 260.0])
+    after_run(finished_run(agent), [500.0] * 18 + [2500.0, 2600.0])
     assert firing(f"latency_p95:{agent.name}")
 
 

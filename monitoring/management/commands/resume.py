@@ -1,4 +1,7 @@
-"""manage.py resume --reason "..." --user NAME: lift the halt (permission, reason, no hold)."""
+"""manage.py resume --reason "..." [--user NAME]: lift the halt (permission, reason, no hold).
+
+The actor is --user, else the OS user: an active Academy user of that name with the toggle_kill_switch
+permission; a name with no account behind it cannot resume (a halt can, see halt.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from monitoring.halt import ResumeRefused, resume
+from monitoring.management.commands._shell_user import os_user
 
 
 class Command(BaseCommand):
@@ -16,12 +20,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--reason", required=True)
-        parser.add_argument("--user", required=True, help="the person resuming (must hold the permission)")
+        parser.add_argument("--user", help="your Academy user name, recorded as the actor (must hold the "
+                            "permission; default: your OS user name)")
 
-    def handle(self, *args: Any, reason: str, user: str, **options: Any) -> None:
-        actor = get_user_model().objects.filter(username=user, is_active=True).first()
+    def handle(self, *args: Any, reason: str, user: str | None, **options: Any) -> None:
+        name = user or os_user()
+        actor = get_user_model().objects.filter(username=name, is_active=True).first()
         if actor is None:
-            raise CommandError(f"no active user {user!r}")
+            whose = "" if user else " (your OS user name: pass --user with your Academy user name)"
+            raise CommandError(f"no active user {name!r}{whose}")
         try:
             resume(actor=actor, reason=reason)
         except (PermissionDenied, ResumeRefused, ValueError) as exc:

@@ -1,0 +1,54 @@
+"""/metrics names follow Prometheus conventions: base units in the name (seconds, usd, ratio), _total on
+counters; the values are converted to those units."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.test import RequestFactory
+from django.utils import timezone
+from prometheus_client.parser import text_string_to_metric_families
+
+from monitoring.views_metrics import metrics
+from tests.factories import AgentConfigFactory, MetricSampleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _scrape(**headers: str) -> str:
+    return metrics(RequestFactory().get("/metrics", REMOTE_ADDR="127.0.0.1", headers=headers)).content.decode()
+
+
+def _families(text: str) -> dict[str, object]:
+    return {family.name: family for family in text_string_to_metric_families(text)}
+
+
+def test_it_exposes_latency_in_seconds_money_in_usd_and_rates_as_ratios():
+    agent = AgentConfigFactory(name="alpha")
+    now = timezone.now()
+    for name, value in (("latency_p95", "1500"), ("cost_per_run", "0.07"), ("error_rate_5m", "0.02"),
+                        ("decision_rate", "12"), ("daily_pnl", "-3.5")):
+        MetricSampleFactory(agent=agent, name=name, value=Decimal(value), ts=now)
+    samples = {(s.name, s.labels.get("agent")): s.value
+               for family in text_string_to_metric_families(_scrape()) for s in family.samples}
+    assert samples[("academy_agent_latency_p95_seconds", "alpha")] == 1.5  # recorded in ms
+    assert samples[("academy_agent_cost_per_run_usd", "alpha")] == 0.07
+    assert samples[("academy_agent_error_rate_5m_ratio", "alpha")] == 0.02
+    assert samples[("academy_agent_decisions_last_hour", "alpha")] == 12
+    assert samples[("academy_agent_daily_pnl_usd", "alpha")] == -3.5
+
+
+def test_it_names_no_family_in_a_non_base_unit_and_every_counter_with_total():
+    families = _families(_scrape())
+    assert not [name for name in families if name.endswith(("_ms", "_milliseconds", "_p95", "_5m", "_rate"))]
+    assert {"academy_agent_latency_p95_seconds", "academy_agent_nav_usd",
+            "academy_agent_inference_cost_today_usd"} <= set(families)
+    counters = [f for f in families.values() if f.type == "counter"]
+    assert counters and all(s.name.endswith("_total") for f in counters for s in f.samples)
+
+
+def test_it_declares_the_units_to_openmetrics_scrapers():
+    text = _scrape(Accept="application/openmetrics-text; version=1.0.0")
+    assert "# UNIT academy_agent_latency_p95_seconds seconds" in text
+    assert "# UNIT academy_agent_cost_per_run_usd usd" in text
