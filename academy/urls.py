@@ -18,5 +18,6 @@ urlpatterns = [
     path("approvals/", include(("approvals.urls", "approvals"))),
     path("panel/", include(("monitoring.urls", "monitoring"))),
     path("agents/", include(("agents.urls", "agents"))),
+    path("desk/", include(("agents.desk_urls", "desk"))),
     path("", include("monitoring.metrics_urls")),  # /metrics (Prometheus)
 ]

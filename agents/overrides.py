@@ -10,6 +10,7 @@ can only tighten (agents/core/guards.py `combine`); the app never writes it.
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -80,20 +81,110 @@ def _check_limit_numbers(data: object) -> None:
             parse_decimal(value, f"limits.{name}")
 
 
-def override_write(*, text: str, actor: Any) -> OverrideFile:
+class OverrideChanged(RuntimeError):
+    """Someone saved another override between our read and our write: nothing was written."""
+
+
+ANY_ROW = -1  # override_write(based_on=ANY_ROW): append whatever the newest row is (the editor's save)
+
+
+def override_write(*, text: str, actor: Any, reason: str = "", based_on: int | None = ANY_ROW) -> OverrideFile:
     """1. validate; 2. append the desk's new override row and tell the panels, in one transaction.
 
     The agents read the newest row at every check, on every host: they see the old document or the
-    new one, never half.
+    new one, never half. With `based_on` (the id of the row the new text was derived from, None for
+    "no row yet") the write is compare-and-set: OverrideChanged when another row landed meanwhile.
     """
     from monitoring.outbox import outbox_publish
 
     doc = override_parse(text)
     who = actor.get_username()
+    why = f" ({reason})" if reason else ""
     with transaction.atomic():
+        if based_on != ANY_ROW and not _still_newest(based_on):
+            raise OverrideChanged("the desk override changed while this was saved: nothing written, try again")
         DeskOverride.objects.create(text=text if text.endswith("\n") else text + "\n", pause=doc.pause,
                                     actor=actor if getattr(actor, "pk", None) else None, actor_name=who[:150])
         outbox_publish("override", {"actor": who, "source": "desk override", "pause": doc.pause,
-                                    "reason": f"desk override saved (pause={'yes' if doc.pause else 'no'}) {doc.note}"})
-    log.warning("operator: %s saved the desk override (pause=%s): %s", who, doc.pause, doc.note)
+                                    "reason": f"desk override saved (pause={'yes' if doc.pause else 'no'}"
+                                              f"{_paused_agents(doc)}){why} {doc.note}"})
+    log.warning("operator: %s saved the desk override (pause=%s%s)%s: %s", who, doc.pause, _paused_agents(doc),
+                why, doc.note)
     return doc
+
+
+def _still_newest(row_id: int | None) -> bool:
+    """Is `row_id` still the newest row? Its row is locked first (PostgreSQL), so a concurrent writer
+    based on it waits for this transaction, then sees the new row and is refused."""
+    if row_id is not None:
+        list(DeskOverride.objects.select_for_update().filter(pk=row_id).values_list("id", flat=True))
+    return DeskOverride.objects.order_by("-id").values_list("id", flat=True).first() == row_id
+
+
+def _paused_agents(doc: OverrideFile) -> str:
+    return f"; paused agents: {', '.join(doc.pause_agents)}" if doc.pause_agents else ""
+
+
+MAX_REASON = 500
+
+
+def override_pause_set(*, actor: Any, pause: bool, reason: str, agent: str = "") -> bool:
+    """Pause or resume one agent (`agent`) or the whole desk (no agent) through override_write, keeping
+    every other field of the document in force. Return False when it was already so (nothing written).
+
+    1. read the newest row; 2. change only `pause` or the agent's place in `pause_agents`;
+    3. write compare-and-set on that row (a concurrent save makes this one fail, never lose the other).
+    """
+    reason = " ".join(reason.split())
+    if not reason:
+        raise OverrideInvalid("Give a reason: it is recorded with the change.")
+    if len(reason) > MAX_REASON:
+        raise OverrideInvalid(f"The reason is {len(reason)} characters long; at most {MAX_REASON}.")
+    row = desk_override_row()
+    data = override_parse("{}" if row is None else row.text).model_dump(mode="json", exclude_defaults=True)
+    changed = _set_pause(data, pause=pause, agent=agent)
+    if not changed:
+        return False
+    override_write(text=json.dumps(data, indent=2) + "\n", actor=actor, reason=reason,
+                   based_on=None if row is None else row.pk)
+    return True
+
+
+def _set_pause(data: dict[str, Any], *, pause: bool, agent: str) -> bool:
+    """Change the document in place; True when that changed anything."""
+    if not agent:
+        before, data["pause"] = bool(data.get("pause")), pause
+        return before != pause
+    names = list(data.get("pause_agents") or [])
+    if (agent in names) == pause:
+        return False
+    data["pause_agents"] = sorted({*names, agent}) if pause else [n for n in names if n != agent]
+    return True
+
+
+LIMIT_UNITS = {"max_open_positions": "positions"}
+
+
+def override_ignored(doc: OverrideFile, agents: list[Any]) -> list[str]:
+    """What the guards will ignore in `doc`, one sentence each: a limit that is not stricter than an
+    agent's own limit (an override can only tighten), and a paused name that is no agent."""
+    notes = []
+    for name in OverrideLimits.model_fields:
+        value = getattr(doc.limits, name)
+        if value is None:
+            continue
+        looser = [a for a in agents if value >= getattr(a, name)]
+        if looser:
+            notes.append(_ignored_limit(name, value, looser, every=len(looser) == len(agents)))
+    known = {a.name for a in agents}
+    for missing in [n for n in doc.pause_agents if n not in known]:
+        notes.append(f"pause_agents: no agent is named {missing!r}; that entry pauses nothing.")
+    return notes
+
+
+def _ignored_limit(name: str, value: Any, looser: list[Any], *, every: bool) -> str:
+    unit = LIMIT_UNITS.get(name, "USDC")
+    own = ", ".join(f"{a.name} {getattr(a, name)}" for a in looser[:5]) + (" ..." if len(looser) > 5 else "")
+    who = "every agent" if every else f"{len(looser)} agent(s)"
+    return (f"limits.{name} = {value} {unit} is ignored for {who} ({own} {unit}): it is not stricter than "
+            f"the agent's own limit, and an override can only tighten.")

@@ -388,7 +388,7 @@ def _resting_venue_ids(orders: list[Order], venue: VenuePort) -> list[str]:
     return ids
 
 
-def stop_check(lease: Lease | None = None) -> StopCheck:
+def stop_check(lease: Lease | None = None, agent: str = "") -> StopCheck:
     """The loop's guard: flag file, halt slot, override file, kill-switch row, the monitor's heartbeat,
     its dead-man's cover, (when given) the agent lease, and the desk override.
 
@@ -419,7 +419,7 @@ def stop_check(lease: Lease | None = None) -> StopCheck:
             return desk_override_current()
         return NO_OVERRIDE if text is None else override_from_text(text, "desk override")
 
-    return guards_for_data_dir(settings.DATA_DIR, db_state=db_state, desk_override=desk_override)
+    return guards_for_data_dir(settings.DATA_DIR, db_state=db_state, desk_override=desk_override, agent=agent)
 
 
 _UNREAD = object()
@@ -884,8 +884,9 @@ def order_desk(agent: AgentConfig, run: Run, *, venue: VenuePort, recorder: RunR
     def approvals(draft: ApprovalDraft) -> str:
         return str(approval_request_create(agent=agent, run=run, draft=draft).pk)
 
-    return OrderDesk(spec=agent_spec(agent), run_id=order_key(run), venue=venue, stop_check=stop_check(lease),
-                     exposure=lambda: db_exposure(agent, venue, clock), approvals=approvals, recorder=recorder,
+    return OrderDesk(spec=agent_spec(agent), run_id=order_key(run), venue=venue,
+                     stop_check=stop_check(lease, agent.name), exposure=lambda: db_exposure(agent, venue, clock),
+                     approvals=approvals, recorder=recorder,
                      clock=clock)
 
 

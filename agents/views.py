@@ -9,33 +9,34 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from agents.charts import Point, line_chart
+from agents.desk import pause_state
 from agents.models import AgentConfig, Run, TraceEvent
 from agents.overrides import (
     MAX_OVERRIDE_BYTES,
+    OverrideChanged,
     OverrideInvalid,
     desk_override_row,
     desk_override_text,
+    override_ignored,
+    override_parse,
     override_path,
+    override_pause_set,
     override_write,
 )
+from agents.waterfall import waterfall
 
 log = logging.getLogger("academy.operator")
 TOGGLE = "monitoring.toggle_kill_switch"
-CHART_METRICS = ("cost_per_run", "tool_calls_per_run", "latency_p95", "error_rate_5m", "decision_rate")
-CHART_DAYS = 7
-CHART_MAX_POINTS = 500
 OVERRIDE_EXAMPLE = '{\n  "pause": false,\n  "limits": {"max_order_notional": "10"},\n  "note": "why, and until when"\n}'
 
 
@@ -46,11 +47,18 @@ OVERRIDE_EXAMPLE = '{\n  "pause": false,\n  "limits": {"max_order_notional": "10
 @permission_required("agents.view_run", raise_exception=True)
 @require_GET
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
-    """Show one run's trace as a timeline, grouped by step, in plain words first and JSON second."""
-    run = get_object_or_404(Run.objects.select_related("agent", "started_by"), pk=run_id)
-    events = list(TraceEvent.objects.filter(run=run).order_by("seq"))
-    context = {"run": run, "steps": _by_step(run, events), "event_count": len(events),
-               "approvals": list(run.approval_requests.order_by("requested_at"))}
+    """Show one run's trace: a waterfall of its steps (latency, tokens, cost), then the timeline, grouped
+    by step, in plain words first and JSON second."""
+    try:
+        run = get_object_or_404(Run.objects.select_related("agent", "started_by"), pk=run_id)
+        events = list(TraceEvent.objects.filter(run=run).order_by("seq"))
+        approvals = list(run.approval_requests.order_by("requested_at"))
+    except DatabaseError as exc:  # say so, rather than a crash page or a run without its trace
+        log.error("run viewer: run %s could not be read: %s: %s", run_id, type(exc).__name__, exc)
+        return render(request, "agents/run_unavailable.html", {"run_id": run_id, "error": type(exc).__name__},
+                      status=503)
+    context = {"run": run, "steps": _by_step(run, events), "event_count": len(events), "approvals": approvals,
+               "waterfall": waterfall(run, events)}
     return render(request, "agents/run_detail.html", context)
 
 
@@ -209,24 +217,11 @@ DESCRIBE: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 @permission_required("agents.view_agentconfig", raise_exception=True)
 @require_GET
 def agent_detail(request: HttpRequest, name: str) -> HttpResponse:
-    """Config, recent runs, metric charts, the override editor and the enable switch."""
+    """Config, recent runs, the override editor and the enable switch; the charts load from metrics.json."""
     agent = get_object_or_404(AgentConfig, name=name)
     context = {"agent": agent, "runs": Run.objects.filter(agent=agent).order_by("-started_at", "-id")[:20],
-               "charts": agent_charts(agent), **_override_context(request)}
+               **_override_context(request)}
     return render(request, "agents/agent_detail.html", context)
-
-
-def agent_charts(agent: AgentConfig) -> list[dict[str, Any]]:
-    """One SVG per card metric, from the agent's MetricSample rows of the last CHART_DAYS days."""
-    from monitoring.models import MetricSample
-
-    since = timezone.now() - timedelta(days=CHART_DAYS)
-    charts = []
-    for name in CHART_METRICS:
-        rows = (MetricSample.objects.filter(name=name, agent=agent, ts__gte=since).order_by("-ts")
-                .values_list("ts", "value")[:CHART_MAX_POINTS])
-        charts.append({"name": name, "svg": line_chart([Point(ts, v) for ts, v in rows], title=name)})
-    return charts
 
 
 @login_required
@@ -250,12 +245,30 @@ def agent_set_enabled(request: HttpRequest, name: str) -> HttpResponse:
 
 # --- the override editor -------------------------------------------------------------------------
 
+DRAFT_KEY = "override_draft"  # a refused or checked draft, carried to the page the user came from
 
-def _override_context(request: HttpRequest, text: str | None = None, error: str = "") -> dict[str, Any]:
+
+def _override_context(request: HttpRequest, text: str | None = None, error: str = "",
+                      checked: bool = False) -> dict[str, Any]:
+    """The editor's context: the document in force, or a draft (passed, or carried in the session
+    from a POST that redirected back), with its error and what the guards would ignore in it."""
+    if text is None and (draft := request.session.pop(DRAFT_KEY, None)):
+        text, error, checked = draft["text"], draft["error"], draft["checked"]
     row = desk_override_row()
-    return {"override_text": desk_override_text() if text is None else text, "override_row": row,
-            "override_error": error, "override_example": OVERRIDE_EXAMPLE,
+    shown = desk_override_text() if text is None else text
+    return {"override_text": shown, "override_row": row, "override_draft": text is not None,
+            "override_error": error, "override_example": OVERRIDE_EXAMPLE, "override_checked": checked,
+            "override_ignored": [] if error else _ignored(shown), "override_paused": pause_state(),
             "local_override": _local_override_text(), "can_edit_override": request.user.has_perm(TOGGLE)}
+
+
+def _ignored(text: str) -> list[str]:
+    """What the guards will ignore in this document (nothing to say about one that does not parse)."""
+    try:
+        doc = override_parse(text)
+    except OverrideInvalid:
+        return []
+    return override_ignored(doc, list(AgentConfig.objects.order_by("name")))
 
 
 def _local_override_text() -> str:
@@ -271,18 +284,71 @@ def _local_override_text() -> str:
 @permission_required("agents.view_agentconfig", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def override_edit(request: HttpRequest) -> HttpResponse:
-    """Show the desk override; on POST validate it strictly and save it as the new one, or refuse and say why."""
+    """Show the desk override; on POST validate it strictly and save it as the new one (or, with
+    action=check, only say what is wrong or ignored), or refuse and say why on the page posted from."""
     if request.method == "GET":
         return render(request, "agents/override.html", _override_context(request))
     if not request.user.has_perm(TOGGLE):
         raise PermissionDenied("editing the desk override needs the toggle_kill_switch permission")
     text = request.POST.get("document", "")
+    checking = request.POST.get("action") == "check"
     try:
-        override_write(text=text, actor=request.user)
+        override_parse(text) if checking else override_write(text=text, actor=request.user)
     except OverrideInvalid as exc:
-        return render(request, "agents/override.html", _override_context(request, text, str(exc)), status=400)
-    messages.success(request, "Desk override saved: agents on every host read it at their next check.")
+        return _back_with_draft(request, text, str(exc), status=400)
+    if checking:
+        return _back_with_draft(request, text, "", status=200)
+    ignored = _ignored(text)
+    messages.success(request, "Desk override saved: agents on every host read it at their next check."
+                     + (f" {len(ignored)} part(s) of it will be ignored: see below." if ignored else ""))
     return redirect(request.POST["next"] if _safe_next(request) else "agents:override")
+
+
+def _back_with_draft(request: HttpRequest, text: str, error: str, *, status: int) -> HttpResponse:
+    """Show the draft, its error or what it would ignore, where the user was: the agent page they posted
+    from (through the session, then back to its form), else the editor's own page."""
+    if _safe_next(request):
+        request.session[DRAFT_KEY] = {"text": text[:MAX_OVERRIDE_BYTES], "error": error, "checked": not error}
+        return redirect(request.POST["next"] + "#override-form")
+    return render(request, "agents/override.html", _override_context(request, text, error, checked=not error),
+                  status=status)
+
+
+@login_required
+@permission_required(TOGGLE, raise_exception=True)
+@require_POST
+def override_pause(request: HttpRequest) -> HttpResponse:
+    """Pause or resume one agent (`agent`) or the whole desk (no agent) through the desk override, with
+    a reason; back to the page posted from, with what happened."""
+    agent = request.POST.get("agent", "").strip()
+    pause = request.POST.get("pause") in ("1", "true", "on")
+    what = agent or "the whole desk"
+    if agent and not AgentConfig.objects.filter(name=agent).exists():
+        messages.error(request, f"Not changed: there is no agent named {agent!r}.")
+        return _back(request)
+    try:
+        changed = override_pause_set(actor=request.user, pause=pause, reason=request.POST.get("reason", ""),
+                                     agent=agent)
+    except (OverrideInvalid, OverrideChanged) as exc:
+        messages.error(request, f"Not {'paused' if pause else 'resumed'}: {exc}")
+        return _back(request)
+    except DatabaseError as exc:  # busy or down: nothing was written (one transaction); say so where the user is
+        log.error("operator: %s could not %s %s: %s", request.user.get_username(), "pause" if pause else "resume",
+                  what, exc)
+        messages.error(request, f"Not {'paused' if pause else 'resumed'}: the database did not answer ({exc}); "
+                       "nothing changed, try again.")
+        return _back(request)
+    if not changed:
+        messages.info(request, f"{what.capitalize()} was already {'paused' if pause else 'running'}: nothing changed.")
+    elif pause:
+        messages.success(request, f"Paused {what}: runs stop at their next check, on every host.")
+    else:
+        messages.success(request, f"Resumed {what}: runs trade again at their next check (unless halted).")
+    return _back(request)
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    return redirect(request.POST["next"] if _safe_next(request) else "desk:desk")
 
 
 def _safe_next(request: HttpRequest) -> bool:

@@ -15,9 +15,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from approvals.access import may_view_approvals
+from approvals.decided import decided_recent
 from approvals.forms import DecisionForm
 from approvals.models import ApprovalRequest, ApprovalStatus, Decision
-from approvals.queue import queue_rows, recent_decided
+from approvals.queue import queue_rows
 from approvals.services import PERMISSION, DecisionRefused, approval_decide
 from monitoring.halt import kill_switch_state
 
@@ -56,7 +57,9 @@ def queue_fragment(request: HttpRequest) -> HttpResponse:
 
 def _list_context(request: HttpRequest) -> dict[str, Any]:
     now = timezone.now()  # one clock reading: every "time left" on the page agrees
-    return {"rows": queue_rows(request.user, now=now), "recent": recent_decided(),
+    decided = decided_recent()  # superseded requests folded away: they bury the real decisions
+    return {"rows": queue_rows(request.user, now=now), "recent": decided.decided, "superseded": decided.superseded,
+            "superseded_count": decided.superseded_count, "superseded_hidden": decided.superseded_hidden,
             "kill_switch": kill_switch_state(), "now": now}
 
 

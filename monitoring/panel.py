@@ -45,8 +45,11 @@ SNAPSHOT_EVERY_S = 5.0  # runs starting and metrics move without an outbox event
 GAP_GRACE_S = 5.0  # an id skipped by a not-yet-committed transaction (PostgreSQL) is re-read this long
 MAX_GAP = 100
 CATCHUP_MAX = 500
-FEED_KINDS = ("halt", "resume", "kill_switch", "run_end", "override")
-FEED_SIZE = 30
+FEED_KINDS = ("halt", "resume", "kill_switch", "run_end", "override", "alert")
+NOTABLE_KINDS = tuple(k for k in FEED_KINDS if k != "run_end")  # "halts and alerts" in the feed's filter
+FEED_SIZE = 30  # of each: the newest halts and alerts, and the newest run ends (a fleet's run ends never
+# push a halt out of the feed)
+FEED_SCAN = 20_000  # the halts and alerts are looked for among the newest this many events (an id range)
 GROUP_REFRESH_S = 300.0  # re-add subscribers to the group this often (capped at a third of group_expiry)
 APPROVAL_KINDS = frozenset({"approval"})
 BUDGET_STOPPED = {"budget_tokens", "budget_tool_calls", "budget_time", "budget_cost", "max_steps"}
@@ -67,15 +70,35 @@ def snapshot() -> dict[str, Any]:
     return {
         "kill_switch": ks,
         "override": override_snapshot(),
+        "chatbot": chatbot_snapshot(),
         "agents": agents_snapshot(halted=ks["halted"]),
         "metrics": metrics_snapshot(),
         "alerts": alerts_snapshot(),
         "approvals": approvals_snapshot(),
-        "feed": [event_json(e) for e in reversed(OutboxEvent.objects.filter(kind__in=FEED_KINDS, id__lte=last_id)
-                                                 .order_by("-id")[:FEED_SIZE])],
+        "feed": feed_snapshot(last_id),
         "last_id": last_id,
         "generated_at": timezone.now().isoformat(),
     }
+
+
+def feed_snapshot(last_id: int) -> list[dict[str, Any]]:
+    """The newest FEED_SIZE halts and alerts and the newest FEED_SIZE run ends up to last_id, oldest first.
+
+    Two queries, so a thousand agents' run ends cannot bury a halt; each scans at most FEED_SCAN events by
+    id (a halt older than that is history: the kill-switch box still shows the state)."""
+    recent = OutboxEvent.objects.filter(id__lte=last_id).order_by("-id")
+    notable = list(recent.filter(kind__in=NOTABLE_KINDS, id__gt=last_id - FEED_SCAN)[:FEED_SIZE])
+    runs = list(recent.filter(kind="run_end", id__gt=last_id - FEED_SCAN)[:FEED_SIZE])
+    return [event_json(e) for e in sorted(notable + runs, key=lambda e: e.pk)]
+
+
+def activity_snapshot() -> dict[str, Any]:
+    """The panel chart's history (monitoring/charts.py panel_activity) and the last event id it covers:
+    panel.js adds the run ends and halts delivered after that id."""
+    from monitoring.charts import panel_activity
+
+    last_id = last_event_id()
+    return {**panel_activity(timezone.now()), "last_id": last_id}
 
 
 def kill_switch_snapshot() -> dict[str, Any]:
@@ -103,6 +126,26 @@ def override_snapshot() -> dict[str, Any]:
     except OverrideError as exc:
         return {"pause": True, "note": "", "error": str(exc)}
     return {"pause": override.pause, "note": override.note, "error": ""}
+
+
+CHATBOT_STALE_S = 90  # no heartbeat for this long: the bot's process is down
+
+
+def chatbot_snapshot() -> dict[str, Any]:
+    """The chat bot's health (chatops/telegram.py keeps it): off (no token), ok, degraded (its API calls
+    fail: since when, the last error, token-free), or down (no heartbeat: the process is not running)."""
+    from chatops.models import ChatState
+
+    if not settings.TELEGRAM_BOT_TOKEN:
+        return {"state": "off"}
+    row = ChatState.objects.filter(platform="telegram").first()
+    now = timezone.now()
+    if row is None or row.heartbeat_at is None or (now - row.heartbeat_at).total_seconds() > CHATBOT_STALE_S:
+        return {"state": "down", "since": _iso(row.heartbeat_at if row else None),
+                "error": "no heartbeat from manage.py chatbot: halts and pages wait for it"}
+    if row.failing_since is not None:
+        return {"state": "degraded", "since": _iso(row.failing_since), "error": row.last_error}
+    return {"state": "ok", "since": _iso(row.last_ok_at)}
 
 
 def agents_snapshot(*, halted: bool) -> list[dict[str, Any]]:
@@ -141,11 +184,13 @@ def agent_status(*, halted: bool, last_status: str | None) -> str:
 
 
 def metrics_snapshot() -> list[dict[str, Any]]:
-    """The six card metrics (monitoring/health.py); a failure shows as one breached card, never a dead panel."""
+    """The six card metrics (monitoring/health.py), each with its unit (monitoring/charts.py); a failure shows
+    as one breached card, never a dead panel."""
+    from monitoring.charts import with_units
     from monitoring.health import panel_metrics
 
     try:
-        return panel_metrics()
+        return with_units(panel_metrics())
     except Exception as exc:  # the panel is how an operator notices trouble: keep it up
         log.exception("panel: metrics unavailable")
         return [{"name": "metrics", "label": "metrics unavailable", "agent": None, "value": None,

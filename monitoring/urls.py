@@ -9,6 +9,7 @@ from monitoring import views_panel
 urlpatterns = [
     path("", views_panel.panel, name="panel"),
     path("state.json", views_panel.panel_state, name="panel_state"),
+    path("activity.json", views_panel.panel_activity, name="panel_activity"),
     path("halt/", views_panel.panel_halt, name="panel_halt"),
     path("resume/", views_panel.panel_resume, name="panel_resume"),
 ]

@@ -8,13 +8,16 @@ and panel.js posts them with fetch() (header X-Panel-Fetch) to show the answer i
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from agents.venue.strict import clean_text
@@ -35,11 +38,13 @@ def panel(request: HttpRequest) -> HttpResponse:
     approvals = panel_data.may_see_approvals(request.user)
     context = {
         "snapshot": panel_data.for_user(panel_data.snapshot(), approvals=approvals),
+        "activity": _activity_or_error(),
         "can_toggle": request.user.has_perm(TOGGLE),
         "can_see_approvals": approvals,
         "urls": {
             "ws": WS_PATH,
             "halt": reverse("monitoring:panel_halt"),
+            "activity": reverse("monitoring:panel_activity"),
             "resume": reverse("monitoring:panel_resume"),
             "run": reverse("agents:run", args=[0]).replace("/0/", "/{id}/")
             if request.user.has_perm("agents.view_run") else "",
@@ -56,6 +61,24 @@ def panel_state(request: HttpRequest) -> JsonResponse:
     """The same snapshot as JSON (debugging, and scripts that poll instead of subscribing)."""
     snap = panel_data.for_user(panel_data.snapshot(), approvals=panel_data.may_see_approvals(request.user))
     return JsonResponse({"snapshot": snap, "can_toggle": request.user.has_perm(TOGGLE)})
+
+
+@login_required
+@require_GET
+@never_cache
+def panel_activity(request: HttpRequest) -> JsonResponse:
+    """The panel chart's history: runs ended per 5 minutes and the halts, last 6 hours (503 when unreadable)."""
+    data = _activity_or_error()
+    return JsonResponse(data, status=503 if "error" in data else 200)
+
+
+def _activity_or_error() -> dict[str, Any]:
+    """The chart's data, or why there is none: a chart must never draw "no runs" for "could not read"."""
+    try:
+        return panel_data.activity_snapshot()
+    except DatabaseError as exc:
+        log.exception("panel: activity chart unavailable")
+        return {"error": f"chart unavailable: the database did not answer ({type(exc).__name__})"}
 
 
 @login_required

@@ -50,6 +50,7 @@ class OverrideFile(BaseModel):
     pause: StrictBool = False  # "yes" is not a boolean: strict, so a typo fails closed
     limits: OverrideLimits = OverrideLimits()
     note: str = Field(default="", max_length=2000)
+    pause_agents: tuple[str, ...] = Field(default=(), max_length=1000)  # agent names paused one by one
 
     @field_validator("note")
     @classmethod
@@ -64,6 +65,7 @@ class Override:
     pause: bool = False
     limits: OverrideLimits = field(default_factory=OverrideLimits)
     note: str = ""
+    pause_agents: tuple[str, ...] = ()
 
     def tighten(self, hard: HardLimits) -> HardLimits:
         """Return `hard` with each override applied only where it is stricter (min of the two)."""
@@ -96,7 +98,8 @@ def combine(desk: Override, local: Override) -> Override:
     limits = OverrideLimits(**{name: _min_opt(getattr(desk.limits, name), getattr(local.limits, name))
                                for name in fields})
     note = "\n".join(n for n in (desk.note, local.note) if n)
-    return Override(pause=desk.pause or local.pause, limits=limits, note=note)
+    return Override(pause=desk.pause or local.pause, limits=limits, note=note,
+                    pause_agents=tuple(sorted({*desk.pause_agents, *local.pause_agents})))
 
 
 def _min_opt(a: _N | None, b: _N | None) -> _N | None:
@@ -136,7 +139,7 @@ def override_from_text(raw: str, where: str = "override") -> Override:
         parsed = OverrideFile.model_validate(json.loads(raw))
     except (json.JSONDecodeError, ValidationError, TypeError) as exc:
         raise OverrideError(f"{where} malformed: {_first_line(exc)}") from exc
-    return Override(pause=parsed.pause, limits=parsed.limits, note=parsed.note)
+    return Override(pause=parsed.pause, limits=parsed.limits, note=parsed.note, pause_agents=parsed.pause_agents)
 
 
 def _first_line(exc: Exception) -> str:
@@ -160,13 +163,14 @@ class Guards:
 
     def __init__(
         self, *, flag_path: Path | None, override_path: Path | None = None, db_state: DbState | None = None,
-        slot_path: Path | None = None, desk_override: DeskOverride | None = None,
+        slot_path: Path | None = None, desk_override: DeskOverride | None = None, agent: str = "",
     ) -> None:
         self.flag_path = flag_path
         self.override_path = override_path
         self.db_state = db_state
         self.slot_path = slot_path
         self.desk_override = desk_override
+        self.agent = agent  # the agent this check guards ("" = none: only a desk-wide pause applies)
 
     def __call__(self) -> GuardReading:
         try:
@@ -193,6 +197,9 @@ class Guards:
         if override.pause:
             by = "the desk override" if desk.pause else "override file"
             return GuardReading(StopReason("paused", f"paused by {by}{_note(override)}"), override)
+        if self.agent and self.agent in override.pause_agents:
+            by = "the desk override" if self.agent in desk.pause_agents else "override file"
+            return GuardReading(StopReason("paused", f"{self.agent} paused by {by}{_note(override)}"), override)
         return GuardReading(None, override)
 
 
@@ -212,10 +219,10 @@ def _note(o: Override) -> str:
 
 
 def guards_for_data_dir(data_dir: Path, *, db_state: DbState | None = None,
-                        desk_override: DeskOverride | None = None) -> Guards:
+                        desk_override: DeskOverride | None = None, agent: str = "") -> Guards:
     """Standard layout: $ACADEMY_DATA_DIR/kill_switch.flag, halt.slot and override.json."""
     return Guards(flag_path=data_dir / "kill_switch.flag", override_path=data_dir / "override.json", db_state=db_state,
-                  slot_path=haltslot.slot_path(data_dir), desk_override=desk_override)
+                  slot_path=haltslot.slot_path(data_dir), desk_override=desk_override, agent=agent)
 
 
 def never_stop() -> GuardReading:

@@ -9,6 +9,10 @@
  * complete up to its last_id), never from a live snapshot: an event committed while a snapshot was
  * computed would otherwise be skipped by the next ?last_id catch-up.
  * Everything from the server is inserted as text (textContent), never as HTML.
+ * The feed keeps the newest FEED_SIZE halts and alerts apart from the newest RUN_END_SIZE run ends (a fleet's
+ * run ends never push a halt out), shows all, "halts and alerts" or "run ends" (the choice is remembered in
+ * localStorage), and folds consecutive run ends into one line ("12 runs ended, 0 failed") that opens.
+ * The activity chart (charts.js) starts from the page's history and counts the run ends and halts delivered.
  */
 (function () {
   "use strict";
@@ -21,14 +25,21 @@
     resumeUrl: root.dataset.resumeUrl,
     runUrl: root.dataset.runUrl,
     agentUrl: root.dataset.agentUrl,
+    activityUrl: root.dataset.activityUrl,
     canToggle: root.dataset.canToggle === "1",
   };
   var state = { lastId: 0, from: 0, opened: 0, feed: [], seen: {}, retry: 0, socket: null, timer: null, snapshot: null,
-    lastMessageAt: 0 };
+    lastMessageAt: 0, filter: "all", open: {}, chart: null };
   var STALE_MS = 12000; // the server sends a snapshot every 5 s: this much silence is a dead connection
   var WATCH_MS = 1000;
-  var FEED_KINDS = { halt: 1, resume: 1, kill_switch: 1, run_end: 1, override: 1 };
-  var FEED_SIZE = 30;
+  var FEED_KINDS = { halt: 1, resume: 1, kill_switch: 1, run_end: 1, override: 1, alert: 1 };
+  var FEED_SIZE = 30; // halts and alerts kept
+  var RUN_END_SIZE = 60; // run ends kept, apart from them
+  var FILTERS = { all: 1, alerts: 1, runs: 1 };
+  var FILTER_KEY = "academy.panel.feed-filter";
+  var FAILED = { error: 1 }; // as monitoring/charts.py FAILED: a budget stop is a stop, not a failure
+  var STOPPED = { max_steps: 1, budget_tokens: 1, budget_tool_calls: 1, budget_time: 1, budget_cost: 1,
+    kill_switch: 1, paused: 1 };
 
   // --- small DOM helpers ---------------------------------------------------------------------
   function $(id) { return document.getElementById(id); }
@@ -62,7 +73,7 @@
   // --- rendering -------------------------------------------------------------------------------
   function render(snap, onConnect) {
     state.snapshot = snap;
-    renderKillSwitch(snap.kill_switch, snap.override);
+    renderKillSwitch(snap.kill_switch, snap.override, snap.chatbot);
     renderAgents(snap.agents);
     renderMetrics(snap.metrics);
     renderList("alerts", snap.alerts, alertItem, "No firing alerts.");
@@ -70,7 +81,7 @@
     mergeFeed(snap.feed, onConnect, false); // a snapshot's feed never moves lastId (see the top)
   }
 
-  function renderKillSwitch(ks, override) {
+  function renderKillSwitch(ks, override, chatbot) {
     var box = $("ks-state");
     box.className = "state " + ks.state;
     box.textContent = ks.state === "halted" ? "HALTED" : ks.state === "running" ? "TRADING ENABLED"
@@ -93,6 +104,11 @@
     if (override && (override.pause || override.error)) {
       lines.push(el("p", { cls: "hold" }, [el("strong", { text: "override.json: " }),
         override.error || ("every agent is PAUSED" + (override.note ? " — " + override.note : ""))]));
+    }
+    if (chatbot && (chatbot.state === "degraded" || chatbot.state === "down")) {
+      lines.push(el("p", { cls: "hold", id: "chatbot-state" }, [
+        el("strong", { text: "Chat bot " + chatbot.state.toUpperCase() + (chatbot.since ? " since " + when(chatbot.since) : "") + ": " }),
+        chatbot.error || ""]));
     }
     replace("ks-detail", lines);
     showActions(ks);
@@ -129,10 +145,18 @@
     replace("metrics", metrics.map(function (m) {
       return el("div", { cls: "metric" + (m.breached ? " breached" : ""), "data-metric": m.name }, [
         el("div", { cls: "metric-name", text: m.name + (m.agent ? " · " + m.agent : "") }),
-        el("div", { cls: "metric-value", text: m.value === null ? "—" : m.value }),
-        el("div", { cls: "muted", text: "threshold " + (m.threshold || "—") + (m.label ? " (" + m.label + ")" : "") }),
+        el("div", { cls: "metric-value", text: m.value === null ? "—" : (m.shown || m.value) }),
+        el("div", { cls: "muted", text: threshold(m) }),
       ]);
     }));
+  }
+
+  function threshold(m) {
+    // "threshold 1 % (> 1 %)": the figure in its unit, then the rule that set it when it says more
+    if (m.label_shown === "pages whenever halted") return m.label_shown;
+    var figure = m.threshold_shown || m.threshold || "—";
+    var rule = m.label_shown !== undefined ? m.label_shown : m.label;
+    return "threshold " + figure + (rule && rule !== "> " + figure ? " (" + rule + ")" : "");
   }
 
   function renderList(id, items, fn, empty) {
@@ -154,14 +178,87 @@
     var away = onConnect && state.opened > 1;
     events.forEach(function (e) {
       if (delivered && e.id > state.lastId) state.lastId = e.id;
+      if (state.chart) state.chart.add(e); // counts each run end and halt once, whichever way it came
       if (state.seen[e.id] || !FEED_KINDS[e.kind]) return;
       state.seen[e.id] = true;
       e.missed = away && e.id > state.from;
       state.feed.push(e);
     });
     state.feed.sort(function (a, b) { return b.id - a.id; });
-    state.feed = state.feed.slice(0, FEED_SIZE);
-    renderList("feed", state.feed, feedItem, "Nothing yet.");
+    var notable = 0, runs = 0;
+    state.feed = state.feed.filter(function (e) {
+      return e.kind === "run_end" ? ++runs <= RUN_END_SIZE : ++notable <= FEED_SIZE;
+    });
+    renderFeed();
+  }
+
+  function renderFeed() {
+    var shown = state.feed.filter(function (e) {
+      return state.filter === "all" || (state.filter === "runs") === (e.kind === "run_end");
+    });
+    if (!shown.length) {
+      var empty = { all: "Nothing yet.", alerts: "No halts or alerts yet.", runs: "No run ends yet." }[state.filter];
+      replace("feed", [el("li", { cls: "muted", text: empty })]);
+      return;
+    }
+    replace("feed", state.filter === "all" ? folded(shown) : shown.map(feedItem));
+  }
+
+  function folded(events) {
+    // Consecutive run ends (two or more) become one line that opens; a halt stands on its own line.
+    var out = [], run = [];
+    function flush() {
+      if (run.length === 1) out.push(feedItem(run[0]));
+      else if (run.length > 1) out.push(runGroup(run));
+      run = [];
+    }
+    events.forEach(function (e) {
+      if (e.kind === "run_end") { run.push(e); return; }
+      flush();
+      out.push(feedItem(e));
+    });
+    flush();
+    return out;
+  }
+
+  function runGroup(events) {
+    var key = String(events[events.length - 1].id); // its oldest event: newer run ends join at the top
+    var failed = 0, stopped = 0;
+    events.forEach(function (e) {
+      var status = (e.payload || {}).status;
+      if (FAILED[status]) failed += 1;
+      else if (STOPPED[status]) stopped += 1;
+    });
+    var summary = el("summary", {}, [el("strong", { text: events.length + " runs ended, " + failed + " failed" +
+      (stopped ? ", " + stopped + " stopped early" : "") }),
+      el("span", { cls: "muted", text: " · " + when(events[events.length - 1].ts) + " – " +
+        when(events[0].ts).replace(/^\S+ /, "") })]); // the newest: its time only
+    var details = el("details", {}, [summary, el("ol", { cls: "plain" }, events.map(feedItem))]);
+    details.open = !!state.open[key];
+    details.addEventListener("toggle", function () {
+      if (details.open) state.open[key] = true; else delete state.open[key];
+    });
+    return el("li", { cls: "feed-group" + (failed ? " has-failed" : ""), "data-group": key }, [details]);
+  }
+
+  function wireFilter() {
+    var saved = null;
+    try { saved = window.localStorage.getItem(FILTER_KEY); } catch (e) { /* storage blocked: default */ }
+    setFilter(FILTERS[saved] ? saved : "all", false);
+    document.querySelectorAll("[data-feed-filter]").forEach(function (button) {
+      button.addEventListener("click", function () { setFilter(button.dataset.feedFilter, true); });
+    });
+  }
+
+  function setFilter(name, remember) {
+    state.filter = name;
+    document.querySelectorAll("[data-feed-filter]").forEach(function (button) {
+      button.setAttribute("aria-pressed", String(button.dataset.feedFilter === name));
+    });
+    if (remember) {
+      try { window.localStorage.setItem(FILTER_KEY, name); } catch (e) { /* storage blocked: this page only */ }
+    }
+    renderFeed();
   }
 
   function feedItem(e) {
@@ -170,6 +267,8 @@
     if (e.kind === "run_end") {
       parts.push(link(cfg.runUrl, "{id}", p.run, "run #" + p.run), " of " + p.agent + " ended: " + p.status +
         " (" + p.steps + " steps, " + p.cost + " USD)");
+    } else if (e.kind === "alert") {
+      parts.push(p.title || p.key || "", el("span", { cls: "muted", text: p.count > 1 ? " ×" + p.count : "" }));
     } else {
       parts.push((p.actor ? p.actor + " via " : "") + (p.source || "") + ": " + (p.reason || p.note || ""));
       if (p.orders_cancelled) parts.push(" — " + p.orders_cancelled + " order(s) cancelled");
@@ -180,6 +279,7 @@
   }
   function feedLabel(e) {
     if (e.kind === "kill_switch") return (e.payload.action || "kill switch").toUpperCase();
+    if (e.kind === "alert") return e.payload.state === "resolved" ? "ALERT RESOLVED" : "ALERT";
     return e.kind.replace("_", " ").toUpperCase();
   }
 
@@ -226,7 +326,10 @@
 
   function handle(msg) {
     if (msg.type === "snapshot") render(msg.snapshot, true);
-    else if (msg.type === "events") mergeFeed(msg.events, msg.catchup, true);
+    else if (msg.type === "events") {
+      mergeFeed(msg.events, msg.catchup, true);
+      if (msg.truncated) reloadActivity(); // more was missed than the catch-up carries: recount from the server
+    }
     else if (msg.type === "error") say(msg.message, false);
   }
 
@@ -266,7 +369,28 @@
     });
   }
 
+  // --- the activity chart (charts.js) ---------------------------------------------------------
+  function startActivity() {
+    var data = JSON.parse($("panel-activity").textContent);
+    if (!data || data.error) return; // the page says why
+    try {
+      state.chart = window.AcademyCharts.activity($("activity"), data);
+    } catch (err) { // the panel must work without its chart
+      replace("activity", [el("p", { cls: "errors chart-error", text: "Chart could not be drawn: " + err.message })]);
+    }
+  }
+
+  function reloadActivity() {
+    if (!cfg.activityUrl || !state.chart) return;
+    fetch(cfg.activityUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (data) { if (!data.error) state.chart.replace(data); })
+      .catch(function () { /* keep what is drawn; the next reconnect tries again */ });
+  }
+
   var initial = JSON.parse($("panel-snapshot").textContent);
+  wireFilter();
+  startActivity();
   render(initial, false);
   state.lastId = Math.max(state.lastId, initial.last_id || 0); // the page's feed is complete up to last_id
   wireActions();

@@ -124,7 +124,7 @@ def test_it_stops_the_loop_within_one_iteration_when_the_flag_is_present(agent):
 
 def test_it_fails_the_kill_switch_when_the_production_stop_check_never_trips(agent, monkeypatch):
     # The guard real runs get (loop and order desk): the gate must exercise it, not a copy of its own.
-    monkeypatch.setattr("agents.services.stop_check", lambda lease=None: never_stop)
+    monkeypatch.setattr("agents.services.stop_check", lambda lease=None, agent="": never_stop)
 
     result = deploy_gate.check_kill_switch()
 
@@ -154,7 +154,7 @@ def test_it_fails_risk_caps_when_the_production_desk_skips_the_hard_limits_and_l
 
 
 def trips_for(reason: str):
-    def stop_check(lease=None):
+    def stop_check(lease=None, agent=""):
         return lambda: GuardReading(StopReason("kill_switch", reason))
 
     return stop_check

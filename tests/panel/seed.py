@@ -86,3 +86,42 @@ def demo_run(agent, now):
         TraceEventFactory(run=run, seq=seq, kind=kind, step=step, tool=tool, data=data,
                           ts=start + timedelta(seconds=1.5 * seq))
     return run
+
+
+
+def seed_desk() -> None:
+    """Realistic desk figures for the screenshots: trades at the paper venue the deployment points at,
+    journaled for the agents (attributed), one placed by hand (unattributed), and the day's opening NAV
+    a little above the current one (a small loss against the daily-loss limit)."""
+    from agents.models import AgentConfig
+    from agents.services import venue_client
+    from agents.venue.schemas import OrderRequest, Side
+    from monitoring.health import nav_of
+    from monitoring.metrics import metric_record
+
+    venue = venue_client()
+    books = [b for b in (venue.book(m.slug) for m in venue.markets() if m.status == "open") if b.asks and b.bids][:3]
+    agents = list(AgentConfig.objects.order_by("name"))
+    for n, book in enumerate(books):
+        agent, cid = agents[n % len(agents)], f"seed-{agents[n % len(agents)].name}-{n}"
+        _journaled(venue, agent, OrderRequest(market=book.market, side=Side.BUY, price=book.asks[0].price,
+                                              size=Decimal(40 + 10 * n), client_order_id=f"{cid}-fill"))
+        below = max(book.bids[0].price - Decimal("0.03"), Decimal("0.01"))
+        _journaled(venue, agent, OrderRequest(market=book.market, side=Side.BUY, price=below, size=Decimal(25),
+                                              client_order_id=f"{cid}-rest"))
+    if books:
+        venue.place(OrderRequest(market=books[0].market, side=Side.BUY, price=Decimal("0.05"), size=Decimal(10),
+                                 client_order_id="by-hand-1"))  # no journaled row: unattributed
+    opening = nav_of(venue) + Decimal("18.40")
+    metric_record("nav", opening, ts=timezone.now().replace(hour=0, minute=0, second=5))
+    print(f"seeded the desk: {len(books)} markets traded, opening NAV {opening}")
+
+
+def _journaled(venue, agent, req) -> None:
+    """Place as the agent's run would, leaving the Order row that attributes it."""
+    from tests.factories import OrderFactory
+
+    placed = venue.place(req)
+    OrderFactory(agent=agent, client_order_id=req.client_order_id, venue_order_id=placed.id, market=req.market,
+                 side=req.side.value, price=req.price, size=req.size, notional=req.price * req.size,
+                 filled=placed.filled)
