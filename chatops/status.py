@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import OuterRef, Subquery
@@ -15,27 +16,21 @@ def status_text(user: Any) -> str:
     from approvals.access import may_view_approvals
     from approvals.models import ApprovalRequest, ApprovalStatus
     from monitoring.halt import kill_switch_state
-    from monitoring.metrics import latest_by_agent, latest_system
     from monitoring.models import Alert, AlertState
 
     lines = [_kill_switch_line(kill_switch_state())]
-    system = latest_system(["nav", "daily_pnl"])
-    if "nav" in system:
-        pnl = system.get("daily_pnl")
-        lines.append(f"NAV {system['nav'].normalize():f} USDC; today's P&L "
-                     f"{'n/a' if pnl is None else format(pnl.normalize(), '+f')} USDC")
     latest = Run.objects.filter(agent=OuterRef("pk")).order_by("-started_at", "-id")
     agents = list(AgentConfig.objects.order_by("name").annotate(
         run_id=Subquery(latest.values("id")[:1]), run_status=Subquery(latest.values("status")[:1]),
         run_at=Subquery(latest.values("started_at")[:1]))[:MAX_AGENTS + 1])
-    costs = latest_by_agent(["cost_per_run"], AgentConfig.objects.filter(pk__in=[a.pk for a in agents]))
+    money, pnl_of = _money(agents[:MAX_AGENTS])
+    lines += money
     lines.append("")
     lines.append("Agents:" if agents else "No agents.")
     for a in agents[:MAX_AGENTS]:
         state = "enabled" if a.enabled else "disabled"
         run = (f"last run #{a.run_id} {a.run_status} at {a.run_at:%H:%M:%S}" if a.run_id else "no run yet")
-        cost = costs.get(("cost_per_run", a.pk))
-        lines.append(f"- {a.name} ({state}): {run}" + (f", cost {cost.normalize():f} USDC" if cost is not None else ""))
+        lines.append(f"- {a.name} ({state}): {run}{pnl_of.get(a.name, '')}")
     if len(agents) > MAX_AGENTS:
         lines.append("... and more: see the panel")
     firing = list(Alert.objects.filter(state=AlertState.FIRING).order_by("-last_fired_at")[:10])
@@ -46,6 +41,34 @@ def status_text(user: Any) -> str:
         pending = ApprovalRequest.objects.filter(status=ApprovalStatus.PENDING).count()
         lines.append(f"\nApprovals pending: {pending}" + (" (/approvals)" if pending else ""))
     return "\n".join(lines)
+
+
+def _money(agents: list[Any]) -> tuple[list[str], dict[str, str]]:
+    """The desk's NAV and P&L against the daily-loss limit, and each agent's P&L today, as the desk view
+    reads them (agents/desk.py: through the venue, cached a few seconds); an unreachable venue is said,
+    never shown as zero."""
+    from agents.desk import desk_snapshot
+
+    try:
+        desk = desk_snapshot(agents)
+    except Exception as exc:  # the rest of /status still matters at 3 a.m.
+        return [f"Money: unreadable ({type(exc).__name__})"], {}
+    lines, venue, total = [], desk["venue"], desk["total"]
+    if total is not None:
+        pnl = "n/a (no opening NAV today)" if total["pnl"] is None else f"{_usdc(total['pnl'], sign=True)} USDC"
+        limit = "" if total["limit"] is None else f" (daily-loss limit {_usdc(total['limit'], sign=True)})"
+        lines.append(f"NAV {_usdc(total['nav'])} USDC; today's P&L {pnl}{limit}")
+    if not venue["ok"]:
+        since = f" since {venue['down_since']:%H:%M:%S} UTC" if venue.get("down_since") else ""
+        as_of = f"; figures above as of {venue['as_of']:%H:%M:%S} UTC (stale)" if total is not None else ""
+        lines.append(f"Venue unreachable{since}{as_of}")
+    pnl_of = {b["agent"]: f", P&L today {_usdc(b['pnl'], sign=True)} USDC" for b in desk["books"]
+              if b.get("pnl") is not None}
+    return lines, pnl_of
+
+
+def _usdc(value: Any, *, sign: bool = False) -> str:
+    return format(Decimal(value).quantize(Decimal("0.01")), "+,f" if sign else ",f")
 
 
 def _kill_switch_line(state: dict[str, Any]) -> str:

@@ -199,8 +199,18 @@ def test_an_update_delivered_twice_is_acted_on_once(fake, bot, desk) -> None:
     assert len(fake.texts(APPROVER)) == 1 and ChatAudit.objects.filter(update_id=update).count() == 1
 
 
+@pytest.fixture(autouse=True)
+def fresh_desk_cache() -> Iterator[None]:
+    from agents.desk import desk_cache_clear
+
+    desk_cache_clear()  # the desk's venue reading is cached per process
+    yield
+    desk_cache_clear()
+
+
 @pytest.mark.django_db
-def test_status_shows_the_kill_switch_agents_alerts_and_approvals(fake, bot, desk) -> None:
+def test_status_shows_the_kill_switch_agents_alerts_and_approvals(fake, bot, desk, settings) -> None:
+    settings.VENUE_URL = "http://127.0.0.1:9"  # nothing listens: the money is unknown, and said so
     AgentConfigFactory(name="alpha")
     ApprovalRequestFactory()
     alert_fire(key="latency", title="latency_p95 high on alpha")
@@ -211,6 +221,17 @@ def test_status_shows_the_kill_switch_agents_alerts_and_approvals(fake, bot, des
     assert text.startswith("Trading: HALTED (command): drill")
     assert "- alpha (enabled): no run yet" in text and "latency_p95 high on alpha" in text
     assert "Approvals pending: 1" in text
+    assert "Venue unreachable since " in text and "NAV" not in text  # never a zero NAV
+
+
+@pytest.mark.django_db
+def test_status_shows_the_nav_and_pnl_read_through_the_venue(fake, bot, desk, settings, venue, make_trader) -> None:
+    trader = make_trader(usdc="2500")
+    settings.VENUE_URL, settings.VENUE_API_KEY = venue.url, trader.api_key
+    fake.message(OPERATOR, "/status")
+    bot.poll_once()
+    text = said(fake, OPERATOR)
+    assert "NAV 2,500.00 USDC; today's P&L n/a (no opening NAV today)" in text and "unreachable" not in text
 
 
 @pytest.mark.django_db
