@@ -162,7 +162,8 @@ def env_redis_url(name: str) -> str | None:
     if raw is None or raw == "":
         return None
     if not raw.startswith(("redis://", "rediss://", "unix://")):
-        raise ImproperlyConfigured(f"{name}={raw!r} is not a redis:// URL")
+        raise ImproperlyConfigured(f"{name} is not a redis://, rediss:// or unix:// URL (its value is not shown: "
+                                   "it may hold a password)")
     return raw
 
 

@@ -103,6 +103,9 @@ def run_settings(env_file: Path, root: Path = ROOT) -> dict[str, str]:
             raise ImproperlyConfigured(f"{name} holds a line break (it cannot go into .env)")
     if not values["ACADEMY_DATA_DIR"].strip():
         raise ImproperlyConfigured("ACADEMY_DATA_DIR is set but empty")
+    if values["ACADEMY_DATA_DIR"] != values["ACADEMY_DATA_DIR"].strip():
+        # the processes would read it as it is, .env would get it stripped: two systems' worth of data dirs
+        raise ImproperlyConfigured(f"ACADEMY_DATA_DIR={values['ACADEMY_DATA_DIR']!r} has spaces around it: remove them")
     # Relative to the project directory, where manage.py runs.
     values["ACADEMY_DATA_DIR"] = str((root / Path(values["ACADEMY_DATA_DIR"].strip()).expanduser()).resolve())
     with _environ(values):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -16,6 +18,12 @@ from agents.models import AgentConfig, DeskOverride, MarketQuarantine, Order, Ru
 @admin.register(AgentConfig)
 class AgentConfigAdmin(admin.ModelAdmin):
     list_display = ["name", "policy_kind", "model_version", "enabled", "dry_run", "interval_s", "max_steps"]
+
+    def get_readonly_fields(self, request: Any, obj: Any = None) -> Any:
+        """The name is fixed once the agent exists: the desk override pauses agents by name, its orders and
+        traces are filed under it, and a rename would quietly lift a pause."""
+        fields = super().get_readonly_fields(request, obj)
+        return fields if obj is None else (*fields, "name")
     list_filter = ["enabled", "policy_kind", "dry_run"]
     search_fields = ["name", "model_version"]
     fieldsets = [

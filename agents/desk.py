@@ -100,6 +100,14 @@ def _read(cache: _Cache, venue_factory: Any) -> VenueReading:
     from agents.venue.client import HttpVenue
 
     venue = (venue_factory or venue_client)()
+    try:
+        return _read_from(cache, venue)
+    finally:
+        if isinstance(venue, HttpVenue):
+            venue.close()  # venue_client() made a fresh one for this read, failed or not
+
+
+def _read_from(cache: _Cache, venue: Any) -> VenueReading:
     calls = {"balance": venue.balance, "positions": venue.positions,
              "live_orders": lambda: venue.orders(status=OrderStatus.LIVE, limit=READ_LIMIT),
              "orders": lambda: venue.orders(limit=READ_LIMIT), "fills": lambda: venue.fills(limit=READ_LIMIT)}
@@ -109,8 +117,6 @@ def _read(cache: _Cache, venue_factory: Any) -> VenueReading:
     if pending:
         raise TimeoutError(f"no answer within {DESK_VENUE_TIMEOUT_S:g} s")
     values = {name: f.result() for name, f in futures.items()}  # the first failed call raises here
-    if isinstance(venue, HttpVenue):
-        venue.close()  # venue_client() made a fresh one for this read (the live venue's is the process's)
     return VenueReading(at=timezone.now(), **values)
 
 
@@ -172,20 +178,35 @@ def desk_snapshot(agents: list[Any], *, venue_factory: Any = None) -> dict[str, 
     reading = cache.good
     venue = {"ok": cache.down_since is None and reading is not None, "error": cache.error,
              "down_since": cache.down_since, "as_of": reading.at if reading else None}
+    halt = halt_state()
     if reading is None:
-        return {"venue": venue, "total": None, "books": [], "pause": pause_state()}
+        return {"venue": venue, "total": None, "books": [], "pause": pause_state(), "halt": halt}
     journal = journal_for(reading)
     books = _books(reading, journal, [a.name for a in agents])
-    return {"venue": venue, "total": _total(reading), "books": books, "pause": pause_state()}
+    return {"venue": venue, "total": _total(reading), "books": books, "pause": pause_state(), "halt": halt}
+
+
+def halt_state() -> dict[str, Any]:
+    """The kill switch, first on the desk: {"halted": bool, "label": "HALTED" / "STATE UNKNOWN" / "",
+    "reason": ...}. Unreadable counts as halted (monitoring.halt.kill_switch_state)."""
+    from monitoring.halt import kill_switch_state
+
+    state = kill_switch_state()
+    if not state["halted"]:
+        return {"halted": False, "label": "", "reason": ""}
+    label = "STATE UNKNOWN: treat as halted" if state["state"] == "unknown" else "HALTED"
+    return {"halted": True, "label": label, "reason": state.get("reason") or state.get("detail") or ""}
 
 
 def pause_state() -> dict[str, Any]:
-    """Who the desk override pauses: {"desk": bool, "agents": [names], "error": ""}. Unreadable (a
-    malformed row, a database error): the guards stop every agent, and this says so."""
+    """Who is paused, as this host's agents read it: the desk override combined with this host's
+    override.json (either can only tighten): {"desk": bool, "agents": [names], "error": ""}. Unreadable
+    (a malformed row or file, a database error): the guards stop every agent, and this says so."""
+    from agents.core.guards import combine, load_override
     from agents.overrides import desk_override_current
 
     try:
-        current = desk_override_current()
+        current = combine(desk_override_current(), load_override(settings.DATA_DIR / "override.json"))
     except Exception as exc:
         return {"desk": True, "agents": [], "error": " ".join(str(exc).split())[:300]}
     return {"desk": current.pause, "agents": list(current.pause_agents), "error": ""}

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from pydantic import ValidationError
 
 from agents.core.guards import NO_OVERRIDE, Override, OverrideFile, OverrideLimits, override_from_text
@@ -101,6 +101,7 @@ def override_write(*, text: str, actor: Any, reason: str = "", based_on: int | N
     who = actor.get_username()
     why = f" ({reason})" if reason else ""
     with transaction.atomic():
+        _writers_in_turn()
         if based_on != ANY_ROW and not _still_newest(based_on):
             raise OverrideChanged("the desk override changed while this was saved: nothing written, try again")
         DeskOverride.objects.create(text=text if text.endswith("\n") else text + "\n", pause=doc.pause,
@@ -111,6 +112,17 @@ def override_write(*, text: str, actor: Any, reason: str = "", based_on: int | N
     log.warning("operator: %s saved the desk override (pause=%s%s)%s: %s", who, doc.pause, _paused_agents(doc),
                 why, doc.note)
     return doc
+
+
+OVERRIDE_LOCK = 0x6F76_7264  # "ovrd": the advisory lock every desk-override write takes on PostgreSQL
+
+
+def _writers_in_turn() -> None:
+    """One override write at a time: two writers both based on "no row yet" lock no row, and the later
+    insert would drop the other's pause. SQLite's IMMEDIATE transactions already serialise writers."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [OVERRIDE_LOCK])
 
 
 def _still_newest(row_id: int | None) -> bool:

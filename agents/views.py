@@ -292,12 +292,24 @@ def override_edit(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("editing the desk override needs the toggle_kill_switch permission")
     text = request.POST.get("document", "")
     checking = request.POST.get("action") == "check"
+    based_on = request.POST.get("based_on")
     try:
-        override_parse(text) if checking else override_write(text=text, actor=request.user)
+        override_parse(text)  # first: the error the user can mend
+        if checking:
+            return _back_with_draft(request, text, "", status=200)
+        if based_on is None or not (based_on == "" or based_on.isdigit()):
+            return _back_with_draft(request, text, "This form is out of date (it does not say which override it "
+                                    "edited): reload the page, then save again.", status=400)
+        # compare-and-set on the row the form showed: a pause pressed meanwhile is never undone unseen
+        override_write(text=text, actor=request.user, based_on=int(based_on) if based_on else None)
     except OverrideInvalid as exc:
         return _back_with_draft(request, text, str(exc), status=400)
-    if checking:
-        return _back_with_draft(request, text, "", status=200)
+    except OverrideChanged:
+        now = pause_state()
+        return _back_with_draft(request, text, "Not saved: someone changed the desk override while you edited it "
+                                f"(now in force: desk {'PAUSED' if now['desk'] else 'trading'}, paused agents: "
+                                f"{', '.join(now['agents']) or 'none'}). Your draft is below: make sure it keeps "
+                                "what they set, then save again.", status=409)
     ignored = _ignored(text)
     messages.success(request, "Desk override saved: agents on every host read it at their next check."
                      + (f" {len(ignored)} part(s) of it will be ignored: see below." if ignored else ""))
@@ -321,7 +333,10 @@ def override_pause(request: HttpRequest) -> HttpResponse:
     """Pause or resume one agent (`agent`) or the whole desk (no agent) through the desk override, with
     a reason; back to the page posted from, with what happened."""
     agent = request.POST.get("agent", "").strip()
-    pause = request.POST.get("pause") in ("1", "true", "on")
+    if request.POST.get("pause") not in ("0", "1"):  # never read a missing field as "resume"
+        messages.error(request, "Not changed: the request did not say pause (1) or resume (0).")
+        return _back(request)
+    pause = request.POST["pause"] == "1"
     what = agent or "the whole desk"
     if agent and not AgentConfig.objects.filter(name=agent).exists():
         messages.error(request, f"Not changed: there is no agent named {agent!r}.")

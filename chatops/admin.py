@@ -14,6 +14,17 @@ class ChatOperatorAdmin(admin.ModelAdmin):
     search_fields = ("external_id", "user__username", "note")
     autocomplete_fields = ("user",)
 
+    # A chat account acts as its user, with every permission of theirs: mapping one is a superuser's call
+    # (anyone else could map their own chat account to a superuser and act as them, four-eyes included).
+    def has_add_permission(self, request: Any) -> bool:
+        return request.user.is_superuser
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return request.user.is_superuser
+
 
 @admin.register(ChatAudit)
 class ChatAuditAdmin(admin.ModelAdmin):
@@ -36,5 +47,7 @@ class ChatAuditAdmin(admin.ModelAdmin):
 
 @admin.register(ChatState)
 class ChatStateAdmin(admin.ModelAdmin):
-    list_display = ("platform", "heartbeat_at", "last_ok_at", "failing_since", "last_error")
-    readonly_fields = ("heartbeat_at", "last_ok_at", "failing_since", "last_error")
+    list_display = ("platform", "heartbeat_at", "last_ok_at", "failing_since", "last_error", "push_failing_since",
+                    "push_error")
+    readonly_fields = ("heartbeat_at", "last_ok_at", "failing_since", "last_error", "push_failing_since",
+                       "push_error")

@@ -76,6 +76,19 @@ def handle(incoming: Incoming) -> list[Reply]:
     if audit is None:
         log.info("%s update %s seen before: not acted on again", incoming.platform, incoming.update_id)
         return []
+    try:
+        return _act(incoming, command, args, audit)
+    except Exception as exc:  # e.g. the database, before the command ran: say so; the update can be sent again
+        log.exception("chat %s: update %s not handled", incoming.platform, incoming.update_id)
+        try:
+            _audit_close(audit, Outcome.FAILED, f"{type(exc).__name__}: {exc}")
+        except Exception:
+            log.exception("chat %s: audit of update %s not closed", incoming.platform, incoming.update_id)
+        return [Reply(f"Failed: {type(exc).__name__}. Nothing was confirmed: send it again, or check the panel.",
+                      notice="Failed")]
+
+
+def _act(incoming: Incoming, command: str, args: str, audit: ChatAudit) -> list[Reply]:
     operator = ChatOperator.objects.filter(platform=incoming.platform, external_id=incoming.user_id,
                                            enabled=True).select_related("user").first()
     if operator is None or not operator.user.is_active:
@@ -114,8 +127,8 @@ def _parse(incoming: Incoming) -> tuple[str, str]:
     text = incoming.text.strip()
     if not text.startswith("/"):
         return "text", text
-    head, _, rest = text.partition(" ")
-    return head[1:].split("@", 1)[0].lower()[:48], rest.strip()
+    head, *rest = text.split(maxsplit=1)  # any whitespace: "/kill\nreason" is /kill with a reason
+    return head[1:].split("@", 1)[0].lower()[:48], rest[0].strip() if rest else ""
 
 
 def _audit_open(incoming: Incoming, command: str) -> ChatAudit | None:
@@ -129,7 +142,10 @@ def _audit_open(incoming: Incoming, command: str) -> ChatAudit | None:
                 external_id=incoming.user_id, handle=incoming.handle[:64], command=command[:64],
                 text=redactor().text(shown)[:2000])
     except IntegrityError:
-        return None
+        # Seen before. Still "received": the process died before acting or answering, so act now (the
+        # confirm button's single use and one vote per approver keep a second action from happening).
+        return ChatAudit.objects.filter(platform=incoming.platform, update_id=incoming.update_id,
+                                        outcome=Outcome.RECEIVED).first()
 
 
 def _audit_close(audit: ChatAudit, outcome: str, detail: str) -> None:
@@ -193,7 +209,7 @@ def cmd_kill_confirm(user: Any, nonce: str, incoming: Incoming) -> tuple[Reply, 
     if not ChatConfirm.objects.filter(pk=confirm.pk, used_at__isnull=True).update(used_at=now):
         raise Refused("already confirmed: see /status")
     event = halt(reason=confirm.reason, source=CHAT_SOURCE, actor=user)
-    cancelled = len(event.orders_cancelled or [])
+    cancelled = int(event.orders_cancelled or 0)  # a count (HaltEvent.orders_cancelled)
     text = f"HALTED by {user.get_username()}: {confirm.reason}\n{cancelled} resting orders cancelled."
     if event.errors:
         text += "\nErrors: " + "; ".join(str(e) for e in event.errors)[:800]
@@ -249,15 +265,32 @@ def cmd_unpause(user: Any, args: str, incoming: Incoming) -> tuple[Reply, str]:
 
 
 def cmd_override(user: Any, args: str, incoming: Incoming) -> tuple[Reply, str]:
-    from agents.overrides import OverrideInvalid, override_write
+    from agents.overrides import (
+        OverrideChanged,
+        OverrideInvalid,
+        desk_override_current,
+        desk_override_row,
+        override_parse,
+        override_write,
+    )
 
     _require(user, KILL_PERMISSION, "Changing the desk override")
     if not args:
         raise Refused("send the whole override as JSON: /override {\"pause\": false, ...}")
     try:
-        override_write(text=args, actor=user, reason="/override from chat")
+        row, doc = desk_override_row(), override_parse(args)
+        current = desk_override_current()
+        # The whole document is replaced, unseen on a phone: it must not lift a pause someone set.
+        lifted = (["the desk"] if current.pause and not doc.pause else []) + [
+            a for a in current.pause_agents if a not in doc.pause_agents]
+        if lifted:
+            raise Refused(f"override not saved: it would lift the pause on {', '.join(lifted)}. Keep them in it "
+                          "(\"pause\": true / \"pause_agents\"), or /unpause first.")
+        override_write(text=args, actor=user, reason="/override from chat", based_on=row.pk if row else None)
     except OverrideInvalid as exc:
         raise Refused(f"override not saved: {exc}") from None
+    except OverrideChanged:
+        raise Refused("override not saved: the desk override changed meanwhile; /status, then try again") from None
     return Reply("Override saved; every host's next stop check reads it."), Outcome.DONE
 
 

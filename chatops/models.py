@@ -29,6 +29,9 @@ class ChatOperator(models.Model):
     enabled = models.BooleanField(default=True)
     note = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    push_error = models.CharField(max_length=300, blank=True, help_text="Why the last push to this chat was "
+                                  "refused for good (blocked the bot, removed from the group, a changed group "
+                                  "id): pushes to it are skipped until this is cleared.")
 
     class Meta:
         verbose_name = "chat operator"
@@ -97,8 +100,12 @@ class ChatState(models.Model):
     push_cursor = models.BigIntegerField(default=0, help_text="The last panel outbox event pushed (or skipped).")
     heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="The bot's loop was alive at this time.")
     last_ok_at = models.DateTimeField(null=True, blank=True, help_text="The last call to the chat API that worked.")
-    failing_since = models.DateTimeField(null=True, blank=True, help_text="Calls failing since (degraded).")
+    failing_since = models.DateTimeField(null=True, blank=True, help_text="Polling for commands failing since "
+                                         "(degraded).")
     last_error = models.CharField(max_length=500, blank=True)
+    push_failing_since = models.DateTimeField(null=True, blank=True, help_text="Pushing halts and pages failing "
+                                              "since (degraded: they wait).")
+    push_error = models.CharField(max_length=500, blank=True)
 
     def __str__(self) -> str:
         return f"{self.platform} bot"

@@ -53,7 +53,13 @@ def _money(agents: list[Any]) -> tuple[list[str], dict[str, str]]:
         desk = desk_snapshot(agents)
     except Exception as exc:  # the rest of /status still matters at 3 a.m.
         return [f"Money: unreadable ({type(exc).__name__})"], {}
-    lines, venue, total = [], desk["venue"], desk["total"]
+    lines, venue, total, pause = [], desk["venue"], desk["total"], desk["pause"]
+    if pause["error"]:
+        lines.append(f"Override UNREADABLE: every agent is stopped ({pause['error']})")
+    elif pause["desk"]:
+        lines.append("Desk PAUSED by the override: no agent trades")
+    elif pause["agents"]:
+        lines.append(f"Paused agents: {', '.join(pause['agents'])}")
     if total is not None:
         pnl = "n/a (no opening NAV today)" if total["pnl"] is None else f"{_usdc(total['pnl'], sign=True)} USDC"
         limit = "" if total["limit"] is None else f" (daily-loss limit {_usdc(total['limit'], sign=True)})"

@@ -1,13 +1,13 @@
 """Telegram's Bot API over httpx: long polling for commands, and a push of halts and pages.
 
-Two loops in one process (`manage.py chatbot`), each with its own client:
+Two loops in one process (`manage.py chatbot`), sharing one client:
 - the poller asks getUpdates (long polling), hands each update to chatops.core.handle() and sends the
   replies; the offset moves past an update once it is handled (an update acted on is never lost;
   one redelivered after a crash is recognised by its audit row and not acted on twice);
 - the pusher tails the panel's outbox (halts, resumes, alerts firing and resolved) from a cursor kept
-  in the database and sends each event to every operator who takes pushes. An event is passed only
-  once every chat has it, so a halt that happened while the bot or the API was down is delivered when
-  they are back (at least once).
+  in the database and sends each event to every operator who takes pushes (push_once says how a gap
+  and a chat that refuses for good are handled). A halt that happened while the bot or the API was
+  down is delivered when they are back (at least once).
 
 Neither loop is on a halt's path: halt() never waits on a chat. A failing API is retried with
 backoff (to CHATOPS_BACKOFF_MAX_S, or the retry_after Telegram asks for) and shows as degraded on the
@@ -36,17 +36,23 @@ from chatops.models import ChatOperator, ChatState, Platform
 log = logging.getLogger("academy.chatops")
 
 PLATFORM = Platform.TELEGRAM
-PUSH_KINDS = ("halt", "alert")
-PUSH_BATCH = 50
+PUSH_BATCH = 200
+PUSH_GAP_WAIT_S = 5.0  # how long an id missing below a newer event may still commit (PostgreSQL)
 TEXT_LIMIT = 4096
 
 
 class ChatApiError(Exception):
     """A call to the chat API failed; the message holds no token."""
 
-    def __init__(self, message: str, retry_after: float = 0.0) -> None:
+    def __init__(self, message: str, retry_after: float = 0.0, status: int = 0) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.status = status  # the HTTP status the API answered (0: no answer)
+
+    @property
+    def refused_for_good(self) -> bool:
+        """Telegram's "chat not found", "bot was blocked", "group upgraded" (400/403): retrying never helps."""
+        return self.status in (400, 403)
 
 
 # --- the wire: Telegram's JSON, validated at the edge ------------------------------------------
@@ -85,8 +91,9 @@ class TgUpdate(_Edge):
     message: TgMessage | None = None
     callback_query: TgCallback | None = None
 
-    def incoming(self) -> Incoming | None:
-        """The update as the bot's core sees it; None for what the bot does not act on."""
+    def incoming(self, username: str = "") -> Incoming | None:
+        """The update as the bot's core sees it; None for what the bot does not act on (a command
+        addressed to another bot, "/resume@StagingBot" in a group both are in, included)."""
         if self.callback_query is not None:
             cb = self.callback_query
             chat = cb.message.chat.id if cb.message is not None else cb.sender.id
@@ -94,6 +101,9 @@ class TgUpdate(_Edge):
                             callback_id=cb.id, data=cb.data)
         m = self.message
         if m is None or m.sender is None or not m.text:
+            return None
+        head = m.text.split(maxsplit=1)[0] if m.text.strip() else ""
+        if head.startswith("/") and "@" in head and head.split("@", 1)[1].lower() != username.lower():
             return None
         return Incoming(PLATFORM, self.update_id, str(m.sender.id), m.sender.username, str(m.chat.id), text=m.text)
 
@@ -134,8 +144,17 @@ class TelegramApi:
             retry = (body.get("parameters") or {}).get("retry_after", 0)
             description = self.scrub(str(body.get("description", "")))[:200]
             raise ChatApiError(f"{method}: HTTP {response.status_code} {body.get('error_code', '')} {description}",
-                               retry_after=float(retry) if isinstance(retry, int | float) else 0.0)
+                               retry_after=float(retry) if isinstance(retry, int | float) else 0.0,
+                               status=response.status_code)
         return body.get("result")
+
+    def me(self) -> str:
+        """The bot's own @username (getMe)."""
+        result = self.call("getMe", {})
+        username = result.get("username") if isinstance(result, dict) else None
+        if not isinstance(username, str) or not username:
+            raise ChatApiError("getMe: no username in the answer")
+        return username
 
     def updates(self, offset: int, timeout_s: int) -> list[dict[str, Any]]:
         result = self.call("getUpdates", {"offset": offset, "timeout": timeout_s,
@@ -182,22 +201,26 @@ class TelegramBot:
         self.poll_timeout_s = settings.TELEGRAM_POLL_TIMEOUT_S if poll_timeout_s is None else poll_timeout_s
         self.sleep = sleep
         self.stopping = threading.Event()
-        self._failures = 0
+        self._failures = {"poll": 0, "push": 0}
         self._lock = threading.Lock()
+        self._pushed: set[tuple[int, str]] = set()  # (event id, chat) sent: a retried event skips them
+        self.username = ""  # the bot's own @name (getMe): a command addressed to another bot is not ours
 
     # one round each; the loops below repeat them
 
     def poll_once(self) -> int:
         """Ask for updates, act on each, move the offset past it; return how many came."""
+        if not self.username:
+            self.username = self.api.me()
         state = chat_state()
         raw = self.api.updates(state.update_offset, self.poll_timeout_s)
-        self._ok()
+        self._poll_ok()
         for item in raw:
             update_id = item.get("update_id") if isinstance(item, dict) else None
             if not isinstance(update_id, int):
                 raise ChatApiError("getUpdates: an update without an update_id")
             try:
-                incoming = TgUpdate.model_validate(item).incoming()
+                incoming = TgUpdate.model_validate(item).incoming(self.username)
             except ValidationError as exc:
                 log.warning("telegram update %s not understood, skipped: %s", update_id, exc.errors()[:2])
                 incoming = None
@@ -216,32 +239,63 @@ class TelegramBot:
             self.api.send(incoming.chat_id, reply)
 
     def push_once(self) -> int:
-        """Send the events after the cursor to every push chat; return how many were passed."""
+        """Send the halts, resumes and pages after the cursor to every push chat; return how many events
+        the cursor passed.
+
+        - Events are read in id order, every kind, so a gap shows: on PostgreSQL ids commit out of order,
+          and an id missing below a newer event may still commit (a halt whose record waited on a lock).
+          The cursor stops at such a gap until the event after it is PUSH_GAP_WAIT_S old.
+        - Each chat is sent on its own: a chat that refuses for good (blocked the bot, left the group, a
+          changed group id) is marked on its operator row and skipped, never holding up the others; a
+          failure that may pass (no answer, 5xx, 429) stops here and the event is tried again, without
+          sending it twice to the chats that already have it (in this process).
+        """
         from monitoring.models import OutboxEvent
 
         state = chat_state()
-        events = list(OutboxEvent.objects.filter(pk__gt=state.push_cursor, kind__in=PUSH_KINDS).order_by("pk")
-                      [:PUSH_BATCH])
-        chats = sorted({op.push_chat for op in ChatOperator.objects.filter(platform=PLATFORM, enabled=True,
-                                                                            push=True)})
+        cursor, now = state.push_cursor, timezone.now()
+        events = list(OutboxEvent.objects.filter(pk__gt=cursor).order_by("pk")[:PUSH_BATCH])
+        operators = list(ChatOperator.objects.filter(platform=PLATFORM, enabled=True, push=True,
+                                                     user__is_active=True, push_error=""))
+        passed = 0
         for event in events:
+            if event.pk != cursor + 1 and (now - event.ts).total_seconds() < PUSH_GAP_WAIT_S:
+                break  # an older id may still commit: wait for it (or for this gap to be old enough)
             text = push_text(event.kind, event.payload)
-            if text and chats:
-                for chat in chats:
-                    self.api.send(chat, Reply(text))
-                self._ok()
-            ChatState.objects.filter(platform=PLATFORM).update(push_cursor=event.pk)
-        return len(events)
+            if text:
+                self._push(event.pk, text, operators)
+            cursor = event.pk
+            ChatState.objects.filter(platform=PLATFORM).update(push_cursor=cursor)
+            passed += 1
+        self._push_ok()
+        return passed
+
+    def _push(self, event_id: int, text: str, operators: list[ChatOperator]) -> None:
+        for chat in sorted({op.push_chat for op in operators}):
+            if (event_id, chat) in self._pushed:
+                continue
+            try:
+                self.api.send(chat, Reply(text))
+            except ChatApiError as exc:
+                if not exc.refused_for_good:
+                    raise
+                why = self.api.scrub(str(exc))[:300]
+                log.error("chat %s refuses the bot's pushes for good, skipped until its operator row is fixed: %s",
+                          chat, why)
+                ChatOperator.objects.filter(platform=PLATFORM, pk__in=[o.pk for o in operators
+                                                                       if o.push_chat == chat]).update(push_error=why)
+                continue
+            self._pushed.add((event_id, chat))
 
     # the loops
 
     def run(self) -> None:
         """Both loops until stop(): the pusher in a thread, the poller here."""
-        pusher = threading.Thread(target=self._loop, args=(self.push_once, settings.CHATOPS_PUSH_S),
+        pusher = threading.Thread(target=self._loop, args=("push", self.push_once, settings.CHATOPS_PUSH_S),
                                   name="chat-push", daemon=True)
         pusher.start()
         try:
-            self._loop(self.poll_once, 0)
+            self._loop("poll", self.poll_once, 0)
         finally:
             self.stopping.set()
             pusher.join(timeout=5)
@@ -249,7 +303,7 @@ class TelegramBot:
     def stop(self) -> None:
         self.stopping.set()
 
-    def _loop(self, once: Callable[[], int], pause_s: float) -> None:
+    def _loop(self, which: str, once: Callable[[], int], pause_s: float) -> None:
         while not self.stopping.is_set():
             close_old_connections()
             try:
@@ -258,42 +312,50 @@ class TelegramBot:
                 if pause_s:
                     self.stopping.wait(pause_s)
             except ChatApiError as exc:
-                self.stopping.wait(self._failed(exc))
+                self.stopping.wait(self._failed(which, exc))
             except Exception as exc:  # a database hiccup: keep the loop alive, say so, back off
-                log.exception("chat bot loop failed")
-                self.stopping.wait(self._failed(ChatApiError(self.api.scrub(f"{type(exc).__name__}: {exc}"))))
+                log.exception("chat bot %s loop failed", which)
+                self.stopping.wait(self._failed(which, ChatApiError(self.api.scrub(f"{type(exc).__name__}: {exc}"))))
 
-    def _ok(self) -> None:
+    # Each loop keeps its own health: a poll that works must not hide pushes that fail (halts waiting).
+
+    def _poll_ok(self) -> None:
         with self._lock:
-            self._failures = 0
+            self._failures["poll"] = 0
         ChatState.objects.filter(platform=PLATFORM).update(last_ok_at=timezone.now(), failing_since=None,
                                                            last_error="")
 
-    def _failed(self, exc: ChatApiError) -> float:
+    def _push_ok(self) -> None:
+        with self._lock:
+            self._failures["push"] = 0
+        ChatState.objects.filter(platform=PLATFORM).exclude(push_failing_since=None, push_error="").update(
+            push_failing_since=None, push_error="")
+
+    def _failed(self, which: str, exc: ChatApiError) -> float:
         """Record the failure (degraded) and return how long to wait before the next try."""
         with self._lock:
-            self._failures += 1
-            delay = min(float(settings.CHATOPS_BACKOFF_MAX_S), 2.0 ** min(self._failures - 1, 16))
+            self._failures[which] += 1
+            delay = min(float(settings.CHATOPS_BACKOFF_MAX_S), 2.0 ** min(self._failures[which] - 1, 16))
         delay = max(delay, exc.retry_after)
         message = self.api.scrub(str(exc))[:500]
-        log.warning("chat API: %s (retry in %.0f s)", message, delay)
-        now = timezone.now()
-        ChatState.objects.filter(platform=PLATFORM, failing_since__isnull=True).update(failing_since=now)
-        ChatState.objects.filter(platform=PLATFORM).update(last_error=message)
+        log.warning("chat API (%s): %s (retry in %.0f s)", which, message, delay)
+        since, error = ("failing_since", "last_error") if which == "poll" else ("push_failing_since", "push_error")
+        ChatState.objects.filter(platform=PLATFORM, **{f"{since}__isnull": True}).update(**{since: timezone.now()})
+        ChatState.objects.filter(platform=PLATFORM).update(**{error: message})
         return delay
 
 
 def push_text(kind: str, payload: dict[str, Any]) -> str:
     """The message for one outbox event; "" for one not worth a push (an alert's repeat firing)."""
-    if kind == "halt":
+    if kind in ("halt", "resume"):
         action = str(payload.get("action", "")).upper()
         who = payload.get("actor") or payload.get("source") or "?"
         text = f"{action}: {payload.get('reason', '')}\nby {who} ({payload.get('source', '')}) at {payload.get('ts')}"
         if payload.get("hold_until"):
             text += f"\nheld until {payload['hold_until']}"
-        cancelled = payload.get("orders_cancelled") or []
+        cancelled = payload.get("orders_cancelled") or 0
         if cancelled:
-            text += f"\n{len(cancelled)} resting orders cancelled"
+            text += f"\n{cancelled} resting orders cancelled"  # a count, as HaltEvent.orders_cancelled
         if payload.get("errors"):
             text += "\nerrors: " + "; ".join(map(str, payload["errors"]))[:500]
         return text + "\n/status"

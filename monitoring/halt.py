@@ -726,6 +726,9 @@ def _alert_halt(event: HaltEvent, changed: bool, *, escalated: bool) -> None:
     details = {"reason": event.reason, **_source_facts(event), "orders_cancelled": event.orders_cancelled,
                "errors": event.errors, "figures": event.figures}
     try:
+        if changed:  # a new halt always pages: a kill_switch alert left firing (a resume whose resolve
+            # failed, a monitor pass racing a resume) must not turn this page into a silent bump
+            alert_resolve(key=ALERT_KEY, details={"superseded_by": str(event.figures.get("request_id", event.pk))})
         alert_fire(key=ALERT_KEY, title=f"Trading HALTED ({event.get_source_display()}): {event.reason}",
                    details=details)
         if escalated and not changed:  # e.g. a daily loss on top of a manual halt: flatten + hold, page it

@@ -143,6 +143,9 @@ def chatbot_snapshot() -> dict[str, Any]:
     if row is None or row.heartbeat_at is None or (now - row.heartbeat_at).total_seconds() > CHATBOT_STALE_S:
         return {"state": "down", "since": _iso(row.heartbeat_at if row else None),
                 "error": "no heartbeat from manage.py chatbot: halts and pages wait for it"}
+    if row.push_failing_since is not None:  # halts and pages wait: first
+        return {"state": "degraded", "since": _iso(row.push_failing_since),
+                "error": f"pushing halts and pages: {row.push_error}"}
     if row.failing_since is not None:
         return {"state": "degraded", "since": _iso(row.failing_since), "error": row.last_error}
     return {"state": "ok", "since": _iso(row.last_ok_at)}

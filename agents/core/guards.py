@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal, Protocol, TypeVar
+from typing import Annotated, Literal, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, ValidationError, field_validator
 
 from agents.core import haltslot
 from agents.core.spec import HardLimits, SoftLimits
@@ -42,6 +42,9 @@ class OverrideLimits(BaseModel):
     approval_notional: Decimal | None = Field(default=None, ge=0)
 
 
+AgentName = Annotated[str, StringConstraints(pattern=r"^[-a-zA-Z0-9_]+$", max_length=100)]
+
+
 class OverrideFile(BaseModel):
     """`override.json`: {"pause": bool, "limits": {...}, "note": "..."}; unknown keys are an error."""
 
@@ -50,7 +53,9 @@ class OverrideFile(BaseModel):
     pause: StrictBool = False  # "yes" is not a boolean: strict, so a typo fails closed
     limits: OverrideLimits = OverrideLimits()
     note: str = Field(default="", max_length=2000)
-    pause_agents: tuple[str, ...] = Field(default=(), max_length=1000)  # agent names paused one by one
+    # agent names paused one by one: slugs, as agent names are (no newline or control character can ride
+    # a name into the log line and the panel's reason)
+    pause_agents: tuple[AgentName, ...] = Field(default=(), max_length=1000)
 
     @field_validator("note")
     @classmethod

@@ -150,3 +150,15 @@ def test_the_last_step_runs_the_processes_with_env_under_the_real_environment(tm
     said, *environment = done.stdout.splitlines()
     assert said.startswith(f"Starting web (http://127.0.0.1:{chosen['WEB_PORT']}), worker")
     assert f"VENUE_PORT={chosen['VENUE_PORT']}" in environment and "ALERT_SINKS=log,webhook" in environment
+
+
+def test_it_refuses_a_data_dir_with_spaces_around_it_and_never_prints_a_redis_password(tmp_path):
+    """The processes read the value as it is and .env would get it stripped: two data dirs, so refuse. A
+    malformed REDIS_URL may hold a password: named, not shown."""
+    spaced = make("run-env", tmp_path / ".env", ACADEMY_DATA_DIR=f"{tmp_path}/data ", **ports())
+    assert spaced.returncode != 0 and "has spaces around it" in spaced.stderr
+    bad_redis = make("run-env", tmp_path / ".env", ACADEMY_DATA_DIR=str(tmp_path / "data"),
+                     REDIS_URL="redis//:hunter2@cache:6379/0", **ports())
+    assert bad_redis.returncode != 0 and "REDIS_URL is not a redis://" in bad_redis.stderr
+    assert "hunter2" not in bad_redis.stderr + bad_redis.stdout
+    assert not (tmp_path / ".env").exists()

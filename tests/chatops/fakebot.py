@@ -27,6 +27,8 @@ class FakeBotApi:
         self.calls: list[str] = []  # method names, in order (the token never appears here)
         self.down = False
         self.refused = 0  # calls answered 502 while down
+        self.username = "AcademyBot"
+        self.blocked: set[str] = set()  # chat ids whose sendMessage is refused for good (403)
         self._next_id = 1000
         self._message_id = 1
         self._cond = threading.Condition()
@@ -121,7 +123,13 @@ class FakeBotApi:
                 api.calls.append(method)
                 if method == "getUpdates":
                     return self._json(200, {"ok": True, "result": api._get_updates(params)})
+                if method == "getMe":
+                    return self._json(200, {"ok": True, "result": {"id": 7000000001, "is_bot": True,
+                                                                   "first_name": "Academy", "username": api.username}})
                 if method == "sendMessage":
+                    if str(params.get("chat_id")) in api.blocked:
+                        return self._json(403, {"ok": False, "error_code": 403,
+                                                "description": "Forbidden: bot was blocked by the user"})
                     if not params.get("text"):
                         return self._json(400, {"ok": False, "error_code": 400,
                                                 "description": "Bad Request: message text is empty"})

@@ -4,7 +4,6 @@ allowlist and permissions, the confirm step, a double tap, a redelivered update,
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -19,36 +18,8 @@ from monitoring.halt import halt, kill_switch_state
 from monitoring.models import HaltEvent
 from tests.factories import AgentConfigFactory, ApprovalRequestFactory
 
+from .conftest import APPROVER, NOBODY, OPERATOR, SECOND, STRANGER, TOKEN
 from .fakebot import FakeBotApi
-
-TOKEN = "7000000001:AAH-fake-token-for-tests-0123456789abc"
-OPERATOR, APPROVER, SECOND, NOBODY, STRANGER = 111, 222, 333, 444, 999
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeBotApi]:
-    api = FakeBotApi(TOKEN)
-    yield api
-    api.close()
-
-
-@pytest.fixture
-def bot(fake: FakeBotApi, settings, monkeypatch) -> Iterator[TelegramBot]:
-    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)  # what the redactor looks for
-    settings.TELEGRAM_BOT_TOKEN = TOKEN
-    api = TelegramApi(TOKEN, fake.url, timeout_s=5)
-    yield TelegramBot(api, poll_timeout_s=0, sleep=lambda s: None)
-    api.close()
-
-
-@pytest.fixture
-def desk(operator, approver, nobody, django_user_model) -> dict[int, object]:
-    second = django_user_model.objects.create_user(username="second", password="pw-second")
-    second.user_permissions.add(*approver.user_permissions.all())
-    users = {OPERATOR: operator, APPROVER: approver, SECOND: second, NOBODY: nobody}
-    for external_id, user in users.items():
-        ChatOperator.objects.create(external_id=str(external_id), user=user)
-    return users
 
 
 def said(fake: FakeBotApi, chat: int) -> str:
@@ -199,15 +170,6 @@ def test_an_update_delivered_twice_is_acted_on_once(fake, bot, desk) -> None:
     assert len(fake.texts(APPROVER)) == 1 and ChatAudit.objects.filter(update_id=update).count() == 1
 
 
-@pytest.fixture(autouse=True)
-def fresh_desk_cache() -> Iterator[None]:
-    from agents.desk import desk_cache_clear
-
-    desk_cache_clear()  # the desk's venue reading is cached per process
-    yield
-    desk_cache_clear()
-
-
 @pytest.mark.django_db
 def test_status_shows_the_kill_switch_agents_alerts_and_approvals(fake, bot, desk, settings) -> None:
     settings.VENUE_URL = "http://127.0.0.1:9"  # nothing listens: the money is unknown, and said so
@@ -265,7 +227,7 @@ def test_a_failing_api_is_retried_with_backoff_shown_degraded_and_the_token_neve
     chat_state()
     waits = []
     bot.stopping.wait = lambda s: (waits.append(s), bot.stop() if len(waits) >= 4 else None)  # type: ignore
-    bot._loop(bot.poll_once, 0)
+    bot._loop("poll", bot.poll_once, 0)
     assert waits == [1.0, 2.0, 4.0, 8.0]
     state = ChatState.objects.get()
     assert state.failing_since is not None and "HTTP 502" in state.last_error
@@ -275,7 +237,7 @@ def test_a_failing_api_is_retried_with_backoff_shown_degraded_and_the_token_neve
     bad = TelegramBot(TelegramApi(TOKEN, fake.url, transport=httpx.MockTransport(refuse)), poll_timeout_s=0)
     with pytest.raises(ChatApiError) as raised:
         bad.poll_once()
-    assert TOKEN not in str(raised.value) and "/bot<token>/getUpdates" in str(raised.value)
+    assert TOKEN not in str(raised.value) and "/bot<token>/getMe" in str(raised.value)
     fake.down = False
     fake.message(OPERATOR, f"/override {TOKEN}")  # a pasted secret
     bot.poll_once()
@@ -283,3 +245,24 @@ def test_a_failing_api_is_retried_with_backoff_shown_degraded_and_the_token_neve
     audit = ChatAudit.objects.get(external_id=str(OPERATOR))
     for text in (audit.text, audit.detail, state.last_error, caplog.text, repr(bot.api)):
         assert TOKEN not in text
+
+
+@pytest.mark.django_db
+def test_a_halt_that_cancels_resting_orders_is_confirmed_and_pushed_with_their_count(
+        fake, bot, desk, settings, venue, make_trader) -> None:
+    from tests.monitoring.conftest import rest
+
+    trader = make_trader()
+    settings.VENUE_URL, settings.VENUE_API_KEY = venue.url, trader.api_key
+    market = trader.markets()[0].slug
+    rest(trader, market, 2, prefix="chat")
+    chat_state()
+    fake.message(OPERATOR, "/kill two orders resting")
+    bot.poll_once()
+    fake.press(OPERATOR, fake.buttons(OPERATOR)[0])
+    bot.poll_once()
+    assert said(fake, OPERATOR).startswith("HALTED by operator: two orders resting\n2 resting orders cancelled")
+    bot.push_once()
+    pushed = [t for t in fake.texts(SECOND) if t.startswith("HALT: two orders resting")]
+    assert len(pushed) == 1 and "2 resting orders cancelled" in pushed[0]
+    assert ChatState.objects.get().failing_since is None

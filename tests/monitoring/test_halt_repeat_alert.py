@@ -48,3 +48,19 @@ def test_it_pages_again_once_a_resumed_desk_halts_anew(trader, operator):
     halt(reason="again", source="panel")
     assert Alert.objects.filter(key="kill_switch").count() == 2
     assert AlertDelivery.objects.filter(alert__key="kill_switch", event="trigger").count() == 2
+
+
+def test_a_new_halt_pages_even_when_an_old_kill_switch_alert_was_left_firing(trader, operator):
+    """A resume whose resolve failed (or a monitor pass racing a resume) leaves the alert firing while trading
+    runs: the next halt must page, not bump it silently (the review's finding)."""
+    from monitoring.alerts import alert_fire
+    from monitoring.halt import halt, kill_switch_state
+
+    alert_fire(key="kill_switch", title="Trading HALTED (Panel): stale")  # firing, yet trading runs
+    assert not kill_switch_state()["halted"]
+    halt(reason="daily loss for real", source="panel")
+    triggers = AlertDelivery.objects.filter(alert__key="kill_switch", event="trigger")
+    assert triggers.count() == 2  # the stale one's, and the new halt's
+    firing = Alert.objects.get(key="kill_switch", state="firing")
+    assert firing.title.endswith("daily loss for real") and firing.fire_count == 1
+    assert Alert.objects.get(key="kill_switch", state="resolved").details["superseded_by"]

@@ -269,7 +269,7 @@ def test_it_warns_which_limit_it_will_ignore_before_and_after_saving(client, ope
     assert "If saved, the agents will ignore" in html
     assert "limits.max_order_notional = 100 USDC is ignored for every agent (alpha 25.000000 USDC)" in html
     assert "max_daily_notional" not in html.split('id="override-ignored"')[1].split("</div>")[0]
-    response = client.post(reverse("agents:override"), {"document": doc}, follow=True)
+    response = client.post(reverse("agents:override"), {"document": doc, "based_on": ""}, follow=True)
     html = response.content.decode()
     assert "1 part(s) of it will be ignored" in html and "In force, but the agents ignore" in html
 

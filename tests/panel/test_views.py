@@ -207,13 +207,15 @@ def test_it_refuses_a_bad_override_and_leaves_the_desk_override_untouched(client
 def test_it_saves_a_valid_override_as_the_desks_new_one_and_keeps_the_old(client, operator, data_dir):
     client.force_login(operator)
     doc = {"pause": True, "limits": {"max_order_notional": "5"}, "note": "fomc"}
-    response = client.post(reverse("agents:override"), {"document": json.dumps(doc), "next": "/agents/gamma/"})
+    response = client.post(reverse("agents:override"), {"document": json.dumps(doc), "next": "/agents/gamma/",
+                                                         "based_on": ""})
     assert response.status_code == 302 and response["Location"] == "/agents/gamma/"
     assert json.loads(desk_override_text()) == doc
     assert list(data_dir.iterdir()) == []  # the app never writes this host's override.json
     assert OutboxEvent.objects.filter(kind="override", payload__pause=True).exists()
     assert panel.override_snapshot() == {"pause": True, "note": "fomc", "error": ""}
-    client.post(reverse("agents:override"), {"document": '{"pause": false}'})
+    client.post(reverse("agents:override"), {"document": '{"pause": false}',
+                                             "based_on": str(DeskOverride.objects.latest("pk").pk)})
     history = list(DeskOverride.objects.order_by("id").values_list("pause", "actor_name"))
     assert history == [(True, operator.username), (False, operator.username)]  # the audit trail
     html = client.get(reverse("agents:override")).content.decode()
