@@ -215,9 +215,10 @@ def _save_override(client: httpx.Client, document: dict[str, object]) -> datetim
     """Save the desk override through the editor, as an operator does; return when it was in force."""
     page = client.get("/agents/override.json")
     assert page.status_code == 200, page.text[-2000:]
-    saved = client.post(
-        "/agents/override.json", data={"document": json.dumps(document), "csrfmiddlewaretoken": _csrf(page.text)}
-    )
+    based_on = re.search(r'name="based_on" value="(\d*)"', page.text)  # the row the form shows
+    assert based_on, page.text[-2000:]
+    saved = client.post("/agents/override.json", data={
+        "document": json.dumps(document), "csrfmiddlewaretoken": _csrf(page.text), "based_on": based_on.group(1)})
     assert saved.status_code == 302, saved.text[-2000:]  # the row is committed before the redirect
     return _now()
 
