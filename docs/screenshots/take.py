@@ -34,7 +34,7 @@ SIZES = {"": {"width": 1280, "height": 800}, "-phone": {"width": 390, "height": 
 PAGES = {
     "desk": ("/desk/", "#desk-total"),
     "panel": ("/panel/", "#conn.live"),
-    "agent": ("/agents/btc-hourly/", ""),
+    "agent": ("/agents/btc-hourly/", "figure.chart"),  # the charts are drawn after a fetch
     "run-viewer": ("/agents/runs/{run}/", ""),
     "run-search": ("/agents/runs/", ""),
     "approvals": ("/approvals/", ""),
