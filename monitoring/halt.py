@@ -726,8 +726,8 @@ def _alert_halt(event: HaltEvent, changed: bool, *, escalated: bool) -> None:
     details = {"reason": event.reason, **_source_facts(event), "orders_cancelled": event.orders_cancelled,
                "errors": event.errors, "figures": event.figures}
     try:
-        if changed:  # a new halt always pages: a kill_switch alert left firing (a resume whose resolve
-            # failed, a monitor pass racing a resume) must not turn this page into a silent bump
+        if changed and _stale_halt_alert():  # a new halt always pages: an alert left firing since before the
+            # last resume (its resolve failed) must not turn this page into a silent bump
             alert_resolve(key=ALERT_KEY, details={"superseded_by": str(event.figures.get("request_id", event.pk))})
         alert_fire(key=ALERT_KEY, title=f"Trading HALTED ({event.get_source_display()}): {event.reason}",
                    details=details)
@@ -741,6 +741,17 @@ def _alert_halt(event: HaltEvent, changed: bool, *, escalated: bool) -> None:
         log.critical("halt: alert not recorded (database); halt itself is done: %s", details)
         _alert_direct(event, f"alert row not written: {type(exc).__name__}: {exc}",
                       str(event.figures.get("request_id", event.pk)))
+
+
+def _stale_halt_alert() -> bool:
+    """Is the firing kill_switch alert older than the last resume (so about a halt that is over)? The
+    monitor resolves such an alert at its next pass too (health.Monitor._page_rates)."""
+    from monitoring.models import Alert, AlertState
+
+    alert = Alert.objects.filter(key=ALERT_KEY, state=AlertState.FIRING).only("first_fired_at").first()
+    resumed = (HaltEvent.objects.filter(action=HaltEvent.Action.RESUME).order_by("-ts")
+               .values_list("ts", flat=True).first())
+    return alert is not None and resumed is not None and alert.first_fired_at < resumed
 
 
 def _source_facts(event: HaltEvent) -> dict[str, str]:

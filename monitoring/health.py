@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 from django.conf import settings
 from django.utils import timezone
 
-from monitoring.alerts import Fire, alert_fire, alerts_apply
+from monitoring.alerts import Fire, alert_fire, alert_resolve, alerts_apply
 from monitoring.halt import (
     flag_path,
     flag_present,
@@ -525,6 +525,9 @@ class Monitor:
         if state["halted"]:  # the same key as the halt's own alert: one page per halt, not two
             alert_fire(key="kill_switch", title=f"kill_switch_active: trading is halted ({state.get('reason', '')})",
                        details={"source": state.get("source", ""), "flag_file": state.get("flag_file")})
+        else:  # trading runs: a kill_switch alert still firing is stale (a resume whose resolve failed, or this
+            # pass's own fire racing a resume); left firing, the next halt would only bump it, paging nobody
+            alert_resolve(key="kill_switch", details={"resolved": "trading is running (monitor)"})
 
 
 def _flag_text() -> str:

@@ -53,14 +53,24 @@ def test_it_pages_again_once_a_resumed_desk_halts_anew(trader, operator):
 def test_a_new_halt_pages_even_when_an_old_kill_switch_alert_was_left_firing(trader, operator):
     """A resume whose resolve failed (or a monitor pass racing a resume) leaves the alert firing while trading
     runs: the next halt must page, not bump it silently (the review's finding)."""
-    from monitoring.alerts import alert_fire
-    from monitoring.halt import halt, kill_switch_state
+    from monitoring.halt import halt, kill_switch_state, resume
 
-    alert_fire(key="kill_switch", title="Trading HALTED (Panel): stale")  # firing, yet trading runs
+    halt(reason="the first", source="panel")
+    resume(actor=operator, reason="done")
+    Alert.objects.filter(key="kill_switch").update(state="firing", resolved_at=None)  # its resolve failed
     assert not kill_switch_state()["halted"]
     halt(reason="daily loss for real", source="panel")
     triggers = AlertDelivery.objects.filter(alert__key="kill_switch", event="trigger")
-    assert triggers.count() == 2  # the stale one's, and the new halt's
+    assert triggers.count() == 2  # the first halt's, and the new halt's
     firing = Alert.objects.get(key="kill_switch", state="firing")
     assert firing.title.endswith("daily loss for real") and firing.fire_count == 1
     assert Alert.objects.get(key="kill_switch", state="resolved").details["superseded_by"]
+
+
+def test_the_monitor_resolves_a_kill_switch_alert_left_firing_while_trading_runs(trader):
+    from monitoring.alerts import alert_fire
+    from monitoring.health import Monitor
+
+    alert_fire(key="kill_switch", title="kill_switch_active: trading is halted (raced a resume)")
+    Monitor(lambda: trader).health_tick()
+    assert not Alert.objects.filter(key="kill_switch", state="firing").exists()
