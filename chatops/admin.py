@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib import admin
 
+from academy.admin_tools import ReadOnlyAdmin
 from chatops.models import ChatAudit, ChatOperator, ChatState
 
 
@@ -27,22 +28,13 @@ class ChatOperatorAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChatAudit)
-class ChatAuditAdmin(admin.ModelAdmin):
+class ChatAuditAdmin(ReadOnlyAdmin):
     """Read-only: the record of what was asked of the bot and what came of it."""
 
     list_display = ("ts", "platform", "external_id", "handle", "user", "command", "outcome")
     list_filter = ("platform", "outcome", "command")
     search_fields = ("external_id", "handle", "user__username", "text", "detail")
     date_hierarchy = "ts"
-
-    def has_add_permission(self, request: Any) -> bool:
-        return False
-
-    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(ChatState)

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from monitoring.health import after_run, panel_metrics
-from monitoring.metrics import metric_record
 from monitoring.models import Alert
-from tests.factories import AgentConfigFactory, RunFactory
+from tests.factories import AgentConfigFactory
+from tests.monitoring.test_paging import finished_run, history
 
 pytestmark = pytest.mark.django_db
-
-
-def finished_run(agent, **kw):
-    now = timezone.now()
-    return RunFactory(agent=agent, started_at=now - timedelta(seconds=5), ended_at=now, status="completed", **kw)
-
-
-def history(agent, name: str, values: list[str]) -> None:
-    for i, v in enumerate(values):
-        metric_record(name, Decimal(v), agent_id=agent.pk, ts=timezone.now() - timedelta(hours=i + 1))
 
 
 def test_it_does_not_page_a_fast_agent_for_latency_below_the_floor(settings):
