@@ -4,6 +4,8 @@ agent cannot be renamed out of its pause; a name in pause_agents is a slug."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.urls import reverse
 
@@ -76,5 +78,5 @@ def test_an_agents_name_is_fixed_once_it_exists(admin_client):
 def test_a_paused_agents_name_must_be_a_slug(operator):
     for bad in ("alpha\nFORGED log line", "a b", "x" * 101):
         with pytest.raises(OverrideInvalid):
-            override_write(text='{"pause_agents": [%s]}' % __import__("json").dumps(bad), actor=operator)
+            override_write(text=json.dumps({"pause_agents": [bad]}), actor=operator)
     assert not DeskOverride.objects.exists()
