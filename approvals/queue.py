@@ -76,12 +76,6 @@ def queue_rows(user: Any, *, now: datetime) -> list[QueueRow]:
     return [_row(r, markets[r.market], user, now) for r in pending]
 
 
-def recent_decided(limit: int = RECENT_LIMIT) -> list[ApprovalRequest]:
-    """The latest decided requests, so an approver sees what became of their decision."""
-    return list(ApprovalRequest.objects.exclude(status=ApprovalStatus.PENDING).select_related("agent")
-                .order_by("-decided_at", "-id")[:limit])
-
-
 def _row(request: ApprovalRequest, market: MarketView, user: Any, now: datetime) -> QueueRow:
     votes = list(request.decisions.all())
     return QueueRow(request=request, market=market, seconds_left=int((request.expires_at - now).total_seconds()),
