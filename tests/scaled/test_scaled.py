@@ -30,7 +30,7 @@ def scaled_env(tmp_path, fresh_venue) -> Iterator[dict[str, str]]:
     name = f"academy_scaled_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    db = 11
+    db = redis_db()
     redis.Redis(host="127.0.0.1", port=6379, db=db).flushdb()
     venue, _ = fresh_venue
     env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "academy.settings", "DEBUG": "true",
@@ -42,6 +42,12 @@ def scaled_env(tmp_path, fresh_venue) -> Iterator[dict[str, str]]:
     redis.Redis(host="127.0.0.1", port=6379, db=db).flushdb()
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def redis_db() -> int:
+    """Redis db 11 for a plain run, 11 + n for xdist worker gwN: two workers never flush each other's queue."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    return 11 + int(worker.removeprefix("gw") or 0)
 
 
 def manage(env: dict[str, str], *args: str) -> str:
