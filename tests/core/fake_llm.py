@@ -1,7 +1,8 @@
 """Local fake model providers on a real socket, speaking the OpenAI and Anthropic wire formats.
 
 Each server asks for one tool (get_balance) and, once it receives the tool result, answers with
-a final text. It records every request so tests can assert on the exact wire shapes.
+a final text. It records every request (GET too: a followed redirect would show) so tests can assert on
+the exact wire shapes.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ class Seen:
 class FakeServer:
     url: str
     requests: list[Seen] = field(default_factory=list)
-    fail_first: list[tuple[int, str]] = field(default_factory=list)  # (status, body) served before real replies
+    # (status, body) or (status, body, headers), served in order before the real replies
+    fail_first: list[tuple[int, str] | tuple[int, str, dict[str, str]]] = field(default_factory=list)
 
 
 Responder = Callable[[dict[str, Any]], dict[str, Any]]
@@ -70,13 +72,19 @@ def serve(responder: Responder) -> Iterator[FakeServer]:
             body = json.loads(self.rfile.read(length) or b"{}")
             server_state.requests.append(Seen(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             if server_state.fail_first:
-                status, text = server_state.fail_first.pop(0)
-                self._send(status, text.encode())
+                status, text, *headers = server_state.fail_first.pop(0)
+                self._send(status, text.encode(), *headers)
                 return
             self._send(200, json.dumps(responder(body)).encode())
 
-        def _send(self, status: int, payload: bytes) -> None:
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            server_state.requests.append(Seen(self.path, {k.lower(): v for k, v in self.headers.items()}, {}))
+            self._send(404, b"{}")
+
+        def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
             self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("content-type", "application/json")
             self.send_header("content-length", str(len(payload)))
             self.end_headers()

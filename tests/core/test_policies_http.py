@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import socket
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
 
 from agents.core.policies import AnthropicPolicy, OpenAIPolicy
-from agents.core.policies.base import Message, PolicyContext, PolicyError
+from agents.core.policies._http import backoff
+from agents.core.policies.base import Message, PolicyContext, PolicyError, PolicyStep
 
 from .conftest import Harness, demo_spec
 from .fake_llm import anthropic_reply, openai_reply, serve
@@ -112,3 +115,133 @@ def test_it_builds_the_policy_the_spec_names() -> None:
     assert isinstance(oa, OpenAIPolicy) and (oa.model, oa.temperature, oa.base_url) == (OA_MODEL, 0.3, "http://x/v1")
     with pytest.raises(ValueError, match="API key"):
         build_policy(demo_spec(policy="anthropic", model=ANT_MODEL))
+
+
+def ask(policy: OpenAIPolicy | AnthropicPolicy) -> PolicyStep:
+    return policy.next_step(PolicyContext(messages=[Message("user", "hi")], tools=[], step=0, now=None))
+
+
+def make(provider: str, base_url: str, **kw: Any) -> OpenAIPolicy | AnthropicPolicy:
+    """A policy of either provider at `base_url`, the fake server's root (the OpenAI wire adds its /v1)."""
+    if provider == "openai":
+        return OpenAIPolicy(base_url=base_url + "/v1", model=OA_MODEL, api_key=KEY, **kw)
+    return AnthropicPolicy(base_url=base_url, model=ANT_MODEL, api_key=ANT_KEY, **kw)
+
+
+REPLIES = {"openai": openai_reply, "anthropic": anthropic_reply}
+
+
+def test_it_retries_anthropic_overloaded_honouring_retry_after_capped() -> None:
+    sleeps: list[float] = []
+    overloaded = json.dumps({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})
+    with serve(anthropic_reply) as srv:
+        srv.fail_first = [(529, overloaded, {"retry-after": "3"}), (529, overloaded, {"retry-after": "120"})]
+        step = ask(make("anthropic", srv.url, retries=2, sleep=sleeps.append))
+    assert step.tool_calls[0].name == "get_balance" and step.usage.input_tokens == 200
+    assert sleeps == [3.0, 10.0] and len(srv.requests) == 3  # the server's 3 s, then its 120 s capped at 10
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_it_keeps_the_sdks_own_retries_off(provider: str) -> None:
+    sleeps: list[float] = []
+    with serve(REPLIES[provider]) as srv:
+        srv.fail_first = [(503, "{}")] * 10
+        with pytest.raises(PolicyError, match="returned 503"):
+            ask(make(provider, srv.url, retries=2, sleep=sleeps.append))
+    assert len(srv.requests) == 3 and sleeps == [0.5, 1.0]  # ours: retries + 1 attempts, our waits only
+    assert {r.headers["x-stainless-retry-count"] for r in srv.requests} == {"0"}
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_it_gives_up_with_a_policy_error_when_the_connection_is_refused(provider: str) -> None:
+    sleeps: list[float] = []
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused, and no one else gets it
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        with pytest.raises(PolicyError, match="ConnectError") as caught:
+            ask(make(provider, url, retries=2, sleep=sleeps.append))
+    assert sleeps == [0.5, 1.0] and url in str(caught.value)
+
+
+def test_it_retries_a_read_timeout_as_transient() -> None:
+    calls: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        if len(calls) == 1:
+            raise httpx.ReadTimeout("timed out", request=request)
+        return httpx.Response(200, json=openai_reply(json.loads(request.content)))
+
+    sleeps: list[float] = []
+    policy = OpenAIPolicy(base_url="http://model.invalid/v1", model=OA_MODEL, api_key=KEY,
+                          transport=httpx.MockTransport(handler), sleep=sleeps.append)
+    assert ask(policy).usage.output_tokens == 30 and len(calls) == 2 and sleeps == [0.5]
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+@pytest.mark.parametrize("status", [302, 307])
+def test_it_never_follows_a_redirect_so_the_key_stays_home(provider: str, status: int) -> None:
+    with serve(REPLIES[provider]) as elsewhere, serve(REPLIES[provider]) as srv:
+        path = "/v1/chat/completions" if provider == "openai" else "/v1/messages"
+        srv.fail_first = [(status, "{}", {"location": elsewhere.url + path})]
+        with pytest.raises(PolicyError, match=f"returned {status}"):
+            ask(make(provider, srv.url, retries=2, sleep=lambda s: None))
+    assert len(srv.requests) == 1 and elsewhere.requests == []  # not retried, and nothing reached the other host
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_it_fails_closed_on_a_reply_without_usage(provider: str) -> None:
+    def no_usage(body: dict) -> dict:
+        reply = REPLIES[provider](body)
+        del reply["usage"]
+        return reply
+
+    with serve(no_usage) as srv, pytest.raises(PolicyError, match="usage"):
+        ask(make(provider, srv.url, retries=2))
+    assert len(srv.requests) == 1  # a malformed reply is not transient
+
+
+def test_it_speaks_through_the_official_clients() -> None:
+    import anthropic
+    import openai
+
+    with serve(openai_reply) as oa, serve(anthropic_reply) as ant:
+        ask(make("openai", oa.url))
+        ask(make("anthropic", ant.url))
+    (oa_seen,), (ant_seen,) = oa.requests, ant.requests
+    assert oa_seen.headers["user-agent"] == f"OpenAI/Python {openai.__version__}"
+    assert ant_seen.headers["user-agent"] == f"Anthropic/Python {anthropic.__version__}"
+    assert oa_seen.headers["x-stainless-lang"] == ant_seen.headers["x-stainless-lang"] == "python"
+    assert ant_seen.headers["anthropic-version"] == "2023-06-01" and ant_seen.headers["x-api-key"] == ANT_KEY
+
+
+@pytest.mark.parametrize("base", ["/openai/v1", "/openai/v1/"])
+def test_it_reaches_an_openai_compatible_server_under_a_path_prefix(base: str) -> None:
+    with serve(openai_reply) as srv:
+        policy = OpenAIPolicy(base_url=srv.url + base, model="llama-3.1-8b-instruct-q4-v1", api_key="local-key")
+        step = ask(policy)
+    assert step.tool_calls[0].id == "call_abc" and [r.path for r in srv.requests] == ["/openai/v1/chat/completions"]
+    assert srv.requests[0].headers["authorization"] == "Bearer local-key"
+
+
+def test_it_refuses_an_empty_api_key() -> None:
+    with pytest.raises(ValueError, match="API key"):
+        OpenAIPolicy(base_url="http://x/v1", model=OA_MODEL, api_key="")
+
+
+@pytest.mark.parametrize(("header", "wait"), [("2.5", 2.5), ("0", 0.0), ("-5", 0.0), ("600", 10.0), ("nan", 0.5),
+                                              ("inf", 0.5), ("Wed, 21 Oct 2015 07:28:00 GMT", 0.5), (None, 0.5)])
+def test_it_reads_retry_after_as_bounded_seconds(header: str | None, wait: float) -> None:
+    assert backoff(0, header) == wait
+
+
+def test_it_takes_keys_and_urls_from_its_arguments_not_the_sdks_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/elsewhere")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9/elsewhere")
+    monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", "ambient-token-0123456789")
+    with serve(openai_reply) as oa, serve(anthropic_reply) as ant:
+        ask(make("openai", oa.url))
+        ask(make("anthropic", ant.url))
+    assert oa.requests[0].headers["authorization"] == f"Bearer {KEY}"
+    assert ant.requests[0].headers["x-api-key"] == ANT_KEY
+    assert "authorization" not in ant.requests[0].headers  # the ambient token was not sent beside our key

@@ -1,4 +1,5 @@
-"""Who decides: rules (offline default), scripted (replay/tests), OpenAI-compatible, Anthropic."""
+"""Who decides: rules (offline default), scripted (replay/tests), OpenAI-compatible, Anthropic (the last two
+through the official `openai` and `anthropic` clients)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,18 @@
-"""Shared retry loop for the model providers' HTTP modules (each owns its client and timeouts)."""
+"""What the model-provider policies share: our httpx client, our retry loop around the official SDKs' calls.
+
+The official `openai` and `anthropic` clients write the requests; we keep the rest. Their own retries are off
+(max_retries=0) so the number of attempts and every wait stay ours and go through the injectable `sleep`;
+they send through our httpx client (no redirects, our timeouts, an injectable transport); and we validate the
+raw reply JSON ourselves, because the SDKs' reply objects accept a reply without `usage`, which would leave
+the token budget unenforceable.
+"""
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -14,50 +23,85 @@ RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 MAX_RETRY_AFTER_S = 10.0
 
 
-def post_json(client: httpx.Client, url: str, *, headers: Mapping[str, str], body: dict[str, Any], retries: int,
-              sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
-    """POST and return the JSON reply; retry transient failures with backoff; PolicyError otherwise."""
+@dataclass(frozen=True)
+class SdkErrors:
+    """One official client's exception classes (openai and anthropic name and shape them alike)."""
+
+    base: type[Exception]  # OpenAIError / AnthropicError: anything else the SDK raises
+    connection: type[Exception]  # APIConnectionError, and its subclass APITimeoutError: transient
+    status: type[Exception]  # APIStatusError: a non-2xx reply, carrying `.response`
+
+
+def call_with_retries(send: Callable[[], httpx.Response], *, errors: SdkErrors, retries: int,
+                      sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+    """Make one SDK call and return the reply's JSON; retry transient failures with backoff; PolicyError otherwise.
+
+    1. A connection failure or timeout, or a status in RETRY_STATUS, is retried up to `retries` times.
+    2. Any other non-2xx reply (a 302 included: redirects are never followed) ends with a PolicyError
+       naming the status; the reply's text goes in the message for the operator (the loop redacts it).
+    """
     for attempt in range(retries + 1):
         last = attempt == retries
         try:
-            resp = client.post(url, headers=dict(headers), json=body)
-        except httpx.TransportError as exc:
+            resp = send()
+        except errors.connection as exc:
             if last:
-                raise PolicyError(f"POST {url} failed: {type(exc).__name__}: {exc}") from exc
-            sleep(_backoff(attempt, None))
+                raise PolicyError(f"{_where(exc)} failed: {_cause(exc)}") from exc
+            sleep(backoff(attempt, None))
             continue
-        if resp.status_code in RETRY_STATUS and not last:
-            sleep(_backoff(attempt, resp.headers.get("retry-after")))
-            continue
-        return _decode(url, resp)
+        except errors.status as exc:
+            resp = exc.response  # type: ignore[attr-defined]
+            if resp.status_code in RETRY_STATUS and not last:
+                sleep(backoff(attempt, resp.headers.get("retry-after")))
+                continue
+            raise PolicyError(f"{_where(exc)} returned {resp.status_code}: {resp.text[:500]}") from exc
+        except errors.base as exc:
+            raise PolicyError(f"model call failed: {type(exc).__name__}: {exc}") from exc
+        return _decode(resp)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _decode(url: str, resp: httpx.Response) -> dict[str, Any]:
-    if resp.status_code >= 400:
-        raise PolicyError(f"POST {url} returned {resp.status_code}: {resp.text[:500]}")
+def _where(exc: Exception) -> str:
+    request = getattr(exc, "request", None)
+    return f"{request.method} {request.url}" if isinstance(request, httpx.Request) else "model call"
+
+
+def _cause(exc: Exception) -> str:
+    """The transport's own error (ConnectError, ReadTimeout...): the SDK's message alone says little."""
+    cause = exc.__cause__ or exc
+    return f"{type(cause).__name__}: {cause}"
+
+
+def _decode(resp: httpx.Response) -> dict[str, Any]:
+    where = f"{resp.request.method} {resp.request.url}"
     try:
         data = resp.json()
     except ValueError as exc:
-        raise PolicyError(f"POST {url} returned non-JSON: {resp.text[:200]}") from exc
+        raise PolicyError(f"{where} returned non-JSON: {resp.text[:200]}") from exc
     if not isinstance(data, dict):
-        raise PolicyError(f"POST {url} returned a JSON {type(data).__name__}, expected an object")
+        raise PolicyError(f"{where} returned a JSON {type(data).__name__}, expected an object")
     return data
 
 
-def _backoff(attempt: int, retry_after: str | None) -> float:
+def backoff(attempt: int, retry_after: str | None) -> float:
+    """Seconds to wait: the server's Retry-After (in seconds) when it gives a usable one, else 0.5 * 2^n; at most 10."""
     if retry_after:
         try:
-            return min(float(retry_after), MAX_RETRY_AFTER_S)
+            wait = float(retry_after)
         except ValueError:
-            pass
+            wait = math.nan
+        if math.isfinite(wait):
+            return min(max(wait, 0.0), MAX_RETRY_AFTER_S)
     return min(0.5 * 2**attempt, MAX_RETRY_AFTER_S)
 
 
-def make_client(*, timeout_s: float, transport: httpx.BaseTransport | None) -> httpx.Client:
+def make_timeout(timeout_s: float) -> httpx.Timeout:
+    return httpx.Timeout(timeout_s, connect=min(10.0, timeout_s))
+
+
+def make_client(*, timeout: httpx.Timeout, transport: httpx.BaseTransport | None) -> httpx.Client:
     # No redirects: an API key must never follow a redirect to another host.
-    return httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(10.0, timeout_s)), transport=transport,
-                        follow_redirects=False)
+    return httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
 
 
 class HttpPolicy:
@@ -72,15 +116,24 @@ class HttpPolicy:
         from agents.core.spec import check_model_frozen
 
         self.model = check_model_frozen(model)
+        if not api_key:  # refused here, not at the first call of a run (openai's client refuses it too)
+            raise ValueError(f"policy {self.kind!r} needs an API key")
         self.base_url = base_url.rstrip("/")
-        self._api_key = api_key
         self.temperature = temperature
         self.seed = seed
         self.max_tokens = max_tokens
         self.retries = retries
         self._sleep = sleep
-        self._client = make_client(timeout_s=timeout_s, transport=transport)
+        self._timeout = make_timeout(timeout_s)
+        self._http = make_client(timeout=self._timeout, transport=transport)
+        self._errors = self._connect(api_key)
 
-    def _post(self, path: str, headers: Mapping[str, str], body: dict[str, Any]) -> dict[str, Any]:
-        return post_json(self._client, f"{self.base_url}{path}", headers=headers, body=body, retries=self.retries,
-                         sleep=self._sleep)
+    def _connect(self, api_key: str) -> SdkErrors:
+        """Build the official client on `self._http` (the key goes only there); return its exception classes."""
+        raise NotImplementedError
+
+    def _call(self, send: Callable[[], httpx.Response]) -> dict[str, Any]:
+        return call_with_retries(send, errors=self._errors, retries=self.retries, sleep=self._sleep)
+
+    def close(self) -> None:
+        self._http.close()

@@ -1,4 +1,4 @@
-"""Anthropic Messages API with tool use.
+"""Anthropic Messages API with tool use, through the official `anthropic` client.
 
 Wire: POST {base_url}/v1/messages, headers x-api-key and anthropic-version; `system` is a
 top-level string; assistant turns carry `tool_use` blocks and the next user turn carries the
@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agents.core.policies._http import HttpPolicy
+from agents.core.policies._http import HttpPolicy, SdkErrors
 from agents.core.policies.base import Message, PolicyContext, PolicyError, PolicyStep, ToolCall, Usage
+
+if TYPE_CHECKING:
+    import anthropic
 
 ANTHROPIC_VERSION = "2023-06-01"
 
@@ -44,16 +47,28 @@ class _Reply(BaseModel):
 
 class AnthropicPolicy(HttpPolicy):
     kind = "anthropic"
+    _client: anthropic.Anthropic
 
     def __init__(self, *, model: str, api_key: str, base_url: str = "https://api.anthropic.com",
                  anthropic_version: str = ANTHROPIC_VERSION, **kwargs: Any) -> None:
-        super().__init__(base_url=base_url, model=model, api_key=api_key, **kwargs)
         self.anthropic_version = anthropic_version
+        super().__init__(base_url=base_url, model=model, api_key=api_key, **kwargs)
+
+    def _connect(self, api_key: str) -> SdkErrors:
+        import anthropic  # here, not at the top: the SDK takes about a second to import, paid only by runs that use it
+
+        # max_retries=0: our loop retries (count, backoff and Retry-After ours); http_client: ours, no redirects.
+        # The version header is pinned here, not left to whatever the installed SDK defaults to.
+        self._client = anthropic.Anthropic(api_key=api_key, base_url=self.base_url, max_retries=0,
+                                           timeout=self._timeout, http_client=self._http,
+                                           default_headers={"anthropic-version": self.anthropic_version})
+        return SdkErrors(base=anthropic.AnthropicError, connection=anthropic.APIConnectionError,
+                         status=anthropic.APIStatusError)
 
     def next_step(self, ctx: PolicyContext) -> PolicyStep:
-        headers = {"x-api-key": self._api_key, "anthropic-version": self.anthropic_version,
-                   "content-type": "application/json"}
-        return parse_reply(self._post("/v1/messages", headers, self.request_body(ctx)))
+        body = self.request_body(ctx)
+        # The raw reply, validated by our models below: the SDK's Message would accept one without usage.
+        return parse_reply(self._call(lambda: self._client.messages.with_raw_response.create(**body).http_response))
 
     def request_body(self, ctx: PolicyContext) -> dict[str, Any]:
         system = "\n\n".join(m.content for m in ctx.messages if m.role == "system")
@@ -65,9 +80,6 @@ class AnthropicPolicy(HttpPolicy):
             body["tools"] = [{"name": t["name"], "description": t["description"], "input_schema": t["parameters"]}
                              for t in ctx.tools]
         return body
-
-    def close(self) -> None:
-        self._client.close()
 
 
 def to_wire(messages: Sequence[Message]) -> list[dict[str, Any]]:

@@ -1,4 +1,8 @@
-"""Build the policy an AgentSpec names (the Django side passes secrets and URLs from settings)."""
+"""Build the policy an AgentSpec names (the Django side passes secrets and URLs from settings).
+
+The key and base URL always come in here, explicitly: the official SDKs would otherwise read their own
+environment variables (OPENAI_API_KEY, ANTHROPIC_AUTH_TOKEN...) and could send a key we were not given.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""OpenAI-compatible chat completions with tool calling (OpenAI, vLLM, llama.cpp, Ollama...).
+"""OpenAI-compatible chat completions with tool calling (OpenAI, vLLM, llama.cpp, Ollama...), through the official
+`openai` client.
 
 Wire: POST {base_url}/chat/completions with `tools` [{type: function, function: {...}}];
 the reply's `choices[0].message.tool_calls[].function.arguments` is a JSON *string*.
@@ -7,12 +8,15 @@ the reply's `choices[0].message.tool_calls[].function.arguments` is a JSON *stri
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agents.core.policies._http import HttpPolicy
+from agents.core.policies._http import HttpPolicy, SdkErrors
 from agents.core.policies.base import Message, PolicyContext, PolicyError, PolicyStep, ToolCall, Usage
+
+if TYPE_CHECKING:
+    import openai
 
 
 class _Fn(BaseModel):
@@ -53,10 +57,21 @@ class _Reply(BaseModel):
 
 class OpenAIPolicy(HttpPolicy):
     kind = "openai"
+    _client: openai.OpenAI
+
+    def _connect(self, api_key: str) -> SdkErrors:
+        import openai  # here, not at the top: the SDK takes about a second to import, paid only by runs that use it
+
+        # max_retries=0: our loop retries (count, backoff and Retry-After ours); http_client: ours, no redirects.
+        self._client = openai.OpenAI(api_key=api_key, base_url=self.base_url, max_retries=0, timeout=self._timeout,
+                                     http_client=self._http)
+        return SdkErrors(base=openai.OpenAIError, connection=openai.APIConnectionError, status=openai.APIStatusError)
 
     def next_step(self, ctx: PolicyContext) -> PolicyStep:
-        headers = {"authorization": f"Bearer {self._api_key}", "content-type": "application/json"}
-        return parse_reply(self._post("/chat/completions", headers, self.request_body(ctx)))
+        body = self.request_body(ctx)
+        # The raw reply, validated by our models below: the SDK's ChatCompletion would accept one without usage.
+        return parse_reply(self._call(lambda: self._client.chat.completions.with_raw_response.create(**body)
+                                      .http_response))
 
     def request_body(self, ctx: PolicyContext) -> dict[str, Any]:
         body: dict[str, Any] = {"model": self.model, "messages": [to_wire(m) for m in ctx.messages],
@@ -69,9 +84,6 @@ class OpenAIPolicy(HttpPolicy):
         if self.max_tokens is not None:
             body["max_tokens"] = self.max_tokens
         return body
-
-    def close(self) -> None:
-        self._client.close()
 
 
 def to_wire(m: Message) -> dict[str, Any]:
