@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agents.overrides import override_pause_set
+from chatops import telegram
 from chatops.models import ChatAudit, ChatOperator, ChatState, Outcome
 from chatops.telegram import ChatApiError, chat_state
 from monitoring.halt import halt, kill_switch_state, resume
@@ -58,7 +59,8 @@ def test_a_working_poll_does_not_hide_failing_pushes(fake, bot, desk, settings) 
     assert [t for t in fake.texts(OPERATOR) if t.startswith("HALT: pushes failing")]
 
 
-def test_the_cursor_waits_at_a_gap_an_older_id_may_still_fill(fake, bot, desk) -> None:
+def test_the_cursor_waits_at_a_gap_an_older_id_may_still_fill(fake, bot, desk, monkeypatch) -> None:
+    monkeypatch.setattr(telegram, "PUSH_GAP_WAIT_S", 5.0)
     state = chat_state()
     now = timezone.now()
     later = OutboxEvent.objects.create(pk=state.push_cursor + 2, ts=now, kind="alert", payload={
