@@ -189,7 +189,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # One line per venue request drowns the log that matters; failures are logged by the client.
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
+    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"},
+                # At DEBUG the model SDKs log every request body: the whole conversation.
+                "openai": {"level": "WARNING"}, "anthropic": {"level": "WARNING"}},
 }
 
 # Model providers (only the openai/anthropic policies use them). Keys are secrets: they are
