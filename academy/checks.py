@@ -167,3 +167,17 @@ def check_live_limits(app_configs: Any, **kwargs: Any) -> list[Error]:
         for name, order, daily in agents
         if order > order_max or daily > daily_max
     ]
+
+
+# --- OpenTelemetry export (agents/otel.py): a configuration its exporter cannot send is refused at start ------
+
+OTEL_CHECK_IDS = {"protocol": "academy.E009", "endpoint": "academy.E010"}
+
+
+@register()
+def check_otel_export(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """Traces go over OTLP/HTTP with protobuf only (no gRPC exporter is shipped), to a well-formed URL;
+    else no trace would ever arrive, and nobody would know why."""
+    from agents.otel import config_errors
+
+    return [Error(e.message, hint=e.hint, id=OTEL_CHECK_IDS[e.what]) for e in config_errors()]

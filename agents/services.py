@@ -25,6 +25,7 @@ from django.db.models import Exists, F, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from academy.dbclock import db_clock
+from agents import otel
 from agents.core.guards import NO_OVERRIDE, Override, StopCheck, guards_for_data_dir, override_from_text
 from agents.core.loop import BEHAVIOUR, RunResult, run_loop
 from agents.core.orders import ApprovalDraft, OrderDesk
@@ -625,6 +626,7 @@ class RunRecorder:
         self.run, self.writer = run, writer
         self.batch_rows, self.batch_s, self.step_s = batch_rows, batch_s, step_s
         self._rows: list[TraceRow] = []
+        self.kept: list[TraceRow] | None = None  # every row, when the run is exported (agents.otel); else None
         self._oldest = 0.0  # when the first waiting row came, on the writer's monotonic clock
         self._lock = threading.Lock()  # a timed-out tool thread may append late, from its own thread
 
@@ -634,6 +636,8 @@ class RunRecorder:
             if self._rows and self._rows[-1].step != step and now - self._oldest >= self.step_s:
                 self._write()  # one transaction per step
             row = trace_append(run=self.run, writer=self.writer, kind=str(kind), step=step, data=data)
+            if self.kept is not None:
+                self.kept.append(row)
             if not self._rows:
                 self._oldest = now
             self._rows.append(row)
@@ -804,6 +808,7 @@ def _run_locked(agent: AgentConfig, lease: Lease, *, venue: VenuePort | None, po
     try:
         recorder = RunRecorder(run, TraceWriter(traces_dir=traces_dir(), run_id=str(run.pk), clock=clock,
                                                 redactor=redactor()))
+        recorder.kept = otel.events_for_run()
         run.trace_path = str(recorder.writer.path)
         run.save(update_fields=["trace_path"])
         venue = JournaledVenue(venue or venue_client(), agent=agent, run=run)
@@ -828,6 +833,7 @@ def _run_locked(agent: AgentConfig, lease: Lease, *, venue: VenuePort | None, po
         _trace_unwritten(run, result, unwritten)
     _cancel_uncovered(agent, venue, run)
     _finish(run, result, clock)
+    otel.run_export(run, recorder.kept if recorder is not None else None)  # never raises, never waits
     mark_run_finished(state_dir(), state, outcome=result.outcome, at=clock.now().isoformat())
     _health_after(run, result)
     return run
