@@ -165,14 +165,17 @@ def agent_thresholds(agent: Any, now: datetime) -> dict[str, dict[str, Any]]:
 
 
 def _decision_band(base: Decimal | None, rules: Any) -> dict[str, Any]:
+    """The monitor's band (health.DecisionBand) as chart lines."""
+    from monitoring.health import DecisionBand
+
     x = rules.decision_x
     rule = f"outside baseline / {x} .. x {x}"
+    band = DecisionBand.of(base, rules)
     if base is None:
         return _lines("decision_rate", [], rule, "no baseline yet")
-    if base == 0:  # health._rate_checks: a quiet agent pages once it passes the floor
-        return _lines("decision_rate", [(rules.decision_floor, "pages above")], f"> {rules.decision_floor} "
-                      "(baseline 0)", "")
-    return _lines("decision_rate", [(base * x, "pages above"), (base / x, "pages below")], rule, "")
+    if base == 0:  # a quiet agent pages once it passes the floor
+        return _lines("decision_rate", [(band.high, "pages above")], f"> {rules.decision_floor} (baseline 0)", "")
+    return _lines("decision_rate", [(band.high, "pages above"), (band.low, "pages below")], rule, "")
 
 
 def _daily_loss_line(now: datetime) -> dict[str, Any]:

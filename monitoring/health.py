@@ -165,27 +165,45 @@ class _RateRules(NamedTuple):
         return cls(settings.PAGE_ERROR_RATE_5M, settings.PAGE_DECISION_RATE_X, settings.PAGE_DECISION_RATE_FLOOR)
 
 
+class DecisionBand(NamedTuple):
+    """Where the decision rate pages: above `high`, below `low` (None: that side never pages). /metrics
+    exposes both lines, so a Prometheus rule pages where the monitor does."""
+
+    low: Decimal | None
+    high: Decimal | None
+
+    @classmethod
+    def of(cls, base: Decimal | None, rules: _RateRules) -> DecisionBand:
+        """baseline / x .. baseline * x; without a baseline nowhere; with a baseline of 0 above the floor only
+        (a quiet agent suddenly busy: a multiple of 0 would never page)."""
+        if base is None:
+            return cls(None, None)
+        if base == 0:
+            return cls(None, rules.decision_floor)
+        return cls(base / rules.decision_x, base * rules.decision_x)
+
+    def outside(self, rate: Decimal) -> bool:
+        return (self.high is not None and rate > self.high) or (self.low is not None and rate < self.low)
+
+
 def _rate_checks(agent: Any, rate: Decimal, decisions: Decimal, base: Decimal | None, rules: _RateRules) -> list[Check]:
-    x = rules.decision_x
-    if base is not None and base == 0:  # a quiet agent suddenly busy: a multiple of 0 would never page
-        far = decisions > rules.decision_floor
-    else:
-        far = base is not None and (decisions > base * x or decisions * x < base)
+    band = DecisionBand.of(base, rules)
     return [
         _above("error_rate_5m", agent, rate, rules.error_rate, f"> {rules.error_rate}"),
-        Check("decision_rate", agent.name, decisions, base, far, _decision_rule(base, rules), "per hour"),
+        Check("decision_rate", agent.name, decisions, base, band.outside(decisions), _decision_rule(base, band, rules),
+              "per hour"),
     ]
 
 
-def _decision_rule(base: Decimal | None, rules: _RateRules) -> str:
+def _decision_rule(base: Decimal | None, band: DecisionBand, rules: _RateRules) -> str:
     """The band the decision rate pages outside of, in figures, and what set it."""
     x, floor = rules.decision_x, rules.decision_floor
     if base is None:
         return f"outside baseline / {_num(x)} .. x {_num(x)} (no baseline yet)"
     if base == 0:
         return f"> {_num(floor)} per hour: floor {_num(floor)} (baseline 0)"
-    low, high = (base / x).quantize(Decimal("0.01")), base * x
-    return f"outside {_num(low)} .. {_num(high)} per hour: baseline {_num(base)} / {_num(x)} .. x {_num(x)}"
+    low = band.low.quantize(Decimal("0.01"))
+    return f"outside {_num(low)} .. {_num(band.high)} per hour: baseline {_num(base)} / {_num(x)} .. x {_num(x)}"
 
 
 def page(checks: list[Check]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -22,7 +23,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from agents.models import AgentConfig, Run
 from approvals.models import ApprovalRequest, ApprovalStatus
-from monitoring.metrics import NAMES, latest_by_agent, latest_system, quantile
+from monitoring.metrics import NAMES, baselines_for, latest_by_agent, latest_system, quantile
 from monitoring.models import Alert, AlertDelivery, AlertState, HaltEvent
 
 SYSTEM = "_system"  # the agent label of system-wide samples (agent is null)
@@ -69,6 +70,7 @@ class AcademyCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         yield from agent_metric_families()
+        yield from threshold_families()
         yield kill_switch_family()
         yield _counter("academy_halts", "Halts recorded (HaltEvent action=halt).",
                        HaltEvent.objects.filter(action=HaltEvent.Action.HALT).count())
@@ -112,6 +114,60 @@ def latest_samples() -> dict[str, dict[str, float]]:
     for name, value in latest_system(NAMES).items():
         result[name][SYSTEM] = float(value)
     return result
+
+
+def threshold_families() -> Iterator[GaugeMetricFamily]:
+    """Where the monitor pages each enabled agent now, beside the figures it judges, so an alerting rule
+    compares two series of one scrape (`academy_agent_cost_per_run_usd > academy_agent_cost_per_run_page_threshold_usd`)
+    and pages exactly where the monitor does (deploy/prometheus/academy.rules.yml).
+
+    Computed by the monitor's own code (monitoring.health: the card rules, `Ratio.rule`, `DecisionBand`) on
+    the baselines as stored (`baselines_for`, as the panel reads them): one query for the agents and one per
+    baseline, whatever their number. A disabled agent gets none: the monitor does not judge it, so a rule
+    must not page on the last figures it left."""
+    from monitoring.health import _card_rules, _RateRules
+
+    agents = sorted(AgentConfig.objects.filter(enabled=True).values_list("name", "pk"))
+    for name, threshold, ratio, _ in _card_rules():
+        if ratio is None:
+            yield _per_agent(name, "page_threshold", "Pages above this (the monitor's threshold).",
+                             {agent: threshold for agent, _ in agents})
+            continue
+        bases = baselines_for(name, [pk for _, pk in agents])
+        yield _per_agent(name, "baseline", "The baseline the monitor judges against (as stored; the cold-start "
+                         "value until there are enough samples); no series without one.",
+                         {agent: bases[pk] for agent, pk in agents})
+        yield _per_agent(name, "page_threshold", "Pages above this: max(x * baseline, floor); the floor alone "
+                         "without a baseline.", {agent: ratio.rule(bases[pk])[0] for agent, pk in agents})
+    yield from decision_band_families(agents, _RateRules.read())
+    yield _per_agent("chain_rest_drift", "page_threshold", "Pages (and halts) above this drift: CHAIN_DUST.",
+                     {SYSTEM: settings.CHAIN_DUST})
+
+
+def decision_band_families(agents: list[tuple[str, int]], rules: Any) -> Iterator[GaugeMetricFamily]:
+    """The decision-rate baseline and the band outside which the monitor pages (`DecisionBand`): no line
+    without a baseline, no low line with a baseline of 0 (the floor is the high one)."""
+    from monitoring.health import DecisionBand
+
+    bases = baselines_for("decision_rate", [pk for _, pk in agents])
+    bands = {agent: DecisionBand.of(bases[pk], rules) for agent, pk in agents}
+    yield _per_agent("decision_rate", "baseline", "The decision-rate baseline the monitor judges against (as "
+                     "stored); no series without one.", {agent: bases[pk] for agent, pk in agents})
+    yield _per_agent("decision_rate", "page_high", "Pages above this: baseline * x; the floor with a baseline "
+                     "of 0.", {agent: band.high for agent, band in bands.items()})
+    yield _per_agent("decision_rate", "page_low", "Pages below this: baseline / x; no series with a baseline "
+                     "of 0.", {agent: band.low for agent, band in bands.items()})
+
+
+def _per_agent(name: str, what: str, doc: str, values: dict[str, Decimal | None]) -> GaugeMetricFamily:
+    """`<the metric's family stem>_<what>_<unit>{agent}`, in the metric's base unit; None leaves the agent out."""
+    exposed = EXPOSED[name]
+    stem = exposed.name.removesuffix(f"_{exposed.unit}") if exposed.unit else exposed.name
+    family = GaugeMetricFamily(f"{stem}_{what}", f"{name}: {doc}", labels=["agent"], unit=exposed.unit)
+    for agent, value in values.items():
+        if value is not None:
+            family.add_metric([agent], float(value) / exposed.per)
+    return family
 
 
 def kill_switch_family() -> GaugeMetricFamily:

@@ -167,3 +167,120 @@ def test_it_counts_runs_from_the_tallies_kept_as_runs_end_not_every_run_ever(cli
     assert ("academy_runs_total", frozenset({("agent", "gamma"), ("status", "error")})) not in got
     assert not any("COUNT" in q["sql"] and '"agents_run"' in q["sql"] and "running" not in q["sql"]
                    for q in ctx.captured_queries)
+
+
+# --- the monitor's thresholds, beside the figures (deploy/prometheus/academy.rules.yml compares the two) ----
+
+
+def _history(agent, name: str, values: list[str], now) -> None:
+    """Record `values` as the agent's samples of `name` over the last hours, then store its baseline as a run
+    would (monitoring.metrics.baseline)."""
+    from monitoring.metrics import baseline, metric_record
+
+    for hours, value in enumerate(values, start=1):
+        metric_record(name, Decimal(value), agent_id=agent.pk, ts=now - timedelta(hours=hours))
+    baseline(name, agent.pk, now=now)
+
+
+def _fleet(now):
+    """Agents with every kind of baseline: `stored` (enough samples of each metric), `cold` (2 samples: the
+    cold-start value stands in where there is one, none where there is not), `fresh` (no sample at all),
+    `quiet` (a decision baseline of 0, a cost baseline under the floor), and a disabled agent."""
+    stored, cold, fresh = AgentConfigFactory(name="stored"), AgentConfigFactory(name="cold"), AgentConfigFactory(
+        name="fresh")
+    quiet, off = AgentConfigFactory(name="quiet"), AgentConfigFactory(name="off", enabled=False)
+    for agent in (stored, off):
+        _history(agent, "cost_per_run", ["0.07"] * 5, now)
+        _history(agent, "latency_p95", ["1200"] * 5, now)
+        _history(agent, "decision_rate", ["10", "12", "12", "14", "30"], now)
+    _history(cold, "cost_per_run", ["0.30", "0.30"], now)
+    _history(cold, "latency_p95", ["90", "90"], now)
+    _history(cold, "decision_rate", ["5", "5"], now)
+    _history(quiet, "cost_per_run", ["0.001"] * 5, now)
+    _history(quiet, "decision_rate", ["0"] * 5, now)
+    MetricSampleFactory(agent=None, name="chain_rest_drift", value=Decimal("0.004"), ts=now)
+    return [stored, cold, fresh, quiet]
+
+
+def _number(text: str, per: int = 1) -> float:
+    return float(Decimal(text)) / per
+
+
+def test_it_exposes_the_thresholds_the_monitor_and_the_panel_page_on(settings) -> None:
+    """Every threshold series equals what monitoring.health computes for the same state: the panel's card
+    checks (panel_metrics: the stored baselines, Ratio.rule, the absolute thresholds), the decision-rate
+    checks of the monitor's pass (fleet_rate_checks) and the drift check."""
+    from monitoring.health import fleet_rate_checks, panel_metrics
+
+    settings.COLD_START_BASELINE = {"cost_per_run": Decimal("0.10")}  # latency without a stand-in: no baseline
+    now = timezone.now()
+    agents = _fleet(now)
+    got = _samples(_scrape().content.decode())
+    names = {"cost_per_run": ("academy_agent_cost_per_run_page_threshold_usd", 1),
+             "latency_p95": ("academy_agent_latency_p95_page_threshold_seconds", 1000),
+             "tool_calls_per_run": ("academy_agent_tool_calls_per_run_page_threshold", 1),
+             "error_rate_5m": ("academy_agent_error_rate_5m_page_threshold_ratio", 1),
+             "chain_rest_drift": ("academy_agent_chain_rest_drift_page_threshold", 1)}
+    card = panel_metrics()
+    checked = [c for c in card if c["name"] in names]
+    assert len(checked) == 4 * len(agents) + 1  # four per enabled agent, the drift once
+    for check in checked:
+        family, per = names[check["name"]]
+        assert _value(got, family, agent=check["agent"] or "_system") == _number(check["threshold"], per), check
+
+    expected = {  # what set each threshold: the stored baseline x2, the cold-start value x2, the floor
+        "stored": (0.14, 2.4), "cold": (0.2, 1.0), "fresh": (0.2, 1.0), "quiet": (0.05, 1.0)}
+    for agent, (cost, latency) in expected.items():
+        assert _value(got, "academy_agent_cost_per_run_page_threshold_usd", agent=agent) == cost
+        assert _value(got, "academy_agent_latency_p95_page_threshold_seconds", agent=agent) == latency
+    assert _value(got, "academy_agent_cost_per_run_baseline_usd", agent="cold") == 0.1  # the stand-in
+    assert _value(got, "academy_agent_latency_p95_baseline_seconds", agent="stored") == 1.2
+    assert ("academy_agent_latency_p95_baseline_seconds", frozenset({("agent", "fresh")})) not in got
+    assert not [key for key in got if ("agent", "off") in key[1] and "_page_" in key[0]]  # not judged: no line
+
+    for check in fleet_rate_checks(agents, now):
+        if check.name == "decision_rate":
+            base = ("academy_agent_decisions_last_hour_baseline", frozenset({("agent", check.agent)}))
+            assert got.get(base) == (None if check.threshold is None else float(check.threshold)), check
+    assert _value(got, "academy_agent_decisions_last_hour_page_high", agent="stored") == 36
+    assert _value(got, "academy_agent_decisions_last_hour_page_low", agent="stored") == 4
+    assert _value(got, "academy_agent_decisions_last_hour_page_high", agent="quiet") == 10  # the floor
+    for agent, side in (("quiet", "low"), ("cold", "low"), ("cold", "high"), ("fresh", "high")):
+        assert (f"academy_agent_decisions_last_hour_page_{side}", frozenset({("agent", agent)})) not in got
+
+
+@pytest.mark.parametrize("agent", ["stored", "quiet", "cold", "fresh"])
+def test_it_pages_on_the_decision_rate_exactly_outside_the_exposed_band(agent) -> None:
+    """The monitor's own check (health._rate_checks, on the baseline fleet_rate_checks reads) is quiet on each
+    exposed line and pages just past it; a side with no line never pages, however far it goes."""
+    from monitoring.health import _rate_checks, _RateRules, fleet_rate_checks
+
+    now = timezone.now()
+    agents = {a.name: a for a in _fleet(now)}
+    got = _samples(_scrape().content.decode())
+    base = next(c.threshold for c in fleet_rate_checks([agents[agent]], now) if c.name == "decision_rate")
+
+    def pages(decisions: float) -> bool:
+        return _rate_checks(agents[agent], Decimal(0), Decimal(str(decisions)), base, _RateRules.read())[1].breached
+
+    high = got.get(("academy_agent_decisions_last_hour_page_high", frozenset({("agent", agent)})))
+    low = got.get(("academy_agent_decisions_last_hour_page_low", frozenset({("agent", agent)})))
+    assert (not pages(high) and pages(high + 0.01)) if high is not None else not pages(10**6)
+    assert (not pages(low) and pages(low - 0.01)) if low is not None else not pages(0)
+
+
+def test_it_moves_the_threshold_on_metrics_with_the_setting() -> None:
+    from django.test import override_settings
+
+    now = timezone.now()
+    _fleet(now)
+    before = _samples(_scrape().content.decode())
+    with override_settings(PAGE_COST_PER_RUN_FLOOR_USD=Decimal("0.5"), PAGE_TOOL_CALLS_PER_RUN=12,
+                           PAGE_DECISION_RATE_X=Decimal("2"), CHAIN_DUST=Decimal("0.25")):
+        after = _samples(_scrape().content.decode())
+    assert _value(before, "academy_agent_cost_per_run_page_threshold_usd", agent="stored") == 0.14
+    assert _value(after, "academy_agent_cost_per_run_page_threshold_usd", agent="stored") == 0.5  # the floor now
+    assert _value(after, "academy_agent_tool_calls_per_run_page_threshold", agent="fresh") == 12
+    assert _value(after, "academy_agent_decisions_last_hour_page_high", agent="stored") == 24
+    assert _value(after, "academy_agent_decisions_last_hour_page_low", agent="stored") == 6
+    assert _value(after, "academy_agent_chain_rest_drift_page_threshold", agent="_system") == 0.25

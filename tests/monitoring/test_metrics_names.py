@@ -52,3 +52,31 @@ def test_it_declares_the_units_to_openmetrics_scrapers():
     text = _scrape(Accept="application/openmetrics-text; version=1.0.0")
     assert "# UNIT academy_agent_latency_p95_seconds seconds" in text
     assert "# UNIT academy_agent_cost_per_run_usd usd" in text
+
+
+def test_it_names_each_threshold_after_its_figure_in_the_same_unit():
+    """A threshold family is its figure's family with `_baseline`, `_page_threshold` or `_page_high/low` before
+    the unit, and in the same base unit (seconds, not the ms the settings and the monitor use)."""
+    from monitoring.metrics import baseline, metric_record
+
+    agent = AgentConfigFactory(name="alpha")
+    now = timezone.now()
+    for _ in range(5):
+        metric_record("latency_p95", 1500, agent_id=agent.pk, ts=now)
+        metric_record("decision_rate", 6, agent_id=agent.pk, ts=now)
+    for name in ("latency_p95", "decision_rate"):
+        baseline(name, agent.pk, now=now)
+    samples = {(s.name, s.labels.get("agent")): s.value
+               for family in text_string_to_metric_families(_scrape()) for s in family.samples}
+    assert samples[("academy_agent_latency_p95_baseline_seconds", "alpha")] == 1.5
+    assert samples[("academy_agent_latency_p95_page_threshold_seconds", "alpha")] == 3.0  # 2x, over the 1 s floor
+    assert samples[("academy_agent_cost_per_run_page_threshold_usd", "alpha")] == 0.2  # 2x the cold start 0.10
+    assert samples[("academy_agent_error_rate_5m_page_threshold_ratio", "alpha")] == 0.01
+    assert samples[("academy_agent_decisions_last_hour_page_high", "alpha")] == 18
+    assert samples[("academy_agent_chain_rest_drift_page_threshold", "_system")] == 0.01
+    openmetrics = _scrape(Accept="application/openmetrics-text; version=1.0.0")
+    for family, unit in (("academy_agent_latency_p95_page_threshold_seconds", "seconds"),
+                         ("academy_agent_latency_p95_baseline_seconds", "seconds"),
+                         ("academy_agent_cost_per_run_page_threshold_usd", "usd"),
+                         ("academy_agent_error_rate_5m_page_threshold_ratio", "ratio")):
+        assert f"# UNIT {family} {unit}" in openmetrics
