@@ -56,6 +56,14 @@ $(PROMTOOL) $(AMTOOL):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager
 
+# `make prometheus`, in a second terminal beside `make run`: Debian's prometheus scraping this Academy (the
+# WEB_PORT of .env) with the paging rules, its UI and API on 127.0.0.1:$(PROMETHEUS_PORT), its data under
+# var/prometheus (deploy/prometheus/run.py; Grafana and a remote Academy: docs/observability.md).
+PROMETHEUS_PORT ?= 9090
+.PHONY: prometheus
+prometheus: $(STAMP) $(PROMTOOL)
+	$(PY) deploy/prometheus/run.py --env-file $(ENV_FILE) --listen 127.0.0.1:$(PROMETHEUS_PORT)
+
 # Two xdist workers, a file to each at a time (a module's real processes and browser are set up once): every
 # fixture keeps its data dir, database, venue and Redis db per worker. TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
