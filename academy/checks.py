@@ -181,3 +181,20 @@ def check_otel_export(app_configs: Any, **kwargs: Any) -> list[Error]:
     from agents.otel import config_errors
 
     return [Error(e.message, hint=e.hint, id=OTEL_CHECK_IDS[e.what]) for e in config_errors()]
+
+
+@register()
+def check_trace_link(app_configs: Any, **kwargs: Any) -> list[Error]:
+    """TRACE_LINK_TEMPLATE must be an http(s) URL holding {trace_id} and nothing else in braces: a template
+    that formats wrong would break the run viewer, the page staff read after a loss."""
+    from django.conf import settings
+
+    template = settings.TRACE_LINK_TEMPLATE
+    if not template:
+        return []
+    from agents.otel import trace_link
+
+    if not template.startswith(("http://", "https://")) or trace_link(template, "0" * 32) is None:
+        return [Error(f"TRACE_LINK_TEMPLATE={template!r} is not an http(s) URL with {{trace_id}} in it",
+                      hint="e.g. http://jaeger:16686/trace/{trace_id}", id="academy.E011")]
+    return []

@@ -301,6 +301,9 @@ PAGERDUTY_ROUTING_KEY = env_str("PAGERDUTY_ROUTING_KEY", "")
 PAGERDUTY_EVENTS_URL = env_str("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com/v2/enqueue")
 ALERT_SOURCE = env_str("ALERT_SOURCE", "academy")  # PagerDuty payload.source: which deployment paged
 ALERT_LINK_BASE_URL = env_str("ALERT_LINK_BASE_URL", "")  # e.g. https://academy.example.com: links in alerts
+# The run viewer links each run to its OpenTelemetry trace: a URL with {trace_id}, e.g. Jaeger's
+# http://jaeger:16686/trace/{trace_id} (docs/observability.md). Empty: the trace id is shown without a link.
+TRACE_LINK_TEMPLATE = env_str("TRACE_LINK_TEMPLATE", "")
 ALERT_HTTP_TIMEOUT_S = env_int("ALERT_HTTP_TIMEOUT_S", 5, minimum=1, maximum=60)
 ALERT_MAX_ATTEMPTS = env_int("ALERT_MAX_ATTEMPTS", 6, minimum=1, maximum=20)
 ALERT_RETRY_BASE_S = env_int("ALERT_RETRY_BASE_S", 30, minimum=1, maximum=3600)

@@ -126,6 +126,17 @@ def trace_id_for(run: Any) -> str:
     return _trace_id(run).to_bytes(16, "big").hex()
 
 
+def trace_link(template: str, trace_id: str) -> str | None:
+    """The trace's URL in the backend (TRACE_LINK_TEMPLATE with {trace_id} filled in), or None when the
+    template is no such URL (academy.E011 reports it at start)."""
+    if "{trace_id}" not in template:
+        return None
+    try:
+        return template.format(trace_id=trace_id)
+    except (KeyError, IndexError, ValueError):
+        return None
+
+
 def _trace_id(run: Any) -> int:
     digest = hashlib.sha256(f"academy-run:{run.pk}:{run.started_at.isoformat()}".encode()).digest()
     return int.from_bytes(digest[:16], "big") or 1  # zero is the invalid trace id

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -58,8 +59,20 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         return render(request, "agents/run_unavailable.html", {"run_id": run_id, "error": type(exc).__name__},
                       status=503)
     context = {"run": run, "steps": _by_step(run, events), "event_count": len(events), "approvals": approvals,
-               "waterfall": waterfall(run, events)}
+               "waterfall": waterfall(run, events), **_otel_trace(run)}
     return render(request, "agents/run_detail.html", context)
+
+
+def _otel_trace(run: Run) -> dict[str, Any]:
+    """The run's OpenTelemetry trace id, and its link when TRACE_LINK_TEMPLATE is set; shown only where runs
+    are exported (the workers' OTEL_ variables, or a link template saying where they go)."""
+    from agents import otel
+
+    template = settings.TRACE_LINK_TEMPLATE
+    if not (template or otel.enabled()):
+        return {}
+    trace_id = otel.trace_id_for(run)
+    return {"otel_trace_id": trace_id, "otel_trace_link": otel.trace_link(template, trace_id) if template else None}
 
 
 def _by_step(run: Run, events: list[TraceEvent]) -> list[dict[str, Any]]:
