@@ -23,7 +23,15 @@ from prometheus_client.registry import Collector, CollectorRegistry
 
 from agents.models import AgentConfig, Run
 from approvals.models import ApprovalRequest, ApprovalStatus
-from monitoring.metrics import NAMES, baselines_for, latest_by_agent, latest_system, quantile
+from monitoring.metrics import (
+    NAMES,
+    baselines_for,
+    decision_rates,
+    latest_by_agent,
+    latest_system,
+    quantile,
+    tool_error_rates,
+)
 from monitoring.models import Alert, AlertDelivery, AlertState, HaltEvent
 
 SYSTEM = "_system"  # the agent label of system-wide samples (agent is null)
@@ -104,8 +112,9 @@ def agent_metric_families() -> Iterator[GaugeMetricFamily]:
 
 
 def latest_samples() -> dict[str, dict[str, float]]:
-    """Map name -> agent label -> latest value, in three queries whatever the number of agents and samples:
-    the agents' names, every agent's latest of every name (an index seek each), the system-wide ones."""
+    """Map name -> agent label -> value, in five queries whatever the number of agents and samples: the
+    agents' names, every agent's latest of every name (an index seek each), the system-wide ones, and the
+    two rates as the monitor computes them now (`live_rates`)."""
     labels = dict(AgentConfig.objects.values_list("pk", "name"))
     result: dict[str, dict[str, float]] = {name: {} for name in NAMES}
     for (name, agent), value in latest_by_agent(NAMES).items():
@@ -113,7 +122,23 @@ def latest_samples() -> dict[str, dict[str, float]]:
             result[name][labels[agent]] = float(value)
     for name, value in latest_system(NAMES).items():
         result[name][SYSTEM] = float(value)
+    for name, values in live_rates(labels).items():
+        result[name].update(values)
     return result
+
+
+def live_rates(labels: dict[int, str]) -> dict[str, dict[str, float]]:
+    """The error rate over the last 5 minutes and the decisions of the last hour of every agent, read now with
+    the monitor's own GROUP BYs (`fleet_rate_checks`), not the samples recorded at each run's end: a window
+    moves on without runs. An agent that stopped running has a decision rate falling to 0, and a run that
+    failed hours ago no longer has an error rate, as the monitor sees them; a recorded sample would page
+    on neither, or for ever."""
+    now = timezone.now()
+    errors = tool_error_rates(since=now - timedelta(minutes=5))
+    decisions = decision_rates(now=now)
+    zero = (Decimal(0), 0)
+    return {"error_rate_5m": {label: float(errors.get(pk, zero)[0]) for pk, label in labels.items()},
+            "decision_rate": {label: float(decisions.get(pk, Decimal(0))) for pk, label in labels.items()}}
 
 
 def threshold_families() -> Iterator[GaugeMetricFamily]:

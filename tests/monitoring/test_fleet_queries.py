@@ -109,7 +109,8 @@ def test_it_serves_metrics_for_3_agents_and_30_agents_with_the_same_few_queries(
     many = queries(lambda: client.get("/metrics"))
     assert few == many
     assert client.get("/metrics").status_code == 200
-    assert queries(latest_samples) == 3  # agent names, every agent's latest, the system-wide latest: not 2 a name
+    # agent names, every agent's latest, the system-wide latest, the two live rates: not 2 a name
+    assert queries(latest_samples) == 5
 
 
 # --- the aggregates agree with the per-agent readers -------------------------------------------------

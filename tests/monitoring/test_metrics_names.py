@@ -3,6 +3,7 @@ counters; the values are converted to those units."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,7 +12,7 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from monitoring.views_metrics import metrics
-from tests.factories import AgentConfigFactory, MetricSampleFactory
+from tests.factories import AgentConfigFactory, MetricSampleFactory, RunFactory, TraceEventFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,9 +28,14 @@ def _families(text: str) -> dict[str, object]:
 def test_it_exposes_latency_in_seconds_money_in_usd_and_rates_as_ratios():
     agent = AgentConfigFactory(name="alpha")
     now = timezone.now()
-    for name, value in (("latency_p95", "1500"), ("cost_per_run", "0.07"), ("error_rate_5m", "0.02"),
-                        ("decision_rate", "12"), ("daily_pnl", "-3.5")):
+    for name, value in (("latency_p95", "1500"), ("cost_per_run", "0.07"), ("daily_pnl", "-3.5")):
         MetricSampleFactory(agent=agent, name=name, value=Decimal(value), ts=now)
+    # The two rates are read live, as the monitor reads them: 1 failed of 50 calls in the last 5 minutes,
+    # 12 orders asked for in the last hour.
+    run = RunFactory(agent=agent, status="completed", started_at=now - timedelta(minutes=2), ended_at=now,
+                     tool_calls=50, tool_errors=1)
+    for seq in range(12):
+        TraceEventFactory(run=run, seq=seq, tool="place_limit_order", ts=now - timedelta(minutes=seq))
     samples = {(s.name, s.labels.get("agent")): s.value
                for family in text_string_to_metric_families(_scrape()) for s in family.samples}
     assert samples[("academy_agent_latency_p95_seconds", "alpha")] == 1.5  # recorded in ms
@@ -37,6 +43,29 @@ def test_it_exposes_latency_in_seconds_money_in_usd_and_rates_as_ratios():
     assert samples[("academy_agent_error_rate_5m_ratio", "alpha")] == 0.02
     assert samples[("academy_agent_decisions_last_hour", "alpha")] == 12
     assert samples[("academy_agent_daily_pnl_usd", "alpha")] == -3.5
+
+
+def test_the_rates_are_the_monitors_now_not_the_last_runs_samples():
+    """A window moves on without runs: an agent that stopped has a decision rate falling to 0 (the monitor
+    pages below its band), and a run that failed hours ago has no error rate left (the monitor resolved it)."""
+    from monitoring.health import fleet_rate_checks
+    from monitoring.models import MetricBaseline
+
+    agent = AgentConfigFactory(name="quiet")
+    now = timezone.now()
+    MetricSampleFactory(agent=agent, name="decision_rate", value=Decimal("30"), ts=now - timedelta(hours=2))
+    MetricSampleFactory(agent=agent, name="error_rate_5m", value=Decimal("0.2"), ts=now - timedelta(hours=3))
+    RunFactory(agent=agent, status="completed", started_at=now - timedelta(hours=3),
+               ended_at=now - timedelta(hours=3), tool_calls=10, tool_errors=2)
+    MetricBaseline.objects.create(name="decision_rate", agent=agent, value=Decimal("30"), samples=100,
+                                  computed_at=now)
+    samples = {(s.name, s.labels.get("agent")): s.value
+               for family in text_string_to_metric_families(_scrape()) for s in family.samples}
+    checks = {c.name: c for c in fleet_rate_checks([agent], now)}
+    assert samples[("academy_agent_error_rate_5m_ratio", "quiet")] == float(checks["error_rate_5m"].value) == 0
+    assert samples[("academy_agent_decisions_last_hour", "quiet")] == float(checks["decision_rate"].value) == 0
+    assert checks["decision_rate"].breached  # and the rule's low line says the same
+    assert samples[("academy_agent_decisions_last_hour_page_low", "quiet")] == 10
 
 
 def test_it_names_no_family_in_a_non_base_unit_and_every_counter_with_total():
