@@ -1,8 +1,8 @@
 """Local fake model providers on a real socket, speaking the OpenAI and Anthropic wire formats.
 
 Each server asks for one tool (get_balance) and, once it receives the tool result, answers with
-a final text. It records every request (GET too: a followed redirect would show) so tests can assert on
-the exact wire shapes.
+a final text. It records every request (GET too: a followed redirect would show; CONNECT too: a server used
+as a proxy sees the tunnels asked of it) so tests can assert on the exact wire shapes.
 """
 
 from __future__ import annotations
@@ -19,8 +19,14 @@ from typing import Any
 @dataclass
 class Seen:
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # lower-cased names; a repeated header keeps only one value here
     body: dict[str, Any]
+    method: str = "POST"
+    header_lines: list[tuple[str, str]] = field(default_factory=list)  # every header line as sent, repeats included
+
+    def all(self, name: str) -> list[str]:
+        """Every value sent under `name`, in any letter case."""
+        return [v for k, v in self.header_lines if k.lower() == name.lower()]
 
 
 @dataclass
@@ -70,7 +76,7 @@ def serve(responder: Responder) -> Iterator[FakeServer]:
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
             length = int(self.headers.get("content-length", "0"))
             body = json.loads(self.rfile.read(length) or b"{}")
-            server_state.requests.append(Seen(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            self._record(body)
             if server_state.fail_first:
                 status, text, *headers = server_state.fail_first.pop(0)
                 self._send(status, text.encode(), *headers)
@@ -78,8 +84,16 @@ def serve(responder: Responder) -> Iterator[FakeServer]:
             self._send(200, json.dumps(responder(body)).encode())
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-            server_state.requests.append(Seen(self.path, {k.lower(): v for k, v in self.headers.items()}, {}))
+            self._record({})
             self._send(404, b"{}")
+
+        def do_CONNECT(self) -> None:  # noqa: N802 (http.server's naming)
+            self._record({})
+            self._send(502, b"{}")  # recorded, never tunnelled
+
+        def _record(self, body: dict[str, Any]) -> None:
+            lines = list(self.headers.items())
+            server_state.requests.append(Seen(self.path, {k.lower(): v for k, v in lines}, body, self.command, lines))
 
         def _send(self, status: int, payload: bytes, headers: dict[str, str] | None = None) -> None:
             self.send_response(status)

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 import socket
+import subprocess
+import sys
+import textwrap
+import uuid
+import warnings
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from django.conf import settings
 
-from agents.core.policies import AnthropicPolicy, OpenAIPolicy
-from agents.core.policies._http import backoff
+from agents.core.policies import AnthropicPolicy, OpenAIPolicy, _http
+from agents.core.policies._http import backoff, quiet_sdk_loggers
 from agents.core.policies.base import Message, PolicyContext, PolicyError, PolicyStep
 
 from .conftest import Harness, demo_spec
@@ -245,3 +254,109 @@ def test_it_takes_keys_and_urls_from_its_arguments_not_the_sdks_environment(monk
     assert oa.requests[0].headers["authorization"] == f"Bearer {KEY}"
     assert ant.requests[0].headers["x-api-key"] == ANT_KEY
     assert "authorization" not in ant.requests[0].headers  # the ambient token was not sent beside our key
+
+
+@pytest.mark.parametrize("name", ["Authorization", "authorization"])
+def test_openai_sends_our_key_alone_whatever_the_sdks_environment_adds(monkeypatch: pytest.MonkeyPatch,
+                                                                        name: str) -> None:
+    # The SDK merges OPENAI_CUSTOM_HEADERS after its auth header: same case replaced our key, lower case doubled it.
+    monkeypatch.setenv("OPENAI_CUSTOM_HEADERS", f"{name}: Bearer sk-AMBIENT\nX-Ambient: 1")
+    monkeypatch.setenv("OPENAI_ORG_ID", "org-ambient")
+    monkeypatch.setenv("OPENAI_PROJECT_ID", "proj_ambient")
+    with serve(openai_reply) as srv:
+        ask(make("openai", srv.url))
+    (seen,) = srv.requests
+    assert seen.all("authorization") == [f"Bearer {KEY}"]
+    assert not {"openai-organization", "openai-project", "x-ambient"} & set(seen.headers)  # not even to a local vLLM
+
+
+@pytest.mark.parametrize("name", ["X-Api-Key", "x-api-key"])
+def test_anthropic_sends_our_key_alone_whatever_the_sdks_environment_adds(monkeypatch: pytest.MonkeyPatch,
+                                                                           name: str) -> None:
+    headers = [f"{name}: sk-ant-AMBIENT", "Authorization: Bearer ambient", "anthropic-version: 2099-01-01",
+               "X-Ambient: 1"]
+    monkeypatch.setenv("ANTHROPIC_CUSTOM_HEADERS", "\n".join(headers))
+    with serve(anthropic_reply) as srv:
+        ask(make("anthropic", srv.url))
+    (seen,) = srv.requests
+    assert seen.all("x-api-key") == [ANT_KEY] and seen.all("authorization") == []
+    assert seen.all("anthropic-version") == ["2023-06-01"] and "x-ambient" not in seen.headers
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_it_sends_to_a_loopback_http_server_directly_never_through_the_proxy(monkeypatch: pytest.MonkeyPatch,
+                                                                             provider: str) -> None:
+    with serve(REPLIES[provider]) as proxy, serve(REPLIES[provider]) as srv:
+        for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.setenv(name, proxy.url)
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        ask(make(provider, srv.url, retries=0))
+    assert len(srv.requests) == 1 and proxy.requests == []  # the key never went, in cleartext, to the proxy
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_it_still_goes_through_the_proxy_for_https(monkeypatch: pytest.MonkeyPatch, provider: str) -> None:
+    with serve(REPLIES[provider]) as proxy:
+        for name in ("HTTPS_PROXY", "https_proxy"):
+            monkeypatch.setenv(name, proxy.url)
+        for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        with pytest.raises(PolicyError):  # the fake proxy refuses the tunnel
+            ask(make(provider, "https://model.invalid", retries=0))
+    (seen,) = proxy.requests
+    assert (seen.method, seen.path) == ("CONNECT", "model.invalid:443")  # a tunnel: the proxy never sees the key
+    assert KEY not in str(seen.header_lines) and ANT_KEY not in str(seen.header_lines)
+
+
+LOG_PROBE = textwrap.dedent("""
+    import logging, sys
+    import django
+    django.setup()
+    from agents.core.policies import AnthropicPolicy, OpenAIPolicy
+    from agents.core.policies.base import Message, PolicyContext
+    from tests.core.fake_llm import anthropic_reply, openai_reply, serve
+    ctx = PolicyContext(messages=[Message("user", sys.argv[1])], tools=[], step=0, now=None)
+    with serve(openai_reply) as oa, serve(anthropic_reply) as ant:
+        OpenAIPolicy(base_url=oa.url + "/v1", model="gpt-4o-2024-08-06", api_key="sk-probe-01").next_step(ctx)
+        AnthropicPolicy(base_url=ant.url, model="claude-3-5-sonnet-20241022", api_key="sk-ant-probe-01").next_step(ctx)
+    levels = (logging.getLogger(n).getEffectiveLevel() for n in ("openai", "anthropic", "httpx"))
+    print(" ".join(logging.getLevelName(level) for level in levels))
+""")
+
+
+def test_the_sdks_log_switches_do_not_log_the_conversation() -> None:
+    # A fresh process: OPENAI_LOG / ANTHROPIC_LOG act when the SDK is first imported, which in this process
+    # may already have happened. Django's settings have configured the loggers by then, as in a worker.
+    marker = f"conversation-marker-{uuid.uuid4().hex}"
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_PROXY") and not k.endswith("_proxy")}
+    env |= {"DJANGO_SETTINGS_MODULE": "academy.settings", "DEBUG": "true", "OPENAI_LOG": "debug",
+            "ANTHROPIC_LOG": "debug", "LOG_LEVEL": "DEBUG", "PYTHONPATH": str(Path(settings.BASE_DIR))}
+    done = subprocess.run([sys.executable, "-c", LOG_PROBE, marker], env=env, capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert marker not in done.stderr and marker not in done.stdout
+    assert done.stdout.split() == ["WARNING", "WARNING", "WARNING"]  # openai, anthropic, httpx
+
+
+def test_it_only_ever_raises_a_logger_to_warning() -> None:
+    lenient, strict, unset = (f"academy-test-{uuid.uuid4().hex}" for _ in range(3))
+    logging.getLogger(lenient).setLevel(logging.DEBUG)
+    logging.getLogger(strict).setLevel(logging.ERROR)
+    logging.getLogger(unset).parent = logging.getLogger(lenient)  # NOTSET, inheriting DEBUG
+    quiet_sdk_loggers(lenient, strict, unset)
+    assert [logging.getLogger(n).getEffectiveLevel() for n in (lenient, strict, unset)] == [
+        logging.WARNING, logging.ERROR, logging.WARNING]
+
+
+def test_it_logs_an_sdk_deprecation_warning_once_and_never_raises_it(monkeypatch: pytest.MonkeyPatch,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr(_http, "_warned", set())  # once per process: forget what other tests logged
+    caplog.set_level(logging.WARNING, logger="academy.policies")
+    with serve(anthropic_reply) as srv, warnings.catch_warnings():
+        warnings.simplefilter("error")  # as under `python -W error`: a warning that escaped would raise here
+        policy = AnthropicPolicy(base_url=srv.url, model="claude-3-5-haiku-20241022", api_key=ANT_KEY)
+        first, second = ask(policy), ask(policy)
+    assert first.tool_calls[0].name == second.tool_calls[0].name == "get_balance" and len(srv.requests) == 2
+    logged = [r for r in caplog.records if r.name == "academy.policies"]
+    assert len(logged) == 1 and logged[0].levelno == logging.WARNING
+    assert "claude-3-5-haiku-20241022" in logged[0].getMessage() and "deprecated" in logged[0].getMessage()

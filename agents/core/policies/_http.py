@@ -5,12 +5,19 @@ The official `openai` and `anthropic` clients write the requests; we keep the re
 they send through our httpx client (no redirects, our timeouts, an injectable transport); and we validate the
 raw reply JSON ourselves, because the SDKs' reply objects accept a reply without `usage`, which would leave
 the token budget unenforceable.
+
+What the SDKs would otherwise take from the process environment is taken back here or in each policy's `_connect`:
+their custom-header, organization and project variables (dropped), their *_LOG switch (loggers raised back to
+WARNING), and proxy variables for a plain-http loopback base URL (ignored).
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +25,8 @@ from typing import Any
 import httpx
 
 from agents.core.policies.base import PolicyError
+
+log = logging.getLogger("academy.policies")
 
 RETRY_STATUS = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 MAX_RETRY_AFTER_S = 10.0
@@ -99,9 +108,50 @@ def make_timeout(timeout_s: float) -> httpx.Timeout:
     return httpx.Timeout(timeout_s, connect=min(10.0, timeout_s))
 
 
-def make_client(*, timeout: httpx.Timeout, transport: httpx.BaseTransport | None) -> httpx.Client:
-    # No redirects: an API key must never follow a redirect to another host.
-    return httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
+def make_client(*, base_url: str, timeout: httpx.Timeout, transport: httpx.BaseTransport | None) -> httpx.Client:
+    """Our httpx client for one base URL.
+
+    No redirects: an API key must never follow a redirect to another host. Plain http is allowed only for loopback
+    (settings refuse it elsewhere) because the key then never leaves the host; honouring HTTP_PROXY there would
+    carry it, in cleartext, to the proxy. So the environment (proxies, certificate variables) is trusted only for
+    https, where a corporate proxy in front of api.openai.com is legitimate and sees only a CONNECT tunnel.
+    """
+    trust_env = httpx.URL(base_url).scheme == "https"
+    return httpx.Client(timeout=timeout, transport=transport, follow_redirects=False, trust_env=trust_env)
+
+
+def quiet_sdk_loggers(*names: str) -> None:
+    """Raise these loggers back to at least WARNING; never lower one an operator set stricter.
+
+    At import the SDKs read OPENAI_LOG / ANTHROPIC_LOG and, for "debug" or "info", set their own logger and httpx's
+    to that level, overriding the WARNING Django's LOGGING gave them: at DEBUG they log every request body, which
+    is the whole conversation. The effective level is checked, so a logger left NOTSET under a verbose root is
+    raised too.
+    """
+    for name in names:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+
+
+_warned: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def log_warnings_once(caught: list[warnings.WarningMessage]) -> None:
+    """Log each distinct warning an SDK call raised, once per process, at WARNING on "academy.policies".
+
+    The anthropic SDK warns (DeprecationWarning) when the model is deprecated. Python's default filters hide
+    DeprecationWarning outside __main__, so operators would never see it; under `-W error` it would escape the
+    policy as a raw exception. Logged instead, and never raised.
+    """
+    for w in caught:
+        message = f"{w.category.__name__}: {w.message}"
+        with _warned_lock:
+            if message in _warned:
+                continue
+            _warned.add(message)
+        log.warning("model SDK warning: %s", message)
 
 
 class HttpPolicy:
@@ -125,7 +175,7 @@ class HttpPolicy:
         self.retries = retries
         self._sleep = sleep
         self._timeout = make_timeout(timeout_s)
-        self._http = make_client(timeout=self._timeout, transport=transport)
+        self._http = make_client(base_url=self.base_url, timeout=self._timeout, transport=transport)
         self._errors = self._connect(api_key)
 
     def _connect(self, api_key: str) -> SdkErrors:
@@ -133,7 +183,15 @@ class HttpPolicy:
         raise NotImplementedError
 
     def _call(self, send: Callable[[], httpx.Response]) -> dict[str, Any]:
-        return call_with_retries(send, errors=self._errors, retries=self.retries, sleep=self._sleep)
+        # catch_warnings swaps process-wide state: a warning another thread raises meanwhile is caught and logged
+        # here instead of shown, which loses nothing.
+        caught: list[warnings.WarningMessage] = []
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                return call_with_retries(send, errors=self._errors, retries=self.retries, sleep=self._sleep)
+        finally:
+            log_warnings_once(caught)
 
     def close(self) -> None:
         self._http.close()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agents.core.policies._http import HttpPolicy, SdkErrors
+from agents.core.policies._http import HttpPolicy, SdkErrors, quiet_sdk_loggers
 from agents.core.policies.base import Message, PolicyContext, PolicyError, PolicyStep, ToolCall, Usage
 
 if TYPE_CHECKING:
@@ -57,11 +57,16 @@ class AnthropicPolicy(HttpPolicy):
     def _connect(self, api_key: str) -> SdkErrors:
         import anthropic  # here, not at the top: the SDK takes about a second to import, paid only by runs that use it
 
+        quiet_sdk_loggers("anthropic", "httpx")  # ANTHROPIC_LOG, read at that import, must not log the conversation
         # max_retries=0: our loop retries (count, backoff and Retry-After ours); http_client: ours, no redirects.
-        # The version header is pinned here, not left to whatever the installed SDK defaults to.
         self._client = anthropic.Anthropic(api_key=api_key, base_url=self.base_url, max_retries=0,
-                                           timeout=self._timeout, http_client=self._http,
-                                           default_headers={"anthropic-version": self.anthropic_version})
+                                           timeout=self._timeout, http_client=self._http)
+        # The client also read ANTHROPIC_CUSTOM_HEADERS from the environment, merged after the auth header: an ambient
+        # "x-api-key: ..." would replace our key (or, in another letter case, go beside it). No constructor argument
+        # stops that (copy() re-reads the environment), so the private `_custom_headers` is replaced by ours alone:
+        # the version header, pinned here rather than left to the installed SDK's default (anthropic/_client.py,
+        # pinned <0.126). test_policies_http catches an SDK change.
+        self._client._custom_headers = {"anthropic-version": self.anthropic_version}
         return SdkErrors(base=anthropic.AnthropicError, connection=anthropic.APIConnectionError,
                          status=anthropic.APIStatusError)
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agents.core.policies._http import HttpPolicy, SdkErrors
+from agents.core.policies._http import HttpPolicy, SdkErrors, quiet_sdk_loggers
 from agents.core.policies.base import Message, PolicyContext, PolicyError, PolicyStep, ToolCall, Usage
 
 if TYPE_CHECKING:
@@ -62,9 +62,17 @@ class OpenAIPolicy(HttpPolicy):
     def _connect(self, api_key: str) -> SdkErrors:
         import openai  # here, not at the top: the SDK takes about a second to import, paid only by runs that use it
 
+        quiet_sdk_loggers("openai", "httpx")  # OPENAI_LOG, read at the import above, must not log the conversation
         # max_retries=0: our loop retries (count, backoff and Retry-After ours); http_client: ours, no redirects.
         self._client = openai.OpenAI(api_key=api_key, base_url=self.base_url, max_retries=0, timeout=self._timeout,
                                      http_client=self._http)
+        # The client also read OPENAI_CUSTOM_HEADERS, OPENAI_ORG_ID and OPENAI_PROJECT_ID from the environment. Its
+        # custom headers are merged after the auth header, so an ambient "Authorization: ..." would replace our key
+        # (or, lower-cased, be sent beside it), and the organization and project would go to any base URL (a local
+        # vLLM included). No constructor argument stops that (copy() re-reads the environment), so the private
+        # `_custom_headers` is replaced: Omit() removes the two headers `default_headers` would build from the
+        # organization and project (openai/_client.py, pinned <3). test_policies_http catches an SDK change.
+        self._client._custom_headers = {"OpenAI-Organization": openai.Omit(), "OpenAI-Project": openai.Omit()}
         return SdkErrors(base=openai.OpenAIError, connection=openai.APIConnectionError, status=openai.APIStatusError)
 
     def next_step(self, ctx: PolicyContext) -> PolicyStep:
