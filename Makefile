@@ -52,9 +52,14 @@ $(CHROMIUM):
 PROMTOOL := /usr/bin/promtool
 AMTOOL := /usr/bin/amtool
 
+# On a systemd host the packages also start their services: prometheus on 0.0.0.0:9090 (so `make prometheus`
+# finds its port taken) and prometheus-alertmanager on :9093 with Debian's default config (so this Academy's
+# alerts would go to Debian's default receiver). We only want the binaries: stop and disable both. Not
+# tested: the test machines run no systemd.
 $(PROMTOOL) $(AMTOOL):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager
+	if [ -d /run/systemd/system ]; then $(SUDO) systemctl disable --now prometheus prometheus-alertmanager || true; fi
 
 # `make prometheus`, in a second terminal beside `make run`: Debian's prometheus scraping this Academy (the
 # WEB_PORT of .env) with the paging rules, its UI and API on 127.0.0.1:$(PROMETHEUS_PORT), its data under

@@ -4,14 +4,18 @@ alert, and every family the rules name is on /metrics."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -152,11 +156,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def alertmanager(tmp_path: Path) -> Iterator[str]:
-    """Debian's Alertmanager on a free loopback port with the example configuration, no cluster; its base URL."""
+@contextmanager
+def _running_alertmanager(config: Path, storage: Path) -> Iterator[str]:
+    """Debian's Alertmanager on a free loopback port with `config`, no cluster; its base URL."""
     port = _free_port()
-    proc = subprocess.Popen([AM, f"--config.file={ALERTMANAGER}", f"--storage.path={tmp_path}",
+    storage.mkdir(exist_ok=True)
+    proc = subprocess.Popen([AM, f"--config.file={config}", f"--storage.path={storage}",
                              f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address="],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
@@ -166,6 +171,13 @@ def alertmanager(tmp_path: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.communicate(timeout=20)
+
+
+@pytest.fixture
+def alertmanager(tmp_path: Path) -> Iterator[str]:
+    """The example configuration as it stands, running."""
+    with _running_alertmanager(ALERTMANAGER, tmp_path / "alertmanager") as url:
+        yield url
 
 
 def _wait(ready: Callable[[], bool], proc: subprocess.Popen | None = None, deadline_s: float = 30) -> None:
@@ -182,18 +194,22 @@ def _wait(ready: Callable[[], bool], proc: subprocess.Popen | None = None, deadl
     raise AssertionError(f"not ready within {deadline_s} s")
 
 
-def _alert(name: str, **labels: str) -> dict:
-    return {"labels": {"alertname": name, "severity": "page", "component": "academy", "job": "academy", **labels}}
+def _alert(name: str, summary: str = "", **labels: str) -> dict:
+    return {"labels": {"alertname": name, "severity": "page", "component": "academy", "job": "academy", **labels},
+            "annotations": {"summary": summary} if summary else {}}
 
 
 def test_it_holds_back_the_per_agent_pages_of_a_halted_academy_and_no_other(alertmanager: str) -> None:
     """While AcademyKillSwitchActive fires, the same Academy's per-agent pages are inhibited (the halt is the
-    page); its drift page and another Academy's pages are not."""
-    here, there = {"instance": "academy:8000"}, {"instance": "other-desk:8000"}
+    page); its drift page and another Academy's pages are not, even another deployment of the example config
+    with the same job and instance labels (only its `academy` external label tells it apart)."""
+    here, there = {"academy": "a", "instance": "academy:8000"}, {"academy": "a", "instance": "other-desk:8000"}
+    twin = {"academy": "b", "instance": "academy:8000"}
     sent = [_alert("AcademyKillSwitchActive", **here), _alert("AcademyCostPerRunHigh", agent="alpha", **here),
             _alert("AcademyDecisionRateOutOfBand", agent="alpha", **here),
             _alert("AcademyChainRestDrift", agent="_system", **here),
-            _alert("AcademyCostPerRunHigh", agent="alpha", **there)]
+            _alert("AcademyCostPerRunHigh", agent="alpha", **there),
+            _alert("AcademyCostPerRunHigh", agent="alpha", **twin)]
     assert httpx.post(f"{alertmanager}/api/v2/alerts", json=sent, timeout=5).status_code == 200
 
     seen: list[dict] = []
@@ -203,5 +219,123 @@ def test_it_holds_back_the_per_agent_pages_of_a_halted_academy_and_no_other(aler
         return len(seen) == len(sent) and any(a["status"]["inhibitedBy"] for a in seen)
 
     _wait(inhibited)
-    held = {(a["labels"]["alertname"], a["labels"]["instance"]) for a in seen if a["status"]["inhibitedBy"]}
-    assert held == {("AcademyCostPerRunHigh", "academy:8000"), ("AcademyDecisionRateOutOfBand", "academy:8000")}
+    held = {(a["labels"]["academy"], a["labels"]["alertname"], a["labels"]["instance"])
+            for a in seen if a["status"]["inhibitedBy"]}
+    assert held == {("a", "AcademyCostPerRunHigh", "academy:8000"),
+                    ("a", "AcademyDecisionRateOutOfBand", "academy:8000")}
+
+
+# --- what the pager and the chat receive --------------------------------------------------------------------
+
+
+class _Capture:
+    """A local HTTP server standing in for PagerDuty and Slack: keeps each JSON body posted, answers 202."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, dict]] = []
+        capture = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                capture.received.append((self.path, json.loads(body)))
+                self.send_response(202)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b'{"status": "success", "message": "Event processed"}')
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def bodies(self, path: str) -> list[dict]:
+        return [body for p, body in list(self.received) if p == path]
+
+
+@pytest.fixture
+def capture() -> Iterator[_Capture]:
+    server = _Capture()
+    try:
+        yield server
+    finally:
+        server.server.shutdown()
+        server.server.server_close()
+
+
+def _captured_config(tmp_path: Path, capture_url: str) -> Path:
+    """The repo's example with its receivers pointed at `capture_url` and its waits shortened; nothing else.
+
+    Each replaced value is asserted first, so the templates under test are the repo's as they stand, and an
+    edit of the example that moves these keys fails here rather than testing something else.
+    """
+    config = yaml.safe_load(ALERTMANAGER.read_text())
+    route, (pager, chat) = config["route"], config["receivers"]
+    assert (pager["name"], chat["name"]) == ("pager", "chat")
+    (pagerduty,), (slack,) = pager["pagerduty_configs"], chat["slack_configs"]
+    assert pagerduty["routing_key_file"] == "/etc/alertmanager/academy-pagerduty-routing-key"
+    assert slack.pop("api_url_file") == "/etc/alertmanager/academy-slack-webhook-url"
+    assert (route["group_wait"], route["group_interval"], route["routes"][0]["group_wait"]) == ("30s", "5m", "10s")
+    key = tmp_path / "routing-key"
+    key.write_text("0123456789abcdef0123456789abcdef\n")
+    pagerduty.update(routing_key_file=str(key), url=f"{capture_url}/v2/enqueue")
+    slack["api_url"] = f"{capture_url}/slack"
+    route.update(group_wait="1s", group_interval="1s")
+    route["routes"][0]["group_wait"] = "1s"
+    copy = tmp_path / "alertmanager.yml"
+    copy.write_text(yaml.safe_dump(config, sort_keys=False))
+    _ok(_run(AMTOOL, "check-config", copy))
+    return copy
+
+
+def _post(url: str, alerts: list[dict]) -> None:
+    assert httpx.post(f"{url}/api/v2/alerts", json=alerts, timeout=5).status_code == 200
+
+
+def _events(capture: _Capture, action: str) -> list[dict]:
+    """The PagerDuty events of `action` ("trigger", "resolve") received so far."""
+    return [e for e in capture.bodies("/v2/enqueue") if e["event_action"] == action]
+
+
+def test_it_pages_with_a_summary_when_the_alerts_of_a_group_have_different_ones(
+        tmp_path: Path, capture: _Capture) -> None:
+    """Two web instances down group into one page whose alerts share no summary: PagerDuty refuses an empty
+    payload.summary with a 400 that Alertmanager does not retry, so the page must still carry one, naming
+    both instances; and its resolve too. A group of one alert pages with that alert's own summary."""
+    down = [_alert("AcademyMetricsDown", f"Academy /metrics has not been scraped for 2 minutes ({instance})",
+                   academy="desk-a", instance=instance) for instance in ("web1:8000", "web2:8000")]
+    cost = _alert("AcademyCostPerRunHigh", "Agent alpha: cost per run 0.0900 USD, over 0.0500",
+                  academy="desk-a", agent="alpha", instance="web1:8000")
+    with _running_alertmanager(_captured_config(tmp_path, capture.url), tmp_path / "alertmanager") as url:
+        _post(url, [*down, cost])
+        _wait(lambda: len(_events(capture, "trigger")) == 2)  # one page per group: the two down, the cost
+        (paged,) = [e for e in _events(capture, "trigger") if "cost per run" not in e["payload"]["summary"]]
+        (single,) = [e for e in _events(capture, "trigger") if e is not paged]
+        assert paged["payload"]["summary"] == "desk-a: AcademyMetricsDown: 2 firing (web1:8000, web2:8000)"
+        assert single["payload"]["summary"] == "desk-a: " + cost["annotations"]["summary"]
+        details = paged["payload"]["custom_details"]["alerts"]
+        assert [a["annotations"]["summary"] in details for a in down] == [True, True]
+
+        ended = datetime.now(UTC).isoformat()
+        _post(url, [{**alert, "endsAt": ended} for alert in down])
+        _wait(lambda: bool(_events(capture, "resolve")))
+        (resolved,) = _events(capture, "resolve")
+        assert resolved["dedup_key"] == paged["dedup_key"]
+        assert resolved["payload"]["summary"] == "desk-a: AcademyMetricsDown: 0 firing, 2 resolved"
+
+
+def test_it_titles_every_chat_message(tmp_path: Path, capture: _Capture) -> None:
+    """A chat message's title says the group's status, deployment, alert and agent, even when the alerts share
+    no other label."""
+    sent = [{"labels": {"alertname": "AcademyErrorBudget", "severity": "ticket", "academy": "desk-a",
+                        "instance": instance}, "annotations": {"summary": f"budget low on {instance}"}}
+            for instance in ("web1:8000", "web2:8000")]
+    with _running_alertmanager(_captured_config(tmp_path, capture.url), tmp_path / "alertmanager") as url:
+        _post(url, sent)
+        _wait(lambda: bool(capture.bodies("/slack")))
+        (message,) = capture.bodies("/slack")
+        (attachment,) = message["attachments"]
+        assert attachment["title"] == "[FIRING] desk-a: AcademyErrorBudget"
+        assert attachment["text"].splitlines() == ["budget low on web1:8000 ()", "budget low on web2:8000 ()"]
