@@ -169,24 +169,26 @@ def check_live_limits(app_configs: Any, **kwargs: Any) -> list[Error]:
     ]
 
 
-# --- OpenTelemetry export (agents/otel.py): a configuration its exporter cannot send is refused at start ------
+# --- OpenTelemetry export (agents/otel.py): warnings only. Observability must never stop a command from
+# starting: `manage.py halt`, `monitor` and the workers run whatever the OTEL_ variables say.
 
-OTEL_CHECK_IDS = {"protocol": "academy.E009", "endpoint": "academy.E010"}
+OTEL_CHECK_IDS = {"protocol": "academy.W009", "port": "academy.W009", "endpoint": "academy.W010"}
 
 
 @register()
-def check_otel_export(app_configs: Any, **kwargs: Any) -> list[Error]:
+def check_otel_export(app_configs: Any, **kwargs: Any) -> list[Warning]:
     """Traces go over OTLP/HTTP with protobuf only (no gRPC exporter is shipped), to a well-formed URL;
-    else no trace would ever arrive, and nobody would know why."""
+    else no trace would ever arrive, and nobody would know why. Export stays off while W009 (protocol) or
+    W010 (endpoint) stands."""
     from agents.otel import config_errors
 
-    return [Error(e.message, hint=e.hint, id=OTEL_CHECK_IDS[e.what]) for e in config_errors()]
+    return [Warning(e.message, hint=e.hint, id=OTEL_CHECK_IDS[e.what]) for e in config_errors()]
 
 
 @register()
-def check_trace_link(app_configs: Any, **kwargs: Any) -> list[Error]:
-    """TRACE_LINK_TEMPLATE must be an http(s) URL holding {trace_id} and nothing else in braces: a template
-    that formats wrong would break the run viewer, the page staff read after a loss."""
+def check_trace_link(app_configs: Any, **kwargs: Any) -> list[Warning]:
+    """TRACE_LINK_TEMPLATE must be an http(s) URL holding {trace_id} and nothing else in braces; the run
+    viewer shows no link meanwhile (agents.otel.trace_link)."""
     from django.conf import settings
 
     template = settings.TRACE_LINK_TEMPLATE
@@ -194,7 +196,8 @@ def check_trace_link(app_configs: Any, **kwargs: Any) -> list[Error]:
         return []
     from agents.otel import trace_link
 
-    if not template.startswith(("http://", "https://")) or trace_link(template, "0" * 32) is None:
-        return [Error(f"TRACE_LINK_TEMPLATE={template!r} is not an http(s) URL with {{trace_id}} in it",
-                      hint="e.g. http://jaeger:16686/trace/{trace_id}", id="academy.E011")]
+    if trace_link(template, "0" * 32) is None:
+        return [Warning(f"TRACE_LINK_TEMPLATE={template!r} is not an http(s) URL with {{trace_id}} in it",
+                        hint="e.g. http://jaeger:16686/trace/{trace_id}; the run viewer shows no trace link meanwhile",
+                        id="academy.W011")]
     return []

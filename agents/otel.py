@@ -4,12 +4,14 @@ Operators read LLM traces in Jaeger, Tempo, Langfuse or Honeycomb; this hands ea
 OTLP/HTTP in the GenAI semantic conventions (https://opentelemetry.io/docs/specs/semconv/gen-ai/):
 one `invoke_agent` span per run, a `chat` span per model call and an `execute_tool` span per tool call.
 
-On only when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set and OTEL_SDK_DISABLED
-is not "true"; off, nothing is kept and opentelemetry is never imported. Every other OTEL_ variable is read
-by the SDK itself (Resource.create(), OTLPSpanExporter()). The spans are built at the run's end from the
-events the trace file got, after redaction, never from the policy or the tools: a secret the trace does not
-hold cannot be exported. Export is observability, not a guard: spans go to a BatchSpanProcessor whose own
-thread sends them, and anything that fails here is logged and never reaches the run.
+On only when OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set, OTEL_SDK_DISABLED is
+not "true" and OTEL_TRACES_EXPORTER (when set) names otlp; off, nothing is kept and opentelemetry is never
+imported. Every other OTEL_ variable is read by the SDK itself (Resource.create(), OTLPSpanExporter()). The
+spans are built at the run's end from the events the trace file got, after redaction, never from the policy
+or the tools: a secret the trace does not hold cannot be exported. Of each event the run keeps only what the
+spans read, and content (arguments, results, reasons) only with capture on. Export is observability, not a
+guard: spans go to a BatchSpanProcessor whose own thread sends them, and anything that fails here is logged
+and never reaches the run.
 
 This module imports nothing from Django (a run is read by its attributes), so that a bare process can use it.
 """
@@ -39,6 +41,8 @@ PROTOCOL = "http/protobuf"  # the one exporter we ship (opentelemetry-exporter-o
 CAPTURE_VAR = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 SERVICE_NAME = "academy"  # unless OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES names one
 CONTENT_CAP = 4096  # characters of one captured argument, result or message
+REASON_CAP = 1000  # characters of a halt reason or an error, as a span's status description
+GRPC_PORT = 4317  # the collector's OTLP/gRPC port; OTLP/HTTP is 4318
 EXIT_FLUSH_S = 2.0  # how long a process's exit waits for its last spans to leave
 SCOPE = "academy.agents"
 
@@ -63,58 +67,86 @@ class Event(Protocol):
 
 def endpoint() -> str:
     """The traces endpoint variable's value that turns export on ('' when none is set)."""
-    return next((v for name in ENDPOINT_VARS if (v := os.environ.get(name, "").strip())), "")
+    return _endpoint_var()[1]
+
+
+def _endpoint_var() -> tuple[str, str]:
+    """(name, value) of the endpoint variable the exporter uses: the traces one wins; ('', '') when none is set."""
+    return next(((name, v) for name in ENDPOINT_VARS if (v := os.environ.get(name, "").strip())), ("", ""))
 
 
 def disabled() -> bool:
-    return os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
+    """OTEL_SDK_DISABLED=true, or OTEL_TRACES_EXPORTER naming no `otlp` exporter (`none`, say): the standard
+    ways to say "no traces from this process", honoured even with an endpoint set for other services."""
+    if os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return True
+    exporters = {x.strip().lower() for x in os.environ.get("OTEL_TRACES_EXPORTER", "").split(",")} - {""}
+    return bool(exporters) and "otlp" not in exporters
 
 
 def enabled() -> bool:
     """Export is on: an endpoint is set, the SDK is not disabled, and the configuration is one we can send."""
-    return bool(endpoint()) and not disabled() and not config_errors()
+    return bool(endpoint()) and not disabled() and not any(e.blocks for e in config_errors())
 
 
 class ConfigError(NamedTuple):
-    what: str  # "protocol" or "endpoint": academy.checks gives each its check id
+    what: str  # "protocol", "port" or "endpoint": academy.checks gives each its check id
     message: str
     hint: str
+    blocks: bool = True  # export stays off while it stands
 
 
 def config_errors() -> list[ConfigError]:
     """What is wrong with the OTEL_ variables when export is asked for (an endpoint is set, the SDK is not
-    disabled); academy.checks reports each at start, and export stays off meanwhile."""
-    if not endpoint() or disabled():
+    disabled); academy.checks warns of each at start, and export stays off meanwhile (but for the port,
+    which may be right after all). Messages never show the endpoint's user, password or query."""
+    name, url = _endpoint_var()
+    if not url or disabled():
         return []
     errors = []
-    protocol_var = next((name for name in PROTOCOL_VARS if os.environ.get(name, "").strip()), "")
+    protocol_var = next((n for n in PROTOCOL_VARS if os.environ.get(n, "").strip()), "")
     protocol = os.environ.get(protocol_var, "").strip() if protocol_var else PROTOCOL  # the one the SDK reads
     if protocol != PROTOCOL:
         errors.append(ConfigError(
             "protocol", f"{protocol_var}={protocol!r}: Academy exports traces over OTLP/HTTP with protobuf only",
             f"Set {protocol_var}={PROTOCOL} (or unset it) and point the endpoint at the collector's OTLP/HTTP "
-            f"port (4318 by default), not its gRPC port (4317)."))
-    for name in ENDPOINT_VARS:
-        if (url := os.environ.get(name, "").strip()) and (why := _bad_url(url)):
-            errors.append(ConfigError(
-                "endpoint", f"{name}={url!r} is not a usable URL: {why}",
-                "Give the full http(s) URL, e.g. http://localhost:4318 (OTEL_EXPORTER_OTLP_ENDPOINT) or "
-                "http://localhost:4318/v1/traces (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)."))
+            f"port (4318 by default), not its gRPC port (4317). No trace is exported meanwhile."))
+    if why := _bad_url(url):
+        errors.append(ConfigError(
+            "endpoint", f"{name}={_shown(url)!r} is not a usable URL: {why}",
+            "Give the full http(s) URL, e.g. http://localhost:4318 (OTEL_EXPORTER_OTLP_ENDPOINT) or "
+            "http://localhost:4318/v1/traces (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT). No trace is exported meanwhile."))
+    elif protocol == PROTOCOL and urlsplit(url).port == GRPC_PORT:
+        errors.append(ConfigError(
+            "port", f"{name}={_shown(url)!r}: 4317 is the gRPC port; OTLP/HTTP is 4318",
+            "Point it at the collector's OTLP/HTTP port (4318 by default). Export stays on, in case your "
+            "collector does serve OTLP/HTTP on 4317.", blocks=False))
     return errors
 
 
 def _bad_url(url: str) -> str:
-    """Why `url` cannot be an OTLP/HTTP endpoint, or ''."""
+    """Why `url` cannot be an OTLP/HTTP endpoint, or ''. The reasons never quote the URL (a password)."""
     try:
         parts = urlsplit(url)
+    except ValueError:
+        return "it does not parse as a URL"
+    try:
         parts.port  # noqa: B018 (raises on a port that is not a number in range)
-    except ValueError as exc:
-        return str(exc)
+    except ValueError:
+        return "its port is not a number from 0 to 65535"
     if parts.scheme not in ("http", "https"):
         return f"the scheme must be http or https, not {parts.scheme!r}"
     if not parts.hostname:
         return "it names no host"
     return ""
+
+
+def _shown(url: str) -> str:
+    """The endpoint as a message may show it: without user, password, query or fragment (any may hold a
+    credential). Everything up to the last @ goes, even in a URL too broken to parse."""
+    head = re.split(r"[?#]", url, maxsplit=1)[0]
+    scheme, rest = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*://)?(.*)$", head, re.DOTALL).groups()
+    return (scheme or "") + rest.rpartition("@")[2]
 
 
 def capture_content() -> bool:
@@ -128,8 +160,8 @@ def trace_id_for(run: Any) -> str:
 
 def trace_link(template: str, trace_id: str) -> str | None:
     """The trace's URL in the backend (TRACE_LINK_TEMPLATE with {trace_id} filled in), or None when the
-    template is no such URL (academy.E011 reports it at start)."""
-    if "{trace_id}" not in template:
+    template makes no http(s) URL (academy.W011 warns of it at start; the run viewer shows no link)."""
+    if not template.startswith(("http://", "https://")) or "{trace_id}" not in template:
         return None
     try:
         return template.format(trace_id=trace_id)
@@ -159,9 +191,89 @@ _state_lock = threading.Lock()
 _fixed_trace_id: ContextVar[int | None] = ContextVar("academy_otel_trace_id", default=None)
 
 
-def events_for_run() -> list[Event] | None:
-    """The list a run's recorder keeps its events in when export is on; None (nothing kept) when off."""
-    return [] if enabled() else None
+def events_for_run() -> RunEvents | None:
+    """The list a run's recorder keeps its events in when export is on; None (nothing kept) when off, or
+    when even that fails: it runs before the run does, and must never stop it."""
+    try:
+        return RunEvents(capture=capture_content()) if enabled() else None
+    except Exception:
+        log.warning("OpenTelemetry: the run will not be exported", exc_info=True)
+        return None
+
+
+class Kept(NamedTuple):
+    """What a run keeps of one trace event for its export: the event's fields, and of its data only what
+    the spans read (slim()), so that a long run does not hold every tool result twice."""
+
+    ts: datetime
+    seq: int
+    kind: str
+    step: int
+    data: dict[str, Any]
+
+
+class RunEvents(list[Kept]):
+    """A run's kept events, each slimmed as it comes; content (arguments, results, the final message,
+    reasons) is kept only when capture was on at the run's start."""
+
+    def __init__(self, *, capture: bool) -> None:
+        super().__init__()
+        self.capture = capture
+
+    def keep(self, event: Event) -> None:
+        """Keep the event; never raises (the recorder calls it for every event of the run)."""
+        try:
+            self.append(slim(event, capture=self.capture))
+        except Exception:
+            log.warning("OpenTelemetry: event %s of a run not kept for its export", getattr(event, "seq", "?"),
+                        exc_info=True)
+
+
+# The data keys each kind's spans read, and those that are content (kept only with capture on). An event
+# of any other kind is kept without data: its time still bounds the run.
+_READ: dict[str, tuple[str, ...]] = {
+    "run_start": ("agent", "policy", "model", "temperature", "seed"),
+    "run_end": ("outcome", "steps", "tool_calls", "tokens_in", "tokens_out", "cost_usd"),
+    "model_request": ("model", "temperature", "seed"),
+    "model_response": ("stop_reason", "cost_usd"),
+    "tool_call": ("id", "name"),
+    "tool_result": ("call_id", "tool", "ok", "order_status"),
+    "tool_timeout": ("call_id",), "refusal": ("call_id",),
+    "error": ("error_type",), "budget_stop": ("outcome",), "kill_switch_stop": ("outcome",), "max_steps": ("outcome",),
+}
+_CONTENT: dict[str, tuple[str, ...]] = {
+    "run_end": ("final_message", "halt_reason"), "tool_call": ("arguments",), "tool_result": ("result", "error"),
+    "error": ("reason", "error"), "budget_stop": ("reason",), "kill_switch_stop": ("reason",), "max_steps": ("reason",),
+}
+_REASONS = frozenset({"halt_reason", "reason"})  # a status description: cut shorter
+_REFUSED_ORDER = frozenset({"rejected", "halted"})  # place_limit_order's answer when the order desk refused it
+ORDER_TOOL = "place_limit_order"
+
+
+def slim(event: Event, *, capture: bool) -> Kept:
+    """The event as export keeps it (see Kept); a Kept event slims to itself."""
+    data = event.data if isinstance(event.data, dict) else {}
+    derived = {"error_type": _error_type(data)} if event.kind == "error" else {}
+    if event.kind == "tool_result" and data.get("tool") == ORDER_TOOL:
+        result = data.get("result")
+        derived["order_status"] = data.get("order_status") or (result.get("status") if isinstance(result, dict)
+                                                                else None)
+    if event.kind == "model_response" and isinstance(data.get("usage"), dict):
+        derived["usage"] = {k: data["usage"].get(k) for k in ("input_tokens", "output_tokens")}
+    kept = {k: data[k] for k in _READ.get(event.kind, ()) if k in data} | derived
+    if capture:
+        kept |= {k: _reason(data[k]) if k in _REASONS else _content(data[k])
+                 for k in _CONTENT.get(event.kind, ()) if k in data}
+    return Kept(event.ts, event.seq, str(event.kind), event.step, kept)
+
+
+def _error_type(data: dict[str, Any]) -> str:
+    """An error event's type: the exception's class where the loop names it ("policy failed: Name: ..."),
+    else 'error'."""
+    if isinstance(data.get("error_type"), str):
+        return data["error_type"]
+    match = _POLICY_FAILED.match(str(data.get("reason") or data.get("error") or ""))
+    return match.group(1) if match else "error"
 
 
 def _exporting() -> _Exporting:
@@ -270,13 +382,15 @@ def reset_for_tests(seconds: float = 2.0) -> None:
 
 def run_export(run: Any, events: Sequence[Event] | None) -> None:
     """Hand the run's spans to this process's exporter (sent on its own thread). Never raises: export
-    must not slow or fail a run. `events` None means export was off when the run started."""
+    must not slow or fail a run. `events` None means export was off when the run started. Content is
+    exported when capture is on now and was when the events were kept (a RunEvents says)."""
     if events is None:
         return
     try:
         if not enabled():
             return
-        _RunSpans(run, events, _exporting().tracer, capture=capture_content()).emit()
+        capture = capture_content() and getattr(events, "capture", True)
+        _RunSpans(run, events, _exporting().tracer, capture=capture).emit()
     except Exception:
         log.warning("run %s: its OpenTelemetry spans were not exported", getattr(run, "pk", "?"), exc_info=True)
 
@@ -288,9 +402,42 @@ def _ns(ts: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
 
 
-def _capped(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return text if len(text) <= CONTENT_CAP else text[:CONTENT_CAP] + "…[truncated]"
+def _content(value: Any) -> str:
+    """Captured content as one attribute of at most about CONTENT_CAP characters. A string is cut; anything
+    else is JSON that still parses: its strings are cut until it fits, or, failing that (a long list), it
+    is wrapped whole as {"truncated": "<its JSON, cut>"}. A string it returned is returned as it is."""
+    if isinstance(value, str):
+        return _cut(value, CONTENT_CAP)
+    text, limit = _json(value), CONTENT_CAP // 2
+    while len(text) > CONTENT_CAP and limit >= 64:
+        text, limit = _json(_cut_strings(value, limit)), limit // 2
+    keep = CONTENT_CAP - 64
+    while len(text) > CONTENT_CAP:  # escaping may lengthen the cut text: cut it shorter until it fits
+        wrapped = _json({"truncated": _cut(_json(value), keep)})
+        text, keep = wrapped, keep * CONTENT_CAP // len(wrapped) - 1
+    return text
+
+
+def _reason(value: Any) -> str:
+    return _cut(str(value), REASON_CAP)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "…[truncated]"
+
+
+def _cut_strings(value: Any, limit: int) -> Any:
+    if isinstance(value, str):
+        return _cut(value, limit)
+    if isinstance(value, dict):
+        return {str(k): _cut_strings(v, limit) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_cut_strings(v, limit) for v in value]
+    return value
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def _number(value: Any) -> float | None:
@@ -306,11 +453,12 @@ def _clean(attributes: dict[str, Any]) -> dict[str, Any]:
 
 
 class _RunSpans:
-    """The span tree of one run, from its events: the root, then chat and tool spans as its children."""
+    """The span tree of one run, from its events: the root, then chat and tool spans as its children.
+    It reads the events slimmed (slim()): without capture, no content and no reason text is left to export."""
 
     def __init__(self, run: Any, events: Sequence[Event], tracer: Any, *, capture: bool) -> None:
         self.run, self.tracer, self.capture = run, tracer, capture
-        self.events = sorted(events, key=lambda e: e.seq)
+        self.events = sorted((slim(e, capture=capture) for e in events), key=lambda e: e.seq)
         start = next((e.data for e in self.events if e.kind == "run_start"), {})
         self.start = start if isinstance(start, dict) else {}
         self.summary = next((e.data for e in reversed(self.events) if e.kind == "run_end"), None)
@@ -361,7 +509,7 @@ class _RunSpans:
                     "final": s.get("final_message") or "", "reason": s.get("halt_reason") or ""}
         r = self.run
         return {"steps": r.steps, "tool_calls": r.tool_calls, "in": r.tokens_in, "out": r.tokens_out,
-                "cost": _number(r.cost), "final": "", "reason": r.end_reason or ""}
+                "cost": _number(r.cost), "final": "", "reason": _reason(r.end_reason or "") if self.capture else ""}
 
     def outcome(self) -> str:
         status = str(self.run.status or "")
@@ -382,16 +530,17 @@ class _RunSpans:
         if self.outcome() != "completed":
             attributes["error.type"] = self.outcome()
         if self.capture and t["final"]:
-            attributes["gen_ai.output.messages"] = _capped([{"role": "assistant", "parts": [
-                {"type": "text", "content": _capped(t["final"])}], "finish_reason": "stop"}])
+            attributes["gen_ai.output.messages"] = _content([{"role": "assistant", "parts": [
+                {"type": "text", "content": t["final"]}], "finish_reason": "stop"}])
         return _clean(attributes)
 
     def root_status(self, root: Any) -> None:
+        """ERROR unless completed, described by the redacted halt reason with capture on, else by the outcome
+        alone: a reason may quote a market or a provider's error text."""
         from opentelemetry.trace import Status, StatusCode
 
         if self.outcome() != "completed":
-            reason = self.totals()["reason"]
-            root.set_status(Status(StatusCode.ERROR, str(reason)[:1000] or self.outcome()))
+            root.set_status(Status(StatusCode.ERROR, self.totals()["reason"] or self.outcome()))
 
     # -- the children -----------------------------------------------------------------------------
     def children(self, parent: Any) -> None:
@@ -462,9 +611,9 @@ class _RunSpans:
         if error:
             attributes["error.type"] = error
         if self.capture:
-            attributes["gen_ai.tool.call.arguments"] = _capped(data.get("arguments"))
+            attributes["gen_ai.tool.call.arguments"] = _content(data.get("arguments"))
             if outcome is not None and outcome.kind == "tool_result":
-                attributes["gen_ai.tool.call.result"] = _capped(_result_of(outcome.data))
+                attributes["gen_ai.tool.call.result"] = _content(_result_of(outcome.data))
         return _Child(name=f"execute_tool {name}", kind="INTERNAL", seq=call.seq, start_ns=_ns(call.ts),
                       end_ns=_ns(outcome.ts) if outcome is not None else self.end_ns, attributes=attributes,
                       error=error, description="")
@@ -473,25 +622,27 @@ class _RunSpans:
 def _failure(end: Event | None) -> tuple[str, str]:
     """(error.type, description) of a model call that got no response: the exception's class when the
     loop's error event names it ("policy failed: Name: ..."), else what ended the run (a budget, the
-    kill switch: its outcome), or 'error'; the description is that event's (redacted) reason."""
+    kill switch: its outcome), or 'error'. The description is that event's redacted reason when it was
+    kept (capture on), else the error type."""
     if end is None:
         return "unfinished", "the run ended before the model answered"
-    data = end.data if isinstance(end.data, dict) else {}
-    reason = str(data.get("reason") or data.get("error") or "")[:1000]
-    if end.kind == "error":
-        match = _POLICY_FAILED.match(reason)
-        return (match.group(1) if match else "error"), reason
-    return str(data.get("outcome") or end.kind), reason
+    data = end.data
+    error = str(data.get("error_type") or "error") if end.kind == "error" else str(data.get("outcome") or end.kind)
+    return error, _reason(data.get("reason") or data.get("error") or error)
 
 
 def _tool_error(outcome: Event | None) -> str:
+    """A tool call's error.type, '' when it succeeded. An order the order desk refused (its limits, a halt)
+    is refused though the tool answered: the refusal event it records names no call, the tool's result does."""
     if outcome is None:
         return "unfinished"
     if outcome.kind == "tool_timeout":
         return "timeout"
     if outcome.kind == "refusal":
         return "refused"
-    return "" if outcome.data.get("ok") else "tool_error"
+    if not outcome.data.get("ok"):
+        return "tool_error"
+    return "refused" if outcome.data.get("order_status") in _REFUSED_ORDER else ""
 
 
 def _result_of(data: dict[str, Any]) -> Any:

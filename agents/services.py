@@ -626,7 +626,7 @@ class RunRecorder:
         self.run, self.writer = run, writer
         self.batch_rows, self.batch_s, self.step_s = batch_rows, batch_s, step_s
         self._rows: list[TraceRow] = []
-        self.kept: list[TraceRow] | None = None  # every row, when the run is exported (agents.otel); else None
+        self.kept: otel.RunEvents | None = None  # each event slimmed, when the run is exported (agents.otel)
         self._oldest = 0.0  # when the first waiting row came, on the writer's monotonic clock
         self._lock = threading.Lock()  # a timed-out tool thread may append late, from its own thread
 
@@ -637,7 +637,7 @@ class RunRecorder:
                 self._write()  # one transaction per step
             row = trace_append(run=self.run, writer=self.writer, kind=str(kind), step=step, data=data)
             if self.kept is not None:
-                self.kept.append(row)
+                self.kept.keep(row)
             if not self._rows:
                 self._oldest = now
             self._rows.append(row)
@@ -805,10 +805,11 @@ def _run_locked(agent: AgentConfig, lease: Lease, *, venue: VenuePort | None, po
     run = Run.objects.create(agent=agent, started_by=started_by, started_at=now, model_version=agent.model_version,
                              scheduled_for=scheduled_for, worker=lease.holder, lease_token=lease.token)
     recorder: RunRecorder | None = None
+    events = otel.events_for_run()  # before anything can fail: a run that fails at once is exported too
     try:
         recorder = RunRecorder(run, TraceWriter(traces_dir=traces_dir(), run_id=str(run.pk), clock=clock,
                                                 redactor=redactor()))
-        recorder.kept = otel.events_for_run()
+        recorder.kept = events
         run.trace_path = str(recorder.writer.path)
         run.save(update_fields=["trace_path"])
         venue = JournaledVenue(venue or venue_client(), agent=agent, run=run)
@@ -833,9 +834,11 @@ def _run_locked(agent: AgentConfig, lease: Lease, *, venue: VenuePort | None, po
         _trace_unwritten(run, result, unwritten)
     _cancel_uncovered(agent, venue, run)
     _finish(run, result, clock)
-    otel.run_export(run, recorder.kept if recorder is not None else None)  # never raises, never waits
-    mark_run_finished(state_dir(), state, outcome=result.outcome, at=clock.now().isoformat())
-    _health_after(run, result)
+    try:
+        mark_run_finished(state_dir(), state, outcome=result.outcome, at=clock.now().isoformat())
+        _health_after(run, result)
+    finally:
+        otel.run_export(run, events)  # last, and even then: never raises, never waits
     return run
 
 

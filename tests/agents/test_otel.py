@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.core.checks import WARNING
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -26,8 +27,10 @@ from academy.checks import check_otel_export
 from agents import otel
 from agents.core.policies import OpenAIPolicy, ScriptedPolicy
 from agents.core.policies.base import PolicyContext, PolicyStep, Usage
+from agents.core.state import load_state
 from agents.models import Run, RunStatus, TraceEvent
-from agents.services import run_agent
+from agents.services import run_agent, state_dir
+from monitoring.models import HaltEvent, MetricSample
 from tests.agents import run_viewer_recording as recording
 from tests.core.fake_llm import serve
 from tests.factories import AgentConfigFactory
@@ -38,7 +41,7 @@ CLIENT, INTERNAL, ERROR = 3, 1, 2  # the proto's SpanKind and StatusCode numbers
 OTEL_VARS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL",
              "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_SDK_DISABLED", "OTEL_SERVICE_NAME", "OTEL_RESOURCE_ATTRIBUTES",
              "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_COMPRESSION", "OTEL_EXPORTER_OTLP_TIMEOUT",
-             otel.CAPTURE_VAR, "OTEL_TRACES_SAMPLER")
+             otel.CAPTURE_VAR, "OTEL_TRACES_SAMPLER", "OTEL_TRACES_EXPORTER")
 
 
 @pytest.fixture(autouse=True)
@@ -178,11 +181,11 @@ def test_it_marks_a_failed_a_refused_call_and_a_failed_policy(make_trader, marke
     assert [(s.name, s.attributes.get("error.type"), s.status_code) for s in children] == [
         ("chat scripted-v1", None, 0), ("execute_tool get_market", "tool_error", ERROR),
         ("execute_tool place_limit_order", "refused", ERROR), ("chat scripted-v1", "RuntimeError", ERROR)]
-    assert "policy failed: RuntimeError" in children[-1].status_message
+    assert children[-1].status_message == "RuntimeError"  # no capture: the class, not the provider's text
     assert root.attributes["error.type"] == "error" and root.attributes["academy.run.outcome"] == "error"
-    assert root.status_code == ERROR and root.status_message.startswith("policy failed: RuntimeError")
+    assert root.status_code == ERROR and root.status_message == "error"
     assert root.attributes["gen_ai.usage.input_tokens"] == 11 and root.attributes["academy.run.tool_calls"] == 2
-    assert FAKE_KEY not in every_value(spans) and "REDACTED" in root.status_message
+    assert FAKE_KEY not in every_value(spans) and "fell over" not in every_value(spans)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -198,7 +201,128 @@ def test_it_names_the_outcome_of_a_run_the_kill_switch_stopped(make_trader, mark
     assert run.status == RunStatus.KILL_SWITCH
     root, children = tree(spans)
     assert children == [] and root.attributes["error.type"] == "kill_switch" and root.status_code == ERROR
-    assert "kill" in root.status_message.lower() or "flag" in root.status_message.lower()
+    assert root.status_message == "kill_switch"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_marks_an_order_the_limits_refused_as_refused(make_trader, market, monkeypatch):
+    agent = AgentConfigFactory(known_market_types=["test"], max_order_notional=Decimal("1"))
+    calls = [("place_limit_order", {"market": market, "side": "BUY", "price": "0.400", "size": "100"})]
+    with otlp_receiver() as receiver:
+        export_to(monkeypatch, receiver.url)
+        run = run_agent(agent_id=agent.pk, venue=make_trader(), policy=ScriptedPolicy([calls, "done"]))
+        assert otel.force_flush()
+        spans = receiver.wait_for(4)
+    # The desk refused it (a refusal event naming no call); the tool answered, with the status "rejected".
+    assert TraceEvent.objects.filter(run=run, kind="refusal", data__what="order").exists()
+    assert TraceEvent.objects.get(run=run, kind="tool_result").data["result"]["status"] == "rejected"
+    _, children = tree(spans)
+    order = next(s for s in children if s.name == "execute_tool place_limit_order")
+    assert order.attributes["error.type"] == "refused" and order.status_code == ERROR
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_describes_a_failure_by_its_reason_only_with_capture_on(make_trader, market, monkeypatch):
+    def explode(ctx: PolicyContext) -> PolicyStep:
+        raise RuntimeError(f"the provider refused to price {market}")
+
+    statuses = []
+    for capture in ("false", "true"):
+        with otlp_receiver() as receiver:
+            export_to(monkeypatch, receiver.url, **{otel.CAPTURE_VAR: capture})
+            run_agent(agent_id=AgentConfigFactory().pk, venue=make_trader(), policy=ScriptedPolicy([explode]))
+            assert otel.force_flush()
+            root, [chat] = tree(receiver.wait_for(2))
+        statuses.append((root.status_message, chat.status_message, chat.attributes["error.type"]))
+        otel.reset_for_tests()
+    reason = f"policy failed: RuntimeError: the provider refused to price {market}"
+    assert statuses == [("error", "RuntimeError", "RuntimeError"), (reason, reason, "RuntimeError")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failure_building_the_spans_leaves_the_run_alone(make_trader, market, monkeypatch, caplog):
+    def broken(self: Any) -> None:
+        raise RuntimeError("the span builder broke")
+
+    monkeypatch.setattr(otel._RunSpans, "emit", broken)
+    agent = AgentConfigFactory(known_market_types=["test"])
+    with otlp_receiver() as receiver:
+        export_to(monkeypatch, receiver.url)
+        run = run_agent(agent_id=agent.pk, venue=make_trader(), policy=ScriptedPolicy([[("get_balance", {})], "done"]))
+        assert otel.force_flush()
+    assert run.status == RunStatus.COMPLETED and Run.objects.get(pk=run.pk).end_reason == "done"
+    state = load_state(state_dir(), str(agent.pk))
+    assert (state.last_run_id, state.last_run_finished, state.last_outcome) == (str(run.pk), True, "completed")
+    assert MetricSample.objects.filter(run=run).exists()  # the health checks ran
+    assert f"run {run.pk}: its OpenTelemetry spans were not exported" in caplog.text and receiver.requests == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_exports_a_run_that_failed_before_its_trace_could_be_opened(make_trader, monkeypatch):
+    def no_space(**kwargs: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("agents.services.TraceWriter", no_space)
+    with otlp_receiver() as receiver:
+        export_to(monkeypatch, receiver.url)
+        run = run_agent(agent_id=AgentConfigFactory().pk, venue=make_trader(), policy=ScriptedPolicy(["done"]))
+        assert otel.force_flush()
+        spans = receiver.wait_for(1)
+    assert run.status == RunStatus.ERROR and "No space left" in run.end_reason
+    root, children = tree(spans)
+    assert children == [] and root.attributes["error.type"] == "error" and root.status_code == ERROR
+    assert root.attributes["academy.run.id"] == str(run.pk) and root.trace_id == otel.trace_id_for(run)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_only_what_the_spans_read(make_trader, market, monkeypatch):
+    handed: list[Any] = []
+    real_export = otel.run_export
+    monkeypatch.setattr(otel, "run_export", lambda run, events: handed.append(events) or real_export(run, events))
+    agent = AgentConfigFactory(known_market_types=["test"])
+    policy = ScriptedPolicy([[("browse_markets", {"limit": 50})], "done"])
+    with otlp_receiver() as receiver:
+        export_to(monkeypatch, receiver.url)
+        run_agent(agent_id=agent.pk, venue=make_trader(), policy=policy)
+        export_to(monkeypatch, receiver.url, **{otel.CAPTURE_VAR: "true"})
+        run_agent(agent_id=agent.pk, venue=make_trader(), policy=ScriptedPolicy([[("browse_markets", {})], "done"]))
+    plain, captured = handed
+    assert all(isinstance(e, otel.Kept) for e in plain + captured)
+    result_rows = TraceEvent.objects.filter(run__agent=agent, kind="tool_result").order_by("seq")
+    assert len(json.dumps(result_rows[0].data)) > 500  # the row holds the whole result...
+    [kept] = [e for e in plain if e.kind == "tool_result"]
+    assert kept.data == {"call_id": kept.data["call_id"], "tool": "browse_markets", "ok": True}  # ...kept: none
+    assert {k for e in plain for k in e.data} <= {k for keys in otel._READ.values() for k in keys} | {"usage"}
+    [kept] = [e for e in captured if e.kind == "tool_result"]
+    assert isinstance(kept.data["result"], str) and json.loads(kept.data["result"])  # capped JSON text
+    assert not [e for e in plain if e.kind == "run_start" and "spec" in e.data]  # not the agent's whole spec
+
+
+def test_it_keeps_no_result_payload_without_capture():
+    big = {"markets": [{"slug": f"m-{i}", "description": "d" * 1000} for i in range(50)]}
+    events = otel.RunEvents(capture=False)
+    events.keep(ev(1, "tool_result", 0, {"call_id": "c", "tool": "browse_markets", "ok": True, "result": big}))
+    events.keep(ev(2, "run_end", 0, {"outcome": "error", "halt_reason": "market m-1 broke", "final_message": "x",
+                                     "errors": ["market m-1 broke"], "steps": 1}))
+    assert [e.data for e in events] == [{"call_id": "c", "tool": "browse_markets", "ok": True},
+                                         {"outcome": "error", "steps": 1}]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_bad_otel_variable_warns_and_never_stops_the_halt_command(venue, make_trader, tmp_path):
+    """OTEL_ variables are often set host-wide for other services: a gRPC protocol, a link template that
+    makes no link. `manage.py halt`, the one halt path, must still run; the warnings say what is wrong."""
+    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "academy.settings", "DEBUG": "true",
+           "ACADEMY_DATA_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{settings.DATABASES['default']['NAME']}",
+           "VENUE_URL": venue.url, "VENUE_API_KEY": make_trader().api_key, "HALT_LANDER_S": "0",
+           "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+           "TRACE_LINK_TEMPLATE": "jaeger:16686/trace/{trace_id}"}
+    done = subprocess.run([sys.executable, "manage.py", "halt", "--reason", "otel drill", "--user", "drill"],
+                          cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "HALTED" in done.stdout and (tmp_path / "kill_switch.flag").exists()
+    assert "academy.W009" in done.stderr and "academy.W011" in done.stderr
+    assert HaltEvent.objects.filter(action="halt", reason="otel drill").exists()
 
 
 # --- off, and a collector that is down ----------------------------------------------------------
@@ -286,7 +410,7 @@ def test_it_ends_a_timed_out_and_an_unfinished_call_as_such():
     assert unfinished.attributes["error.type"] == "unfinished"
     assert unfinished.end_time == otel._ns(T0 + timedelta(seconds=60))  # the run's end
     assert "gen_ai.response.finish_reasons" not in by_name["chat m-1"].attributes  # none recorded: none said
-    assert by_name["invoke_agent a"].status.description == "flag"
+    assert by_name["invoke_agent a"].status.description == "kill_switch"
 
 
 def test_it_ends_an_unanswered_model_call_at_the_stop_that_ended_it():
@@ -298,13 +422,31 @@ def test_it_ends_an_unanswered_model_call_at_the_stop_that_ended_it():
     assert chat.attributes["gen_ai.provider.name"] == "rules"  # the agent row's, with no run_start event
 
 
-def test_it_caps_captured_content():
+def test_it_caps_captured_content_as_json_that_still_parses():
     big = "x" * (otel.CONTENT_CAP * 3)
-    spans = built([ev(1, "tool_call", 0, {"id": "c", "name": "t", "arguments": {"a": big}}),
-                   ev(2, "tool_result", 0, {"call_id": "c", "ok": True, "result": big})], capture=True)
-    tool = next(s for s in spans if s.name == "execute_tool t")
-    for name in ("gen_ai.tool.call.arguments", "gen_ai.tool.call.result"):
-        assert len(tool.attributes[name]) <= otel.CONTENT_CAP + 20 and tool.attributes[name].endswith("[truncated]")
+    many = [{"slug": f"market-{i}", "title": "t" * 40} for i in range(500)]  # no one string is long
+    spans = built([ev(0, "run_start", -1, {"agent": "a", "policy": "rules", "model": "m-1"}),
+                   ev(1, "tool_call", 0, {"id": "c", "name": "t", "arguments": {"a": big, "q": 'say "hi"\n' * 900}}),
+                   ev(2, "tool_result", 0, {"call_id": "c", "ok": True, "result": {"markets": many}}),
+                   ev(3, "tool_call", 0, {"id": "d", "name": "u", "arguments": {}}),
+                   ev(4, "tool_result", 0, {"call_id": "d", "ok": True, "result": big}),
+                   ev(5, "run_end", 0, {"outcome": "completed", "final_message": "y" * 5000, "steps": 1})],
+                  status="completed", capture=True)
+    by_name = {s.name: s for s in spans}
+    arguments = json.loads(by_name["execute_tool t"].attributes["gen_ai.tool.call.arguments"])
+    assert arguments["a"].startswith("xxx") and arguments["a"].endswith("…[truncated]")
+    wrapped = json.loads(by_name["execute_tool t"].attributes["gen_ai.tool.call.result"])
+    assert list(wrapped) == ["truncated"] and wrapped["truncated"].startswith('{"markets":[{"slug":"market-0"')
+    text = by_name["execute_tool u"].attributes["gen_ai.tool.call.result"]  # a plain string stays text
+    assert text == big[:otel.CONTENT_CAP] + "…[truncated]"
+    output = by_name["invoke_agent a"].attributes["gen_ai.output.messages"]
+    [message] = json.loads(output)
+    assert message["parts"][0]["content"].startswith("yyy") and message["parts"][0]["content"].endswith("[truncated]")
+    for span in spans:
+        for name, value in span.attributes.items():
+            if name in ("gen_ai.tool.call.arguments", "gen_ai.output.messages") or (
+                    name == "gen_ai.tool.call.result" and span.name != "execute_tool u"):
+                assert len(value) <= otel.CONTENT_CAP and json.loads(value) is not None, name
 
 
 def test_it_derives_the_trace_id_from_the_run_alone():
@@ -385,18 +527,50 @@ def check_ids() -> list[str]:
     return [e.id for e in check_otel_export(None)]
 
 
-def test_it_refuses_the_grpc_protocol(monkeypatch):
-    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")
+def test_it_warns_of_the_grpc_protocol_and_exports_nothing(monkeypatch):
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
-    assert check_ids() == ["academy.E009"] and not otel.enabled()
+    assert check_ids() == ["academy.W009"] and not otel.enabled()
+    assert all(e.level == WARNING for e in check_otel_export(None))  # never an Error: no command is stopped
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/protobuf")  # the traces variable wins
     assert check_ids() == [] and otel.enabled()
 
 
 @pytest.mark.parametrize("url", ["collector:4318", "http://collector:port", "ftp://collector/v1/traces", "http://"])
-def test_it_refuses_a_malformed_endpoint(monkeypatch, url):
+def test_it_warns_of_a_malformed_endpoint_and_exports_nothing(monkeypatch, url):
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", url)
-    assert check_ids() == ["academy.E010"] and not otel.enabled()
+    assert check_ids() == ["academy.W010"] and not otel.enabled()
+
+
+@pytest.mark.parametrize("url", ["http://collector:4317", "https://collector:4317/v1/traces"])
+def test_it_warns_of_the_grpc_port_and_still_exports(monkeypatch, url):
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", url)  # no protocol variable: http/protobuf
+    [warning] = check_otel_export(None)
+    assert warning.id == "academy.W009" and "4317 is the gRPC port; OTLP/HTTP is 4318" in warning.msg
+    assert otel.enabled()  # a collector may serve OTLP/HTTP there after all
+
+
+@pytest.mark.parametrize("url", ["http://user:s3cr3t-pw@collector:port/v1/traces?api_key=s3cr3t-q",
+                                 "user:s3cr3t-pw@collector:4318", "http://user:s3/cr3t-pw@collector:4318",
+                                 "http://user:s3cr3t-pw@collector:4317"])
+def test_it_never_shows_the_endpoint_credentials(monkeypatch, url):
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", url)
+    [warning] = check_otel_export(None)
+    assert "collector" in warning.msg and "s3" not in warning.msg and "cr3t" not in warning.msg, warning.msg
+
+
+def test_it_checks_only_the_endpoint_the_exporter_uses(monkeypatch):
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "collector-for-metrics")  # set for another signal: unused
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://collector:4318/v1/traces")
+    assert check_ids() == [] and otel.enabled()
+
+
+def test_it_exports_nothing_when_the_traces_exporter_is_none(monkeypatch):
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318")
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "none")
+    assert not otel.enabled() and otel.events_for_run() is None
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "console, otlp")
+    assert otel.enabled()
 
 
 def test_it_accepts_a_good_configuration_and_says_nothing_when_off(monkeypatch):
