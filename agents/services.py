@@ -917,12 +917,28 @@ def _loop(agent: AgentConfig, run: Run, lease: Lease, *, venue: VenuePort, polic
           alert: Alert, recorder: RunRecorder) -> RunResult:
     desk = order_desk(agent, run, venue=venue, recorder=recorder, clock=clock, lease=lease)
     spec, guard = desk.spec, desk.stop_check
-    return run_loop(run_id=str(run.pk), spec=spec, policy=policy or policy_for(spec),
-                    toolbox=ThreadSafeToolbox(build_toolbox(spec=spec, desk=desk)), stop_check=guard,
-                    recorder=recorder, clock=clock, alert=alert, prices=price_table(),
-                    redactor=recorder.writer.redactor, system_prompt=agent.system_prompt or _default_system(),
-                    task=_task(agent), quarantine=DbQuarantine(agent),
-                    refused_before=refused_calls_recent(agent, now=clock.now()))
+    built = policy_for(spec) if policy is None else None
+    try:
+        return run_loop(run_id=str(run.pk), spec=spec, policy=policy or built,
+                        toolbox=ThreadSafeToolbox(build_toolbox(spec=spec, desk=desk)), stop_check=guard,
+                        recorder=recorder, clock=clock, alert=alert, prices=price_table(),
+                        redactor=recorder.writer.redactor, system_prompt=agent.system_prompt or _default_system(),
+                        task=_task(agent), quarantine=DbQuarantine(agent),
+                        refused_before=refused_calls_recent(agent, now=clock.now()))
+    finally:
+        _policy_close(built)
+
+
+def _policy_close(policy: Policy | None) -> None:
+    """Close the provider client a run built (its keep-alive socket and the SDK client's reference cycle
+    would otherwise outlive the run until the garbage collector's next pass); a failure here is logged."""
+    close = getattr(policy, "close", None)
+    if close is None:
+        return
+    try:
+        close()
+    except Exception:
+        log.exception("closing the run's model client failed")
 
 
 def refused_calls_recent(agent: AgentConfig, *, now: datetime) -> int:
