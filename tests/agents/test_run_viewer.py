@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.db import OperationalError, connection
 from django.urls import reverse
 from django.utils import timezone
@@ -21,14 +20,6 @@ from tests.core.fake_llm import serve
 from tests.factories import RunFactory, TraceEventFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def reader_client(client, django_user_model):
-    user = django_user_model.objects.create_user("reader", password="pw-reader")
-    user.user_permissions.add(Permission.objects.get(codename="view_run"))
-    client.force_login(user)
-    return client
 
 
 def _trace(run: Run, events: list[tuple[float, str, int, str, dict[str, Any]]]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.checks import WARNING, run_checks
 from django.urls import reverse
 
@@ -11,14 +10,6 @@ from agents.otel import trace_id_for, trace_link
 from tests.factories import RunFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def reader_client(client, django_user_model):
-    user = django_user_model.objects.create_user("reader", password="pw-reader")
-    user.user_permissions.add(Permission.objects.get(codename="view_run"))
-    client.force_login(user)
-    return client
 
 
 def _page(client, run) -> str:

@@ -8,12 +8,13 @@ as a proxy sees the tunnels asked of it) so tests can assert on the exact wire s
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.loopback import loopback_http
 
 
 @dataclass
@@ -107,12 +108,5 @@ def serve(responder: Responder) -> Iterator[FakeServer]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server_state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with loopback_http(Handler) as server_state.url:
         yield server_state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()

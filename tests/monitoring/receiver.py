@@ -7,12 +7,13 @@ status handling are the ones production sees.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.loopback import loopback_http
 
 
 @dataclass
@@ -62,12 +63,5 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 def receiving(status: int = 200, reply: bytes = b"ok") -> Iterator[Receiver]:
     """Serve on a free loopback port for the duration of the block."""
     receiver = Receiver(status=status, reply=reply)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with loopback_http(_handler(receiver)) as receiver.url:
         yield receiver
-    finally:
-        server.shutdown()
-        server.server_close()
