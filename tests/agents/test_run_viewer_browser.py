@@ -6,25 +6,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from paper_venue.faults import Faults
 from paper_venue.testing import RunningVenue
 from tests.agents import run_viewer_recording as recording
+from tests.browser import PHONE, login, paper_panel, phone_page, require_chromium
 from tests.core.fake_llm import serve
 from tests.panel.server import PanelServer
 
 pytestmark = pytest.mark.browser
-playwright_sync = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-PHONE = {"width": 390, "height": 844}
+require_chromium()
 KEY = "key-run-viewer-browser-0123456789"
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian chromium is not installed", allow_module_level=True)
 
 # Two agents' runs, traced as the loop writes tool calls (run in the server's own database).
 RUNS = """
@@ -47,29 +40,18 @@ print(run(a, 30, ["get_market", "get_positions"]), run(a, 20, ["get_market"]), r
 
 @pytest.fixture(scope="module")
 def server(venue: RunningVenue, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PanelServer]:
-    faults = Faults(venue.url, venue.faults_token)
-    faults.account("run-viewer-browser", KEY, "10000")
-    faults.close()
-    running = PanelServer.create(tmp_path_factory.mktemp("run-viewer-web"), venue_url=venue.url, venue_api_key=KEY)
-    yield running
-    running.stop()
+    with paper_panel(venue, tmp_path_factory.mktemp("run-viewer-web"), account="run-viewer-browser",
+                     key=KEY) as running:
+        yield running
 
 
 @pytest.fixture
 def page(server: PanelServer) -> Iterator[object]:
     """A phone-sized page logged in as the operator."""
-    with playwright_sync.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-        context.set_default_timeout(10_000)
-        page = context.new_page()
-        page.goto(f"{server.url}/accounts/login/?next=/agents/runs/")
-        page.fill("#id_username", "operator")
-        page.fill("#id_password", "pw-operator")
-        page.click("button[type=submit]")
+    with phone_page() as page:
+        login(page, f"{server.url}/accounts/login/?next=/agents/runs/", "operator")
         page.wait_for_url(re.compile(r"/agents/runs/$"))
         yield page
-        browser.close()
 
 
 def _last_line(output: str) -> str:

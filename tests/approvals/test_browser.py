@@ -11,27 +11,18 @@ import pytest
 
 from approvals import views
 from approvals.models import ApprovalDecision, ApprovalRequest, ApprovalStatus
+from tests.browser import PHONE, login, phone_page, require_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-PHONE = {"width": 390, "height": 844}
+require_chromium()
 
 
 @pytest.fixture
 def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
     # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are still sync.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-        context.set_default_timeout(10_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with phone_page() as page:
+        yield page
 
 
 @pytest.fixture
@@ -48,10 +39,7 @@ def live(live_server, settings, monkeypatch, venue, make_trader, place_inline):
 
 def test_it_logs_in_approves_one_and_rejects_another_on_a_phone(page, live, approver, make_request, market):
     to_approve = make_request(market=market, size="30", model_reason="cheap YES before the close")
-    page.goto(f"{live.url}/approvals/")
-    page.fill("#id_username", "approver")
-    page.fill("#id_password", "pw-approver")
-    page.click("button[type=submit]")
+    login(page, f"{live.url}/approvals/", "approver")
     page.wait_for_url(re.compile(r"/approvals/$"))
     card = page.locator(f"#approval-{to_approve.pk}")
     assert "cheap YES before the close" in card.inner_text()

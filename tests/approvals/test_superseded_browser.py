@@ -11,26 +11,17 @@ import pytest
 from approvals import services, views
 from approvals.models import ApprovalStatus
 from tests.approvals.test_superseded import ask, decided
+from tests.browser import PHONE, login, phone_page, require_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-PHONE = {"width": 390, "height": 844}
+require_chromium()
 
 
 @pytest.fixture
 def page(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the test's own ORM calls beside Playwright's loop
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-        context.set_default_timeout(10_000)
-        yield context.new_page()
-        context.close()
-        browser.close()
+    with phone_page() as page:
+        yield page
 
 
 @pytest.fixture
@@ -45,10 +36,7 @@ def live(live_server, settings, monkeypatch):
 def test_it_keeps_the_superseded_fold_open_and_focused_across_a_refresh(page, live, approver, agent):
     rejected = decided(ApprovalStatus.REJECTED, 10)
     asks = [ask(agent, f"0.{300 + i}") for i in range(3)]
-    page.goto(f"{live.url}/approvals/")
-    page.fill("#id_username", "approver")
-    page.fill("#id_password", "pw-approver")
-    page.click("button[type=submit]")
+    login(page, f"{live.url}/approvals/", "approver")
     page.wait_for_url(re.compile(r"/approvals/$"))
     assert page.locator(f"#recent-{rejected.pk}").is_visible()
     summary = page.locator("#superseded > summary")

@@ -13,8 +13,8 @@ from datetime import datetime
 
 import pytest
 
-from paper_venue.faults import Faults
 from paper_venue.testing import RunningVenue
+from tests.browser import paper_panel
 from tests.monitoring.prometheus import RULES, RunningPrometheus, dashboard, panels, promql
 from tests.panel.server import PanelServer
 
@@ -28,16 +28,10 @@ TOOL_CALLS = f'academy_agent_tool_calls_per_run{{agent="{AGENT}"}}'
 @pytest.fixture(scope="module")
 def academy(venue: RunningVenue, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PanelServer]:
     """The web process, seeded with the demo run and a card's worth of figures; halt() sweeps a real account."""
-    faults = Faults(venue.url, venue.faults_token)
-    key = "key-prometheus-live-0123456789"
-    faults.account("prometheus-live", key, "10000")
-    faults.close()
-    server = PanelServer.create(tmp_path_factory.mktemp("prometheus-academy"), venue_url=venue.url, venue_api_key=key)
-    try:
-        server.shell("from tests.monitoring.prometheus import seed_card; seed_card()")
+    with paper_panel(venue, tmp_path_factory.mktemp("prometheus-academy"), account="prometheus-live",
+                     key="key-prometheus-live-0123456789",
+                     seed="from tests.monitoring.prometheus import seed_card; seed_card()") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

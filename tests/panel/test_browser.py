@@ -20,48 +20,25 @@ from pathlib import Path
 
 import pytest
 
-from paper_venue.faults import Faults
 from paper_venue.testing import RunningVenue
+from tests.browser import chromium, login, open_page, panel_page, paper_panel, require_chromium
 from tests.panel.server import ROOT, PanelServer
 
 pytestmark = pytest.mark.browser
-playwright_sync = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian chromium is not installed", allow_module_level=True)
+require_chromium()
 
 
 @pytest.fixture(scope="module")
 def server(venue: RunningVenue, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PanelServer]:
-    faults = Faults(venue.url, venue.faults_token)
-    key = "key-panel-browser-0123456789"
-    faults.account("panel-browser", key, "10000")
-    faults.close()
-    running = PanelServer.create(tmp_path_factory.mktemp("panel-web"), venue_url=venue.url, venue_api_key=key)
-    yield running
-    running.stop()
+    with paper_panel(venue, tmp_path_factory.mktemp("panel-web"), account="panel-browser",
+                     key="key-panel-browser-0123456789") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with playwright_sync.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-def _panel(browser, server: PanelServer, username: str, **context_args):
-    """Log in as `username` in a fresh context and open the panel; wait until it is live."""
-    page = browser.new_context(**context_args).new_page()
-    page.goto(f"{server.url}/panel/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", f"pw-{username}")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server.url}/panel/")
-    page.wait_for_selector("#conn.live")
-    return page
+    with chromium() as launched:
+        yield launched
 
 
 RESET = ("from django.contrib.auth.models import User; from monitoring.halt import kill_switch_state, resume; "
@@ -80,25 +57,21 @@ def running(server: PanelServer) -> PanelServer:
 @pytest.fixture
 def held_server(venue: RunningVenue, tmp_path: Path) -> Iterator[PanelServer]:
     """A server of the test's own: a hold cannot be lifted, so it must not leak into other tests."""
-    faults = Faults(venue.url, venue.faults_token)
     key = f"key-panel-held-{os.getpid()}-{time.monotonic_ns()}"
-    faults.account(key[:40], key, "10000")
-    faults.close()
-    running = PanelServer.create(tmp_path / "panel-held", venue_url=venue.url, venue_api_key=key)
-    yield running
-    running.stop()
+    with paper_panel(venue, tmp_path / "panel-held", account=key[:40], key=key) as running:
+        yield running
 
 
 @pytest.fixture
 def operator_page(browser, running):
-    page = _panel(browser, running, "operator")
+    page = panel_page(browser, running, "operator")
     yield page
     page.context.close()
 
 
 @pytest.fixture
 def viewer_page(browser, running):
-    page = _panel(browser, running, "viewer")
+    page = panel_page(browser, running, "viewer")
     yield page
     page.context.close()
 
@@ -164,7 +137,7 @@ def test_it_says_disconnected_and_catches_up_after_a_restart(running, viewer_pag
 
 def test_it_shows_why_a_resume_is_refused_during_a_hold(held_server, browser):
     server = held_server
-    operator_page = _panel(browser, server, "operator")
+    operator_page = panel_page(browser, server, "operator")
     server.shell("from datetime import timedelta; from django.utils import timezone; "
                  "from monitoring.halt import halt; halt(reason='daily loss 3.4% > 3%', source='daily_loss', "
                  "hold_until=timezone.now() + timedelta(hours=6))")
@@ -186,12 +159,8 @@ def _screenshots(server: PanelServer, operator_page, browser) -> None:
     tmp.mkdir(exist_ok=True)
     operator_page.set_viewport_size({"width": 1280, "height": 900})
     operator_page.screenshot(path=str(tmp / "panel.png"), full_page=True)
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
-    page = phone.new_page()
-    page.goto(f"{server.url}/accounts/login/?next=/panel/")
-    page.fill("#id_username", "operator")
-    page.fill("#id_password", "pw-operator")
-    page.click("button[type=submit]")
+    page = open_page(browser, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    login(page, f"{server.url}/accounts/login/?next=/panel/", "operator")
     page.wait_for_selector("#conn.live")
     page.screenshot(path=str(tmp / "panel-phone.png"), full_page=False)
     run_id = server.shell("from agents.models import Run; print(Run.objects.filter(status='budget_tokens').get().pk)")
@@ -201,7 +170,7 @@ def _screenshots(server: PanelServer, operator_page, browser) -> None:
     page.screenshot(path=str(tmp / "run-viewer.png"), full_page=True)
     page.goto(f"{server.url}/agents/btc-hourly/")
     page.screenshot(path=str(tmp / "agent.png"), full_page=True)
-    phone.close()
+    page.context.close()
     if os.environ.get("UPDATE_SCREENSHOTS"):
         out.mkdir(parents=True, exist_ok=True)
         for png in tmp.glob("*.png"):
@@ -230,13 +199,10 @@ class FakeSockets:
 def _mocked_panel(browser, running: PanelServer):
     """The real page, logged in, with its websocket answered by the test and timers on a fake clock."""
     sockets = FakeSockets()
-    page = browser.new_context().new_page()
+    page = open_page(browser)
     page.clock.install()
     page.route_web_socket(re.compile(r".*/ws/panel/.*"), sockets)
-    page.goto(f"{running.url}/accounts/login/?next=/panel/")
-    page.fill("#id_username", "viewer")
-    page.fill("#id_password", "pw-viewer")
-    page.click("button[type=submit]")
+    login(page, f"{running.url}/accounts/login/?next=/panel/", "viewer")
     page.wait_for_selector("#conn.live")
     page.wait_for_function("() => true")
     initial = json.loads(page.text_content("#panel-snapshot"))

@@ -8,21 +8,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from paper_venue.faults import Faults
 from paper_venue.testing import RunningVenue
+from tests.browser import chromium, login, open_page, paper_panel, require_chromium
 from tests.panel.server import PanelServer
 
 pytestmark = pytest.mark.browser
-playwright_sync = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian chromium is not installed", allow_module_level=True)
+require_chromium()
 
 # The canvas pixels on the threshold's row that have the threshold's red (#b3261e), give or take antialiasing.
 RED_ON_ROW = """fig => {
@@ -40,30 +34,21 @@ RED_ON_ROW = """fig => {
 
 @pytest.fixture(scope="module")
 def server(venue: RunningVenue, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PanelServer]:
-    faults = Faults(venue.url, venue.faults_token)
-    key = "key-charts-browser-0123456789"
-    faults.account("charts-browser", key, "10000")
-    faults.close()
-    running = PanelServer.create(tmp_path_factory.mktemp("charts-web"), venue_url=venue.url, venue_api_key=key)
-    running.shell("from tests.panel.charts_seed import seed_charts; seed_charts()")
-    yield running
-    running.stop()
+    with paper_panel(venue, tmp_path_factory.mktemp("charts-web"), account="charts-browser",
+                     key="key-charts-browser-0123456789",
+                     seed="from tests.panel.charts_seed import seed_charts; seed_charts()") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    with playwright_sync.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _agent_page(browser, server: PanelServer, agent: str, **context_args):
-    page = browser.new_context(**context_args).new_page()
-    page.goto(f"{server.url}/accounts/login/?next=/agents/{agent}/")
-    page.fill("#id_username", "operator")
-    page.fill("#id_password", "pw-operator")
-    page.click("button[type=submit]")
+    page = open_page(browser, **context_args)
+    login(page, f"{server.url}/accounts/login/?next=/agents/{agent}/", "operator")
     page.wait_for_url(f"{server.url}/agents/{agent}/")
     page.wait_for_selector("figure.chart[data-metric=decision_rate]")  # drawn from metrics.json
     return page
@@ -123,14 +108,11 @@ def test_it_says_no_samples_yet_instead_of_drawing_an_empty_axis(browser, server
 
 
 def test_it_says_the_charts_are_unavailable_when_the_data_cannot_be_read(browser, server):
-    page = browser.new_context().new_page()
+    page = open_page(browser)
     page.route("**/metrics.json*", lambda route: route.fulfill(
         status=503, content_type="application/json",
         body='{"error": "metrics unavailable: the database did not answer (OperationalError)"}'))
-    page.goto(f"{server.url}/accounts/login/?next=/agents/chart-agent/")
-    page.fill("#id_username", "operator")
-    page.fill("#id_password", "pw-operator")
-    page.click("button[type=submit]")
+    login(page, f"{server.url}/accounts/login/?next=/agents/chart-agent/", "operator")
     error = page.wait_for_selector("#charts .chart-error")
     assert error.text_content() == "metrics unavailable: the database did not answer (OperationalError)"
     assert page.locator("#charts figure").count() == 0  # no empty chart that would read as "all quiet"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -14,26 +13,18 @@ from agents import desk
 from agents.models import DeskOverride
 from agents.services import stop_check
 from agents.venue.schemas import OrderRequest, Outcome, Side
+from tests.browser import ON_A_PHONE, PHONE, chromium, login, open_page, require_chromium
 from tests.factories import AgentConfigFactory, OrderFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-PHONE = {"width": 390, "height": 844}
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian chromium is not installed", allow_module_level=True)
+require_chromium()
 
 
 @pytest.fixture
 def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the test's own ORM calls beside Playwright's loop
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -51,13 +42,8 @@ def live(live_server, settings, monkeypatch, venue, make_trader):
 
 
 def _login(browser, live, path: str, **context_args):
-    context = browser.new_context(**context_args)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto(f"{live.url}{path}")
-    page.fill("#id_username", "operator")
-    page.fill("#id_password", "pw-operator")
-    page.click("button[type=submit]")
+    page = open_page(browser, timeout_ms=10_000, **context_args)
+    login(page, f"{live.url}{path}", "operator")
     page.wait_for_url(re.compile(re.escape(path) + "$"))
     return page
 
@@ -76,7 +62,7 @@ def test_it_shows_an_agents_nav_pnl_positions_and_orders_live_on_a_phone(browser
     make_trader().place(OrderRequest(market=market, side=Side.BUY, outcome=Outcome.NO, price=Decimal("0.55"),
                                      size=Decimal("20"), client_order_id="maker-1"))  # a YES ask at 0.45
     _place(live.trader, alpha, market, "0.45", "20", "alpha-1")  # filled: a position of 20 YES
-    page = _login(browser, live, "/desk/", viewport=PHONE, is_mobile=True, has_touch=True)
+    page = _login(browser, live, "/desk/", **ON_A_PHONE)
     book = page.locator("#book-alpha")
     assert "20" in book.locator("table.positions").inner_text() and market in book.inner_text()
     assert re.search(r"\d[\d,]*\.\d\d USDC", page.locator("#total-nav").inner_text())

@@ -8,21 +8,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from paper_venue.faults import Faults
 from paper_venue.testing import RunningVenue
+from tests.browser import chromium, login, open_page, paper_panel, require_chromium
 from tests.panel.server import PanelServer
 
 pytestmark = pytest.mark.browser
-playwright_sync = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-if not Path(CHROMIUM).exists():
-    pytest.skip("Debian chromium is not installed", allow_module_level=True)
+require_chromium()
 
 RUN_ENDS = "#feed li[data-event]:has(.pill.kind-run_end)"
 NEW_RUN = ("from datetime import timedelta; from django.utils import timezone; from agents.models import AgentConfig; "
@@ -34,28 +28,19 @@ NEW_RUN = ("from datetime import timedelta; from django.utils import timezone; f
 
 @pytest.fixture(scope="module")
 def server(venue: RunningVenue, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PanelServer]:
-    faults = Faults(venue.url, venue.faults_token)
-    key = "key-feed-browser-0123456789"
-    faults.account("feed-browser", key, "10000")
-    faults.close()
-    running = PanelServer.create(tmp_path_factory.mktemp("feed-web"), venue_url=venue.url, venue_api_key=key)
-    running.shell("from tests.panel.charts_seed import seed_feed; seed_feed()")
-    yield running
-    running.stop()
+    with paper_panel(venue, tmp_path_factory.mktemp("feed-web"), account="feed-browser",
+                     key="key-feed-browser-0123456789",
+                     seed="from tests.panel.charts_seed import seed_feed; seed_feed()") as running:
+        yield running
 
 
 @pytest.fixture
 def page(server: PanelServer) -> Iterator[object]:
-    with playwright_sync.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = chromium.new_context().new_page()
-        page.goto(f"{server.url}/accounts/login/?next=/panel/")
-        page.fill("#id_username", "viewer")
-        page.fill("#id_password", "pw-viewer")
-        page.click("button[type=submit]")
+    with chromium() as browser:
+        page = open_page(browser)
+        login(page, f"{server.url}/accounts/login/?next=/panel/", "viewer")
         page.wait_for_selector("#conn.live")
         yield page
-        chromium.close()
 
 
 def _texts(page, selector: str) -> list[str]:
