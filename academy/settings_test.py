@@ -13,6 +13,10 @@ os.environ.setdefault("REQUIRE_MONITOR_HEARTBEAT", "false")
 # A parked halt's lander thread would outlive its test; tests that need it turn it on.
 os.environ.setdefault("HALT_LANDER_S", "0")
 os.environ["ACADEMY_DATA_DIR"] = tempfile.mkdtemp(prefix="academy-test-")
+# A host's own OpenTelemetry settings must not send the suite's runs (and the headers' keys) to its backend:
+# the tests that export set their own, against a local receiver.
+for _name in [n for n in os.environ if n.startswith("OTEL_") or n == "TRACE_LINK_TEMPLATE"]:
+    del os.environ[_name]
 
 from academy.settings import *  # noqa: E402,F403
 

@@ -155,3 +155,15 @@ def test_it_reads_the_demo_dotenv_without_overriding_real_variables(tmp_path, mo
     monkeypatch.setenv("ACADEMY_DATA_DIR", "/already/set")
     manage._read_dotenv(tmp_path / ".env")
     assert os.environ["DEBUG"] == "true" and os.environ["ACADEMY_DATA_DIR"] == "/already/set"
+
+
+def test_the_test_settings_drop_the_hosts_opentelemetry_variables():
+    """A host-wide OTEL_EXPORTER_OTLP_ENDPOINT must not send the suite's runs (and its headers' keys) away."""
+    env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector.example:4318",
+           "OTEL_EXPORTER_OTLP_HEADERS": "x-honeycomb-team=host-key", "TRACE_LINK_TEMPLATE": "http://j/{trace_id}"}
+    code = ("import os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'academy.settings_test'; django.setup(); "
+            "from agents import otel; names = [n for n in os.environ if n.startswith('OTEL_')]; "
+            "print(sorted(names + [n for n in os.environ if n == 'TRACE_LINK_TEMPLATE']), otel.enabled())")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]", "False"]
