@@ -284,3 +284,37 @@ def test_it_moves_the_threshold_on_metrics_with_the_setting() -> None:
     assert _value(after, "academy_agent_decisions_last_hour_page_high", agent="stored") == 24
     assert _value(after, "academy_agent_decisions_last_hour_page_low", agent="stored") == 6
     assert _value(after, "academy_agent_chain_rest_drift_page_threshold", agent="_system") == 0.25
+
+
+def test_it_exposes_the_thresholds_a_run_end_pages_on(settings) -> None:
+    """The paging path itself, not the panel's reading of it: after_run (the run's figures recorded, run_checks
+    against the baselines without this run, rate_checks, the pages) for an agent with enough samples and no
+    baseline stored yet, then a scrape: each threshold after_run judged the run on is the one on /metrics.
+    PAGE_ERROR_RATE_5M is not the default, so a threshold taken from anywhere but the settings shows."""
+    from monitoring.health import after_run
+    from monitoring.metrics import metric_record
+
+    settings.PAGE_ERROR_RATE_5M = Decimal("0.05")
+    now = timezone.now()
+    agent = AgentConfigFactory(name="paged")
+    for name, values in (("cost_per_run", ["0.07"] * 5), ("latency_p95", ["1200"] * 5),
+                         ("decision_rate", ["10", "12", "12", "14", "30"])):
+        for hours, value in enumerate(values, start=1):
+            metric_record(name, Decimal(value), agent_id=agent.pk, ts=now - timedelta(hours=hours))
+    run = RunFactory(agent=agent, status="completed", started_at=now - timedelta(seconds=5), ended_at=now,
+                     cost=Decimal("0.02"), tool_calls=4)
+
+    checks = {check.name: check for check in after_run(run, [800.0, 900.0])}
+    got = _samples(_scrape().content.decode())
+
+    exposed = {"cost_per_run": ("academy_agent_cost_per_run_page_threshold_usd", 1),
+               "latency_p95": ("academy_agent_latency_p95_page_threshold_seconds", 1000),
+               "tool_calls_per_run": ("academy_agent_tool_calls_per_run_page_threshold", 1),
+               "error_rate_5m": ("academy_agent_error_rate_5m_page_threshold_ratio", 1),
+               "decision_rate": ("academy_agent_decisions_last_hour_baseline", 1)}  # its Check.threshold: the base
+    assert set(checks) == set(exposed)
+    for name, (family, per) in exposed.items():
+        assert _value(got, family, agent="paged") == float(checks[name].threshold) / per, checks[name]
+    assert [float(checks[name].threshold) for name in ("cost_per_run", "latency_p95", "error_rate_5m")] == [
+        0.14, 2400, 0.05]  # x2 the five samples' medians, not the floors; the setting, not the default
+    assert _value(got, "academy_agent_decisions_last_hour_page_high", agent="paged") == 36  # 3 x the base 12

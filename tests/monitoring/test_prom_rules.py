@@ -25,7 +25,9 @@ from django.test import RequestFactory
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
+from monitoring.alerts import alert_fire
 from monitoring.metrics import baseline, metric_record
+from monitoring.models import AlertDelivery, DeliveryStatus
 from monitoring.views_metrics import metrics
 from tests.factories import AgentConfigFactory
 
@@ -47,7 +49,8 @@ CARD = {
     "chain_rest_drift": "academy_agent_chain_rest_drift",
     "decision_rate": "academy_agent_decisions_last_hour",
 }
-SYSTEM_WIDE = {"AcademyKillSwitchActive", "AcademyChainRestDrift", "AcademyMetricsDown"}  # no agent label
+SYSTEM_WIDE = {"AcademyKillSwitchActive", "AcademyChainRestDrift", "AcademyAlertDeliveryFailed",  # no agent label
+               "AcademyMetricsDown"}
 FAMILY = re.compile(r"\bacademy_[a-z0-9_]+")
 
 
@@ -83,7 +86,14 @@ def test_it_passes_amtool_check_config() -> None:
     ("academy_agent_cost_per_run_page_threshold_usd", "academy_agent_cost_per_run_threshold_usd"),  # renamed
     ("academy_agent_decisions_last_hour < academy_agent_decisions_last_hour_page_low", "vector(0) > 1"),  # no low
     ("academy_kill_switch_active == 1", "academy_kill_switch_active > 1"),
+    ("> academy_agent_error_rate_5m_page_threshold_ratio", "> 0.01"),  # the default, hard-coded
     ("for: 2m", "for: 5m"),
+    # AcademyAlertDeliveryFailed: blind to a sink's first failure (its series appears), which is what `delta` or a
+    # bare subtraction sees; paging about old failures after a Prometheus restart; paging on sent deliveries.
+    ('unless academy_alert_deliveries{status="failed"} offset 15m', 'unless academy_alert_deliveries{status="failed"}'),
+    ("and on(job, instance) academy_kill_switch_active offset 15m", "and on(job, instance) academy_kill_switch_active"),
+    ('(academy_alert_deliveries{status="failed"} - academy_alert_deliveries{status="failed"} offset 15m)',
+     "(academy_alert_deliveries - academy_alert_deliveries offset 15m)"),
 ])
 def test_it_fails_the_unit_tests_when_a_rule_is_wrong(tmp_path: Path, wrong: str, right: str) -> None:
     """The unit tests read the exact /metrics family names and edges: a rule that drifts from them fails."""
@@ -108,7 +118,7 @@ def test_it_pages_at_once_like_the_monitor_with_labels_and_annotations_for_the_o
     alerts = _alerts()
     assert set(alerts) == {"AcademyCostPerRunHigh", "AcademyToolCallsPerRunHigh", "AcademyLatencyP95High",
                            "AcademyErrorRate5mHigh", "AcademyKillSwitchActive", "AcademyChainRestDrift",
-                           "AcademyDecisionRateOutOfBand", "AcademyMetricsDown"}
+                           "AcademyDecisionRateOutOfBand", "AcademyAlertDeliveryFailed", "AcademyMetricsDown"}
     for name, rule in alerts.items():
         assert rule["for"] == ("2m" if name == "AcademyMetricsDown" else "0m"), name
         assert rule["labels"] == {"severity": "page", "component": "academy"}, name
@@ -130,8 +140,9 @@ def test_it_links_each_alert_to_a_section_of_the_runbook() -> None:
 
 @pytest.mark.django_db
 def test_it_names_only_families_that_are_on_metrics() -> None:
-    """Seed one agent with every figure and baseline, scrape /metrics: each family a rule names has a sample
-    (so renaming a family in monitoring/prom.py breaks this test, not the pages)."""
+    """Seed one agent with every figure and baseline and one failed alert delivery, scrape /metrics: each family
+    a rule names has a sample (so renaming a family in monitoring/prom.py breaks this test, not the pages), and
+    a delivery given up on carries the status AcademyAlertDeliveryFailed selects."""
     agent = AgentConfigFactory(name="alpha")
     now = timezone.now()
     for name, value in (("cost_per_run", "0.02"), ("tool_calls_per_run", "4"), ("latency_p95", "800"),
@@ -140,11 +151,16 @@ def test_it_names_only_families_that_are_on_metrics() -> None:
             metric_record(name, Decimal(value), agent_id=agent.pk, ts=now - timedelta(hours=hours))
         baseline(name, agent.pk, now=now)
     metric_record("chain_rest_drift", 0, ts=now)
+    alert_fire(key="cost_per_run:alpha", title="cost")
+    AlertDelivery.objects.update(status=DeliveryStatus.FAILED)  # as monitoring.tasks gives up on them
     text = metrics(RequestFactory().get("/metrics", REMOTE_ADDR="127.0.0.1")).content.decode()
     exposed = {s.name for family in text_string_to_metric_families(text) for s in family.samples}
     named = {family for rule in _alerts().values() for family in FAMILY.findall(rule["expr"])}
     assert named >= set(CARD.values())
     assert named - exposed == set()
+    failed = [s for family in text_string_to_metric_families(text) for s in family.samples
+              if s.name == "academy_alert_deliveries" and s.labels["status"] == DeliveryStatus.FAILED]
+    assert failed and f'{{status="{DeliveryStatus.FAILED}"}}' in _alerts()["AcademyAlertDeliveryFailed"]["expr"]
 
 
 # --- the Alertmanager example, running ----------------------------------------------------------------------
@@ -201,13 +217,15 @@ def _alert(name: str, summary: str = "", **labels: str) -> dict:
 
 def test_it_holds_back_the_per_agent_pages_of_a_halted_academy_and_no_other(alertmanager: str) -> None:
     """While AcademyKillSwitchActive fires, the same Academy's per-agent pages are inhibited (the halt is the
-    page); its drift page and another Academy's pages are not, even another deployment of the example config
-    with the same job and instance labels (only its `academy` external label tells it apart)."""
+    page); its drift page, its failed-delivery page (the halt's own page may be the one lost) and another
+    Academy's pages are not, even another deployment of the example config with the same job and instance labels
+    (only its `academy` external label tells it apart)."""
     here, there = {"academy": "a", "instance": "academy:8000"}, {"academy": "a", "instance": "other-desk:8000"}
     twin = {"academy": "b", "instance": "academy:8000"}
     sent = [_alert("AcademyKillSwitchActive", **here), _alert("AcademyCostPerRunHigh", agent="alpha", **here),
             _alert("AcademyDecisionRateOutOfBand", agent="alpha", **here),
             _alert("AcademyChainRestDrift", agent="_system", **here),
+            _alert("AcademyAlertDeliveryFailed", sink="pagerduty", status="failed", **here),
             _alert("AcademyCostPerRunHigh", agent="alpha", **there),
             _alert("AcademyCostPerRunHigh", agent="alpha", **twin)]
     assert httpx.post(f"{alertmanager}/api/v2/alerts", json=sent, timeout=5).status_code == 200

@@ -20,7 +20,8 @@ from tests.panel.server import PanelServer
 
 GROUP = "academy-paging"
 CONTRACT = {"AcademyCostPerRunHigh", "AcademyToolCallsPerRunHigh", "AcademyLatencyP95High", "AcademyErrorRate5mHigh",
-            "AcademyKillSwitchActive", "AcademyChainRestDrift", "AcademyDecisionRateOutOfBand", "AcademyMetricsDown"}
+            "AcademyKillSwitchActive", "AcademyChainRestDrift", "AcademyDecisionRateOutOfBand",
+            "AcademyAlertDeliveryFailed", "AcademyMetricsDown"}
 AGENT = "btc-hourly"
 TOOL_CALLS = f'academy_agent_tool_calls_per_run{{agent="{AGENT}"}}'
 
