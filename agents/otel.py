@@ -9,9 +9,9 @@ not "true" and OTEL_TRACES_EXPORTER (when set) names otlp; off, nothing is kept 
 imported. Every other OTEL_ variable is read by the SDK itself (Resource.create(), OTLPSpanExporter()). The
 spans are built at the run's end from the events the trace file got, after redaction, never from the policy
 or the tools: a secret the trace does not hold cannot be exported. Of each event the run keeps only what the
-spans read, and content (arguments, results, reasons) only with capture on. Export is observability, not a
-guard: spans go to a BatchSpanProcessor whose own thread sends them, and anything that fails here is logged
-and never reaches the run.
+spans read, and content (arguments, results, reasons, a tool name the run did not offer) only with capture
+on. Export is observability, not a guard: spans go to a BatchSpanProcessor whose own thread sends them, and
+anything that fails here is logged and never reaches the run.
 
 This module imports nothing from Django (a run is read by its attributes), so that a bare process can use it.
 """
@@ -33,6 +33,8 @@ from functools import cache
 from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlsplit
 
+from agents.core.spec import TOOL_NAMES
+
 log = logging.getLogger(__name__)
 
 ENDPOINT_VARS = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")  # the first set wins
@@ -42,6 +44,8 @@ CAPTURE_VAR = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
 SERVICE_NAME = "academy"  # unless OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES names one
 CONTENT_CAP = 4096  # characters of one captured argument, result or message
 REASON_CAP = 1000  # characters of a halt reason or an error, as a span's status description
+ID_CAP = 64  # characters of a tool call's id (the model's own), and of a tool name only capture may export
+UNKNOWN_TOOL = "unknown"  # a tool name the run neither offered nor knows, exported with capture off
 GRPC_PORT = 4317  # the collector's OTLP/gRPC port; OTLP/HTTP is 4318
 EXIT_FLUSH_S = 2.0  # how long a process's exit waits for its last spans to leave
 SCOPE = "academy.agents"
@@ -232,7 +236,7 @@ class RunEvents(list[Kept]):
 # The data keys each kind's spans read, and those that are content (kept only with capture on). An event
 # of any other kind is kept without data: its time still bounds the run.
 _READ: dict[str, tuple[str, ...]] = {
-    "run_start": ("agent", "policy", "model", "temperature", "seed"),
+    "run_start": ("agent", "policy", "model", "temperature", "seed", "offered_tools"),
     "run_end": ("outcome", "steps", "tool_calls", "tokens_in", "tokens_out", "cost_usd"),
     "model_request": ("model", "temperature", "seed"),
     "model_response": ("stop_reason", "cost_usd"),
@@ -462,6 +466,9 @@ class _RunSpans:
         start = next((e.data for e in self.events if e.kind == "run_start"), {})
         self.start = start if isinstance(start, dict) else {}
         self.summary = next((e.data for e in reversed(self.events) if e.kind == "run_end"), None)
+        offered = self.start.get("offered_tools")
+        self.known_tools = frozenset(TOOL_NAMES) | frozenset(
+            t for t in (offered if isinstance(offered, list | tuple) else ()) if isinstance(t, str))
         self.begin_ns = min([_ns(run.started_at), *(_ns(e.ts) for e in self.events[:1])])
         ended = [_ns(e.ts) for e in self.events[-1:]] + ([_ns(run.ended_at)] if run.ended_at else [])
         self.end_ns = max([self.begin_ns, *ended])
@@ -602,11 +609,20 @@ class _RunSpans:
                 spans.append(self.tool(event, outcome))
         return spans
 
+    def tool_name(self, name: Any) -> str:
+        """The called tool's name as exported: the model chose it, so with capture off only a name the run
+        offered or the toolbox knows is exported, any other as 'unknown'; with capture on, cut to ID_CAP (none
+        at all is 'unknown' either way)."""
+        if isinstance(name, str) and name in self.known_tools:
+            return name
+        return str(name)[:ID_CAP] if self.capture and name else UNKNOWN_TOOL
+
     def tool(self, call: Event, outcome: Event | None) -> _Child:
         data = call.data
-        name = str(data.get("name") or "")
+        name = self.tool_name(data.get("name"))
         attributes: dict[str, Any] = {"gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name,
-                                      "gen_ai.tool.call.id": str(data.get("id") or ""), "gen_ai.tool.type": "function"}
+                                      "gen_ai.tool.call.id": str(data.get("id") or "")[:ID_CAP],
+                                      "gen_ai.tool.type": "function"}
         error = _tool_error(outcome)
         if error:
             attributes["error.type"] = error

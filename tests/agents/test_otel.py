@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -19,14 +20,15 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.core.checks import WARNING
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from academy.checks import check_otel_export
 from agents import otel
 from agents.core.policies import OpenAIPolicy, ScriptedPolicy
-from agents.core.policies.base import PolicyContext, PolicyStep, Usage
+from agents.core.policies.base import PolicyContext, PolicyStep, ToolCall, Usage
 from agents.core.state import load_state
 from agents.models import Run, RunStatus, TraceEvent
 from agents.services import run_agent, state_dir
@@ -64,6 +66,45 @@ def export_to(monkeypatch, url: str, **more: str) -> None:
 def every_value(spans: list[Span]) -> str:
     """All attribute and resource values of the spans, and their names and statuses, as one text."""
     return json.dumps([[s.name, s.status_message, s.attributes, s.resource] for s in spans], ensure_ascii=False)
+
+
+class ExportSpy:
+    """Which thread exports and flushes spans, and whether a run was going on then: a run must hand its
+    spans over and go on, the SDK's batch thread alone sending them. (No timing: the run's own thread is
+    the one that must never export, nor wait for a flush.)"""
+
+    BATCH_THREAD = "OtelBatchSpanRecordProcessor"  # the BatchSpanProcessor's worker
+    EXPORT = "OTLPSpanExporter.export"
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[tuple[str, str, bool]] = []  # (what, thread name, during run_agent)
+        self.running = False
+        self.exported = threading.Event()
+        for cls, name in ((OTLPSpanExporter, "export"), (TracerProvider, "force_flush"),
+                          (BatchSpanProcessor, "force_flush"), (SimpleSpanProcessor, "force_flush")):
+            monkeypatch.setattr(cls, name, self._spy(f"{cls.__name__}.{name}", getattr(cls, name)))
+
+    def _spy(self, what: str, real: Any) -> Any:
+        def spy(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append((what, threading.current_thread().name, self.running))
+            if what == self.EXPORT:
+                self.exported.set()
+            return real(*args, **kwargs)
+        return spy
+
+    def run_agent(self, **kwargs: Any) -> Run:
+        self.running = True
+        try:
+            return run_agent(**kwargs)
+        finally:
+            self.running = False
+
+    def during_runs(self) -> list[tuple[str, str]]:
+        """What was called, on which thread, while run_agent ran, but exports on the batch thread."""
+        return [(w, t) for w, t, running in self.calls if running and (w, t) != (self.EXPORT, self.BATCH_THREAD)]
+
+    def batch_exports(self) -> int:
+        return sum((w, t) == (self.EXPORT, self.BATCH_THREAD) for w, t, _ in self.calls)
 
 
 def tree(spans: list[Span]) -> tuple[Span, list[Span]]:
@@ -189,6 +230,50 @@ def test_it_marks_a_failed_a_refused_call_and_a_failed_policy(make_trader, marke
 
 
 @pytest.mark.django_db(transaction=True)
+def test_it_exports_a_secret_only_the_trace_writer_redacted_as_its_mark(make_trader, monkeypatch):
+    """A policy's exception text reaches the trace unredacted by the loop: only the trace writer's redaction
+    stands between it and the spans, which must be built from what the writer wrote."""
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+
+    def explode(ctx: PolicyContext) -> PolicyStep:
+        raise RuntimeError(f"provider said: bad key {FAKE_KEY}")
+
+    with otlp_receiver() as receiver:
+        export_to(monkeypatch, receiver.url, **{otel.CAPTURE_VAR: "true"})  # reasons are exported
+        run = run_agent(agent_id=AgentConfigFactory().pk, venue=make_trader(), policy=ScriptedPolicy([explode]))
+        assert otel.force_flush()
+        spans = receiver.wait_for(2)
+    assert run.status == RunStatus.ERROR
+    root, [chat] = tree(spans)
+    for status in (chat.status_message, root.status_message):
+        assert "provider said: bad key [REDACTED:" in status, status  # the text went out, the key as its mark
+    assert FAKE_KEY not in every_value(spans)
+    assert not any(FAKE_KEY.encode() in body for body in receiver.bodies)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_exports_no_tool_name_the_model_invented_without_capture(make_trader, monkeypatch):
+    """The model names the tool it calls and its call id: an invented name is content, exported as 'unknown'."""
+    invented, call_id = "exfiltrate_" + "q" * 3057, "call_" + "i" * 500
+
+    def call(ctx: PolicyContext) -> PolicyStep:
+        return PolicyStep(tool_calls=(ToolCall(call_id, invented, {}), ToolCall("call_ok", "get_balance", {})))
+
+    with otlp_receiver() as receiver:
+        export_to(monkeypatch, receiver.url)
+        run = run_agent(agent_id=AgentConfigFactory().pk, venue=make_trader(), policy=ScriptedPolicy([call, "done"]))
+        assert otel.force_flush()
+        spans = receiver.wait_for(5)
+    assert run.status == RunStatus.COMPLETED
+    _, children = tree(spans)
+    tools = [(s.name, s.attributes["gen_ai.tool.name"], s.attributes["gen_ai.tool.call.id"],
+              s.attributes.get("error.type")) for s in children if s.kind == INTERNAL]
+    assert tools == [("execute_tool unknown", "unknown", call_id[:otel.ID_CAP], "refused"),
+                     ("execute_tool get_balance", "get_balance", "call_ok", None)]
+    assert "exfiltrate" not in every_value(spans) and "q" * 100 not in every_value(spans)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_it_names_the_outcome_of_a_run_the_kill_switch_stopped(make_trader, market, monkeypatch):
     agent = AgentConfigFactory(known_market_types=["test"])
     policy = ScriptedPolicy([[("get_balance", {})]], repeat_last=True)
@@ -295,7 +380,9 @@ def test_it_keeps_only_what_the_spans_read(make_trader, market, monkeypatch):
     assert {k for e in plain for k in e.data} <= {k for keys in otel._READ.values() for k in keys} | {"usage"}
     [kept] = [e for e in captured if e.kind == "tool_result"]
     assert isinstance(kept.data["result"], str) and json.loads(kept.data["result"])  # capped JSON text
-    assert not [e for e in plain if e.kind == "run_start" and "spec" in e.data]  # not the agent's whole spec
+    [start] = [e for e in plain if e.kind == "run_start"]
+    assert "spec" not in start.data  # not the agent's whole spec; the names of the tools it offered, yes
+    assert isinstance(start.data["offered_tools"], list) and "browse_markets" in start.data["offered_tools"]
 
 
 def test_it_keeps_no_result_payload_without_capture():
@@ -351,14 +438,19 @@ def test_it_keeps_nothing_when_the_sdk_is_disabled(make_trader, market, monkeypa
 @pytest.mark.django_db(transaction=True)
 def test_it_finishes_runs_while_the_collector_holds_the_export(make_trader, market, monkeypatch):
     agent = AgentConfigFactory(known_market_types=["test"])
+    spy = ExportSpy(monkeypatch)
     with otlp_receiver(hang=True) as receiver:
         export_to(monkeypatch, receiver.url, OTEL_EXPORTER_OTLP_TIMEOUT="60")
-        first = run_agent(agent_id=agent.pk, venue=make_trader(), policy=ScriptedPolicy([[("get_balance", {})], "a"]))
+        first = spy.run_agent(agent_id=agent.pk, venue=make_trader(),
+                              policy=ScriptedPolicy([[("get_balance", {})], "a"]))
         receiver.wait_for_request()  # the first run's spans are in flight, held by the collector
-        second = run_agent(agent_id=agent.pk, venue=make_trader(), policy=ScriptedPolicy([[("get_balance", {})], "b"]))
+        second = spy.run_agent(agent_id=agent.pk, venue=make_trader(),
+                               policy=ScriptedPolicy([[("get_balance", {})], "b"]))
         assert len(receiver.requests) == 1  # the exporter is still stuck in the first export: the run did not wait
     assert (first.status, second.status) == (RunStatus.COMPLETED, RunStatus.COMPLETED)
     assert Run.objects.get(pk=second.pk).end_reason == "b"
+    assert spy.during_runs() == []  # no run exported or flushed spans, nor waited for a flush on another thread...
+    assert spy.batch_exports() == 1  # ...the held export was the batch thread's
 
 
 @pytest.mark.django_db(transaction=True)
@@ -367,11 +459,12 @@ def test_it_finishes_the_run_when_nothing_listens_at_the_endpoint(make_trader, m
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: connections are refused
     export_to(monkeypatch, f"http://127.0.0.1:{port}", OTEL_EXPORTER_OTLP_TIMEOUT="1")
-    run = run_agent(agent_id=AgentConfigFactory().pk, venue=make_trader(),
-                    policy=ScriptedPolicy([[("get_balance", {})], "done"]))
+    spy = ExportSpy(monkeypatch)
+    run = spy.run_agent(agent_id=AgentConfigFactory().pk, venue=make_trader(),
+                        policy=ScriptedPolicy([[("get_balance", {})], "done"]))
     assert run.status == RunStatus.COMPLETED and run.end_reason == "done"
-    assert otel._state is not None  # it did try
-    otel.force_flush(5)  # the refused export is logged by the SDK, raised nowhere
+    assert spy.exported.wait(15)  # it did try (the refused export is logged by the SDK, raised nowhere)...
+    assert spy.during_runs() == [] and spy.batch_exports() >= 1  # ...on the batch thread, not the run's
 
 
 # --- the span builder alone (the SDK's in-memory exporter) --------------------------------------
@@ -447,6 +540,28 @@ def test_it_caps_captured_content_as_json_that_still_parses():
             if name in ("gen_ai.tool.call.arguments", "gen_ai.output.messages") or (
                     name == "gen_ai.tool.call.result" and span.name != "execute_tool u"):
                 assert len(value) <= otel.CONTENT_CAP and json.loads(value) is not None, name
+
+
+@pytest.mark.parametrize("capture", [False, True])
+def test_it_exports_a_tool_name_the_run_did_not_offer_only_with_capture(capture):
+    """With capture off: a name the run offered (run_start's offered_tools, kept in the slim events) or a tool
+    the toolbox knows, else 'unknown'. With capture on: the model's name, cut. The call id is cut either way."""
+    invented, call_id = "made_up_" + "n" * 3000, "c" * 300
+    events = otel.RunEvents(capture=capture)  # slimmed as a run keeps them
+    for event in [ev(0, "run_start", -1, {"agent": "a", "policy": "rules", "model": "m-1",
+                                          "offered_tools": ["get_market", "plugin_tool"], "spec": {"big": "x"}}),
+                  ev(1, "tool_call", 0, {"id": "c1", "name": "plugin_tool", "arguments": {}}),
+                  ev(2, "tool_call", 0, {"id": "c2", "name": "cancel_all", "arguments": {}}),  # known, not offered
+                  ev(3, "tool_call", 0, {"id": call_id, "name": invented, "arguments": {}}),
+                  ev(4, "tool_call", 0, {"id": "c4", "name": None, "arguments": {}})]:
+        events.keep(event)
+    assert events[0].data["offered_tools"] == ["get_market", "plugin_tool"] and "spec" not in events[0].data
+    spans = [s for s in built(list(events), capture=capture) if s.name.startswith("execute_tool")]
+    made_up = invented[:otel.ID_CAP] if capture else "unknown"
+    assert [(s.name, s.attributes["gen_ai.tool.name"], s.attributes["gen_ai.tool.call.id"]) for s in spans] == [
+        ("execute_tool plugin_tool", "plugin_tool", "c1"), ("execute_tool cancel_all", "cancel_all", "c2"),
+        (f"execute_tool {made_up}", made_up, call_id[:otel.ID_CAP]),
+        ("execute_tool unknown", "unknown", "c4")]
 
 
 def test_it_derives_the_trace_id_from_the_run_alone():
