@@ -2,7 +2,7 @@
 
     require_chromium()                                   # at module level: skip without playwright or chromium
     with chromium() as browser: ...                      # headless, closed on the way out
-    with paper_panel(venue, tmp_dir, account="x", key="key-x-...") as server: ...  # daphne on a fresh paper account
+    with paper_panel(venue, tmp_dir, account="x") as server: ...  # daphne on a fresh paper account
     login(page, f"{server.url}/approvals/", "approver")  # the login form, password pw-<username>
 
 Playwright is imported only when a browser is asked for, so a test that needs just the panel server
@@ -90,14 +90,16 @@ def panel_page(browser: Browser, server: PanelServer, username: str, **context_a
 
 
 @contextmanager
-def paper_panel(venue: RunningVenue, data_dir: Path, *, account: str, key: str,
+def paper_panel(venue: RunningVenue, data_dir: Path, *, account: str, key: str = "",
                 seed: str = "") -> Iterator[PanelServer]:
     """A PanelServer (migrated, seeded, started) trading on a fresh paper account with 10,000 USDC.
 
     1. open the account `account` with the API key `key` at the venue; 2. create the server in `data_dir`;
     3. run `seed` (Python, in the server's shell) when given; 4. stop the server on the way out.
-    Each caller names its own account and key: the venue is shared by the session, the accounts are not.
+    Each caller names its own account (the key defaults to one made from it): the venue is shared by the
+    session, the accounts are not.
     """
+    key = key or f"key-{account}-0123456789"
     faults = Faults(venue.url, venue.faults_token)
     try:
         faults.account(account, key, "10000")

@@ -17,8 +17,7 @@ require_chromium()
 
 @pytest.fixture
 def bot_server(venue: RunningVenue, tmp_path: Path) -> Iterator[PanelServer]:
-    with paper_panel(venue, tmp_path / "panel-chatbot", account="panel-chatbot",
-                     key="key-panel-chatbot-0123456789") as server:
+    with paper_panel(venue, tmp_path / "panel-chatbot", account="panel-chatbot") as server:
         server.env["TELEGRAM_BOT_TOKEN"] = "7000000001:AAH-panel-test-token"
         server.restart()
         yield server

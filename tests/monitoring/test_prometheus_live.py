@@ -30,7 +30,6 @@ TOOL_CALLS = f'academy_agent_tool_calls_per_run{{agent="{AGENT}"}}'
 def academy(venue: RunningVenue, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PanelServer]:
     """The web process, seeded with the demo run and a card's worth of figures; halt() sweeps a real account."""
     with paper_panel(venue, tmp_path_factory.mktemp("prometheus-academy"), account="prometheus-live",
-                     key="key-prometheus-live-0123456789",
                      seed="from tests.monitoring.prometheus import seed_card; seed_card()") as server:
         yield server
 

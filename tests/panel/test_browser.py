@@ -30,8 +30,7 @@ require_chromium()
 
 @pytest.fixture(scope="module")
 def server(venue: RunningVenue, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PanelServer]:
-    with paper_panel(venue, tmp_path_factory.mktemp("panel-web"), account="panel-browser",
-                     key="key-panel-browser-0123456789") as running:
+    with paper_panel(venue, tmp_path_factory.mktemp("panel-web"), account="panel-browser") as running:
         yield running
 
 

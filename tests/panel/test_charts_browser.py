@@ -35,7 +35,6 @@ RED_ON_ROW = """fig => {
 @pytest.fixture(scope="module")
 def server(venue: RunningVenue, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PanelServer]:
     with paper_panel(venue, tmp_path_factory.mktemp("charts-web"), account="charts-browser",
-                     key="key-charts-browser-0123456789",
                      seed="from tests.panel.charts_seed import seed_charts; seed_charts()") as running:
         yield running
 

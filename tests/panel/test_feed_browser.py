@@ -29,7 +29,6 @@ NEW_RUN = ("from datetime import timedelta; from django.utils import timezone; f
 @pytest.fixture(scope="module")
 def server(venue: RunningVenue, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PanelServer]:
     with paper_panel(venue, tmp_path_factory.mktemp("feed-web"), account="feed-browser",
-                     key="key-feed-browser-0123456789",
                      seed="from tests.panel.charts_seed import seed_feed; seed_feed()") as running:
         yield running
 
