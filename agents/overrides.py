@@ -85,15 +85,22 @@ class OverrideChanged(RuntimeError):
     """Someone saved another override between our read and our write: nothing was written."""
 
 
+class OverrideLiftsPause(OverrideInvalid):
+    """override_write(keep_pauses=True): the document would lift a pause in force; nothing was written."""
+
+
 ANY_ROW = -1  # override_write(based_on=ANY_ROW): append whatever the newest row is (the editor's save)
 
 
-def override_write(*, text: str, actor: Any, reason: str = "", based_on: int | None = ANY_ROW) -> OverrideFile:
+def override_write(*, text: str, actor: Any, reason: str = "", based_on: int | None = ANY_ROW,
+                   keep_pauses: bool = False) -> OverrideFile:
     """1. validate; 2. append the desk's new override row and tell the panels, in one transaction.
 
     The agents read the newest row at every check, on every host: they see the old document or the
     new one, never half. With `based_on` (the id of the row the new text was derived from, None for
     "no row yet") the write is compare-and-set: OverrideChanged when another row landed meanwhile.
+    With `keep_pauses` a document that would lift a pause in force (the desk's, or an agent's) is
+    refused (OverrideLiftsPause): a whole document sent unseen, from a phone, must not undo a pause.
     """
     from monitoring.outbox import outbox_publish
 
@@ -104,6 +111,8 @@ def override_write(*, text: str, actor: Any, reason: str = "", based_on: int | N
         _writers_in_turn()
         if based_on != ANY_ROW and not _still_newest(based_on):
             raise OverrideChanged("the desk override changed while this was saved: nothing written, try again")
+        if keep_pauses and (lifted := pauses_lifted(desk_override_current(), doc)):
+            raise OverrideLiftsPause(f"it would lift the pause on {', '.join(lifted)}")
         DeskOverride.objects.create(text=text if text.endswith("\n") else text + "\n", pause=doc.pause,
                                     actor=actor if getattr(actor, "pk", None) else None, actor_name=who[:150])
         outbox_publish("override", {"actor": who, "source": "desk override", "pause": doc.pause,
@@ -112,6 +121,12 @@ def override_write(*, text: str, actor: Any, reason: str = "", based_on: int | N
     log.warning("operator: %s saved the desk override (pause=%s%s)%s: %s", who, doc.pause, _paused_agents(doc),
                 why, doc.note)
     return doc
+
+
+def pauses_lifted(current: Any, new: Any) -> list[str]:
+    """What `new` would unpause of `current`: "the desk", then each agent paused in one and not the other."""
+    return (["the desk"] if current.pause and not new.pause else []) + [
+        a for a in current.pause_agents if a not in new.pause_agents]
 
 
 OVERRIDE_LOCK = 0x6F76_7264  # "ovrd": the advisory lock every desk-override write takes on PostgreSQL

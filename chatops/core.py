@@ -265,28 +265,19 @@ def cmd_unpause(user: Any, args: str, incoming: Incoming) -> tuple[Reply, str]:
 
 
 def cmd_override(user: Any, args: str, incoming: Incoming) -> tuple[Reply, str]:
-    from agents.overrides import (
-        OverrideChanged,
-        OverrideInvalid,
-        desk_override_current,
-        desk_override_row,
-        override_parse,
-        override_write,
-    )
+    from agents.overrides import OverrideChanged, OverrideInvalid, OverrideLiftsPause, desk_override_row, override_write
 
     _require(user, KILL_PERMISSION, "Changing the desk override")
     if not args:
         raise Refused("send the whole override as JSON: /override {\"pause\": false, ...}")
     try:
-        row, doc = desk_override_row(), override_parse(args)
-        current = desk_override_current()
+        row = desk_override_row()
         # The whole document is replaced, unseen on a phone: it must not lift a pause someone set.
-        lifted = (["the desk"] if current.pause and not doc.pause else []) + [
-            a for a in current.pause_agents if a not in doc.pause_agents]
-        if lifted:
-            raise Refused(f"override not saved: it would lift the pause on {', '.join(lifted)}. Keep them in it "
-                          "(\"pause\": true / \"pause_agents\"), or /unpause first.")
-        override_write(text=args, actor=user, reason="/override from chat", based_on=row.pk if row else None)
+        override_write(text=args, actor=user, reason="/override from chat", based_on=row.pk if row else None,
+                       keep_pauses=True)
+    except OverrideLiftsPause as exc:
+        raise Refused(f"override not saved: {exc}. Keep them in it (\"pause\": true / \"pause_agents\"), or "
+                      "/unpause first.") from None
     except OverrideInvalid as exc:
         raise Refused(f"override not saved: {exc}") from None
     except OverrideChanged:

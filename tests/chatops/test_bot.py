@@ -135,6 +135,23 @@ def test_a_malformed_override_is_refused_and_nothing_is_saved(fake, bot, desk) -
 
 
 @pytest.mark.django_db
+def test_an_override_that_would_lift_a_pause_in_force_is_refused_and_one_that_keeps_it_is_saved(
+        fake, bot, desk) -> None:
+    AgentConfigFactory(name="alpha")
+    fake.message(OPERATOR, "/pause alpha checking")
+    bot.poll_once()
+    rows = DeskOverride.objects.count()
+    fake.message(OPERATOR, '/override {"pause": false, "note": "tighter limits"}')
+    bot.poll_once()
+    assert said(fake, OPERATOR) == ('Refused: override not saved: it would lift the pause on alpha. Keep them in it '
+                                    '("pause": true / "pause_agents"), or /unpause first.')
+    assert DeskOverride.objects.count() == rows and desk_override_current().pause_agents == ("alpha",)
+    fake.message(OPERATOR, '/override {"pause_agents": ["alpha"], "note": "tighter limits"}')
+    bot.poll_once()
+    assert said(fake, OPERATOR).startswith("Override saved") and desk_override_current().note == "tighter limits"
+
+
+@pytest.mark.django_db
 def test_approvals_list_and_a_double_tapped_approve_records_one_decision(fake, bot, desk) -> None:
     request = ApprovalRequestFactory(required_approvals=2)
     fake.message(APPROVER, "/approvals")
